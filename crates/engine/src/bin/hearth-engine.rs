@@ -1,0 +1,3 @@
+fn main() {
+    let _ = llama_cpp_2::llama_backend::LlamaBackend::init();
+}

@@ -1,0 +1,324 @@
+//! The wire protocol between the app and the `hearth-engine` worker.
+//!
+//! # Framing
+//!
+//! One JSON object per line (UTF-8, `\n` terminated). The app writes [`Request`]s to the worker's
+//! stdin; the worker writes [`Event`]s to its stdout. The worker's stderr carries llama.cpp's log
+//! and is never parsed. Every object has a `"type"` tag in `snake_case`.
+//!
+//! # Conversation
+//!
+//! 1. On start the worker sends [`Event::Hello`] with [`PROTOCOL_VERSION`]; the client refuses a
+//!    worker that speaks another version.
+//! 2. Each request except `shutdown` carries an `id` chosen by the client; every event answering it
+//!    carries the same `id`. Requests run one at a time, in order.
+//! 3. `load` answers `loaded` or `error`. `generate` answers zero or more `token`s, then one `done`
+//!    or one `error`. `bench` answers `bench_result` or `error`. `unload` answers `unloaded`.
+//! 4. `cancel` may arrive while a `generate` runs: that generation ends with `done` and
+//!    `finish: "cancelled"`. A `cancel` for an id that is not running is ignored.
+//! 5. `shutdown`, or stdin closing, ends the worker with exit code 0.
+//!
+//! Version history: 1 — first version.
+
+use serde::{Deserialize, Serialize};
+
+use crate::params::{LoadOptions, SamplingParams};
+use crate::template::ChatMessage;
+
+/// The version of this protocol; bumped on any incompatible change.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Identifies one request and every event that answers it.
+pub type RequestId = u64;
+
+/// What the app asks of the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    /// Load a GGUF model, replacing any loaded one.
+    Load {
+        /// Request id.
+        id: RequestId,
+        /// Path of the GGUF file.
+        path: String,
+        /// Context, threads, batch and template choices.
+        options: LoadOptions,
+    },
+    /// Generate a reply with the loaded model.
+    Generate {
+        /// Request id.
+        id: RequestId,
+        /// The conversation or raw prompt to continue.
+        input: Input,
+        /// Sampling settings.
+        params: SamplingParams,
+    },
+    /// Run llama-bench's tests (`pp` and `tg`) on the loaded model.
+    Bench {
+        /// Request id.
+        id: RequestId,
+        /// Prompt tokens for the prompt-processing test (0 skips it).
+        n_prompt: u32,
+        /// Tokens for the generation test (0 skips it).
+        n_gen: u32,
+    },
+    /// Stop the generation with this id.
+    Cancel {
+        /// Id of the generation to stop.
+        id: RequestId,
+    },
+    /// Free the loaded model.
+    Unload {
+        /// Request id.
+        id: RequestId,
+    },
+    /// Exit the worker.
+    Shutdown,
+}
+
+/// What a generation continues from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Input {
+    /// A conversation, rendered with the model's chat template.
+    Chat {
+        /// The messages so far, oldest first.
+        messages: Vec<ChatMessage>,
+    },
+    /// Text given to the model as it is.
+    Raw {
+        /// The prompt text.
+        prompt: String,
+    },
+}
+
+/// What the worker tells the app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// First line the worker writes.
+    Hello {
+        /// The worker's [`PROTOCOL_VERSION`].
+        protocol: u32,
+        /// llama.cpp's system info (CPU features in use).
+        system_info: String,
+    },
+    /// A model is loaded and ready.
+    Loaded {
+        /// Request id.
+        id: RequestId,
+        /// Facts about the model.
+        model: ModelInfo,
+    },
+    /// A piece of the reply. Always whole UTF-8 characters, never part of a stop string.
+    Token {
+        /// Request id.
+        id: RequestId,
+        /// Text to append to the reply.
+        text: String,
+    },
+    /// The generation ended.
+    Done {
+        /// Request id.
+        id: RequestId,
+        /// Why it ended.
+        finish: FinishReason,
+        /// Token counts and times.
+        timings: Timings,
+        /// How many of the oldest messages were left out because the context was full.
+        dropped_messages: u32,
+    },
+    /// Results of a `bench` request.
+    BenchResult {
+        /// Request id.
+        id: RequestId,
+        /// Prompt-processing time in microseconds for `n_prompt` tokens (0 when skipped).
+        pp_us: u64,
+        /// Generation time in microseconds for `n_gen` tokens (0 when skipped).
+        tg_us: u64,
+    },
+    /// The model was freed.
+    Unloaded {
+        /// Request id.
+        id: RequestId,
+    },
+    /// A request failed; the worker is still usable.
+    Error {
+        /// Request id (0 when the request could not be read).
+        id: RequestId,
+        /// What kind of failure.
+        kind: ErrorKind,
+        /// One line a person can act on.
+        message: String,
+    },
+}
+
+/// Facts about a loaded model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// `general.architecture`.
+    pub architecture: String,
+    /// `general.name`, if present.
+    pub name: Option<String>,
+    /// Parameter count.
+    pub n_params: u64,
+    /// Size of the weights in bytes.
+    pub size_bytes: u64,
+    /// Context length the model was trained with.
+    pub n_ctx_train: u32,
+    /// Context length of the created context.
+    pub n_ctx: u32,
+    /// Vocabulary size.
+    pub n_vocab: u32,
+    /// Threads used for generation.
+    pub n_threads: u32,
+    /// Where the chat template came from.
+    pub template_source: String,
+    /// Stop strings the template adds to every generation.
+    pub template_stops: Vec<String>,
+}
+
+/// Why a generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model ended its turn, or a stop string appeared.
+    Stop,
+    /// `max_tokens` was reached.
+    Length,
+    /// The context window is full.
+    ContextFull,
+    /// The client cancelled it.
+    Cancelled,
+}
+
+/// Token counts and times of one generation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Tokens in the prompt.
+    pub prompt_tokens: u32,
+    /// Prompt tokens reused from the previous turn's context.
+    pub cached_tokens: u32,
+    /// Prompt tokens evaluated this turn (`prompt_tokens - cached_tokens`).
+    pub evaluated_tokens: u32,
+    /// Milliseconds spent evaluating the prompt.
+    pub prompt_ms: f64,
+    /// Tokens generated.
+    pub generated_tokens: u32,
+    /// Milliseconds spent generating (sampling included).
+    pub generation_ms: f64,
+}
+
+impl Timings {
+    /// Generated tokens per second, 0 when nothing was generated.
+    pub fn generation_tps(&self) -> f64 {
+        if self.generation_ms > 0.0 {
+            f64::from(self.generated_tokens) * 1000.0 / self.generation_ms
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Kinds of failure the worker reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The file is not a usable GGUF model.
+    InvalidModel,
+    /// The model family cannot run in llama.cpp.
+    UnsupportedModel,
+    /// llama.cpp could not load the model or make its context (often: not enough memory).
+    LoadFailed,
+    /// No model is loaded.
+    NoModel,
+    /// The request's values are not valid.
+    InvalidRequest,
+    /// The prompt does not fit the context.
+    ContextOverflow,
+    /// The chat template could not be rendered.
+    Template,
+    /// llama.cpp failed while evaluating.
+    Inference,
+}
+
+/// Encodes one message as a line of JSON (with the trailing newline).
+pub fn encode_line<T: Serialize>(message: &T) -> Result<String, serde_json::Error> {
+    let mut line = serde_json::to_string(message)?;
+    line.push('\n');
+    Ok(line)
+}
+
+/// Decodes one line of JSON (a trailing newline is allowed).
+pub fn decode_line<'a, T: Deserialize<'a>>(line: &'a str) -> Result<T, serde_json::Error> {
+    serde_json::from_str(line.trim_end_matches(['\n', '\r']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::Role;
+
+    fn round_trip<T: Serialize + for<'a> Deserialize<'a> + PartialEq + std::fmt::Debug>(v: T) {
+        let line = encode_line(&v).unwrap();
+        assert!(line.ends_with('\n') && !line[..line.len() - 1].contains('\n'));
+        assert_eq!(decode_line::<T>(&line).unwrap(), v);
+    }
+
+    #[test]
+    fn every_request_round_trips_on_one_line() {
+        round_trip(Request::Load {
+            id: 1,
+            path: "/m/a\nb.gguf".into(),
+            options: LoadOptions::default(),
+        });
+        round_trip(Request::Generate {
+            id: 2,
+            input: Input::Chat {
+                messages: vec![ChatMessage::new(Role::User, "héllo\n\"x\"")],
+            },
+            params: SamplingParams::default(),
+        });
+        round_trip(Request::Generate {
+            id: 3,
+            input: Input::Raw { prompt: "p".into() },
+            params: SamplingParams::default(),
+        });
+        round_trip(Request::Bench { id: 4, n_prompt: 512, n_gen: 128 });
+        round_trip(Request::Cancel { id: 2 });
+        round_trip(Request::Unload { id: 5 });
+        round_trip(Request::Shutdown);
+    }
+
+    #[test]
+    fn every_event_round_trips_on_one_line() {
+        round_trip(Event::Hello { protocol: PROTOCOL_VERSION, system_info: "AVX2 = 1".into() });
+        round_trip(Event::Token { id: 2, text: "Pa\u{e9}\n".into() });
+        round_trip(Event::Done {
+            id: 2,
+            finish: FinishReason::Cancelled,
+            timings: Timings { prompt_tokens: 10, ..Timings::default() },
+            dropped_messages: 2,
+        });
+        round_trip(Event::Error { id: 0, kind: ErrorKind::InvalidRequest, message: "m".into() });
+        round_trip(Event::BenchResult { id: 4, pp_us: 1, tg_us: 2 });
+    }
+
+    #[test]
+    fn wire_names_are_snake_case_tags() {
+        let line = encode_line(&Request::Cancel { id: 7 }).unwrap();
+        assert_eq!(line, "{\"type\":\"cancel\",\"id\":7}\n");
+        let done: Event = decode_line(
+            r#"{"type":"done","id":1,"finish":"context_full","timings":{"prompt_tokens":1,"cached_tokens":0,"evaluated_tokens":1,"prompt_ms":1.0,"generated_tokens":0,"generation_ms":0.0},"dropped_messages":0}"#,
+        )
+        .unwrap();
+        assert!(matches!(done, Event::Done { finish: FinishReason::ContextFull, .. }));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(decode_line::<Request>("{\"type\":\"explode\"}").is_err());
+        assert!(decode_line::<Request>("not json").is_err());
+        assert!(decode_line::<Event>("").is_err());
+    }
+}
