@@ -28,7 +28,9 @@ impl LoadOptions {
     /// Checks the values a person could have typed.
     pub fn validate(&self) -> Result<(), InvalidParams> {
         if self.n_ctx.is_some_and(|n| n < 16) {
-            return Err(InvalidParams("context size must be at least 16 tokens".into()));
+            return Err(InvalidParams(
+                "context size must be at least 16 tokens".into(),
+            ));
         }
         if self.n_threads.is_some_and(|n| n == 0 || n > 1024) {
             return Err(InvalidParams("threads must be between 1 and 1024".into()));
@@ -66,6 +68,9 @@ pub struct SamplingParams {
     pub max_tokens: u32,
     /// Strings that end the reply; they are not part of it.
     pub stop: Vec<String>,
+    /// Never end the turn by the model's choice; only `max_tokens`, a stop string or a cancel
+    /// end it (benchmarks use this to generate an exact number of tokens).
+    pub ignore_eos: bool,
 }
 
 impl Default for SamplingParams {
@@ -82,6 +87,7 @@ impl Default for SamplingParams {
             seed: None,
             max_tokens: 4096,
             stop: Vec::new(),
+            ignore_eos: false,
         }
     }
 }
@@ -107,23 +113,42 @@ impl SamplingParams {
             }
         }
         let t = self.temperature;
-        check(t.is_finite() && (0.0..=100.0).contains(&t), "temperature must be between 0 and 100")?;
+        check(
+            t.is_finite() && (0.0..=100.0).contains(&t),
+            "temperature must be between 0 and 100",
+        )?;
         let p = self.top_p;
-        check(p.is_finite() && p > 0.0 && p <= 1.0, "top-p must be greater than 0 and at most 1")?;
+        check(
+            p.is_finite() && p > 0.0 && p <= 1.0,
+            "top-p must be greater than 0 and at most 1",
+        )?;
         let m = self.min_p;
-        check(m.is_finite() && (0.0..=1.0).contains(&m), "min-p must be between 0 and 1")?;
+        check(
+            m.is_finite() && (0.0..=1.0).contains(&m),
+            "min-p must be between 0 and 1",
+        )?;
         let r = self.repeat_penalty;
-        check(r.is_finite() && r > 0.0 && r <= 10.0, "repeat penalty must be above 0 and at most 10")?;
-        for (v, name) in
-            [(self.frequency_penalty, "frequency penalty"), (self.presence_penalty, "presence penalty")]
-        {
+        check(
+            r.is_finite() && r > 0.0 && r <= 10.0,
+            "repeat penalty must be above 0 and at most 10",
+        )?;
+        for (v, name) in [
+            (self.frequency_penalty, "frequency penalty"),
+            (self.presence_penalty, "presence penalty"),
+        ] {
             if !(v.is_finite() && (-2.0..=2.0).contains(&v)) {
                 return Err(InvalidParams(format!("{name} must be between -2 and 2")));
             }
         }
         check(self.max_tokens >= 1, "max tokens must be at least 1")?;
-        check(self.stop.len() <= MAX_STOP_STRINGS, "at most 16 stop strings are allowed")?;
-        check(self.stop.iter().all(|s| !s.is_empty()), "a stop string must not be empty")?;
+        check(
+            self.stop.len() <= MAX_STOP_STRINGS,
+            "at most 16 stop strings are allowed",
+        )?;
+        check(
+            self.stop.iter().all(|s| !s.is_empty()),
+            "a stop string must not be empty",
+        )?;
         Ok(())
     }
 }
@@ -147,22 +172,86 @@ mod tests {
     #[test]
     fn each_bad_value_is_named() {
         let cases: Vec<(SamplingParams, &str)> = vec![
-            (SamplingParams { temperature: -1.0, ..Default::default() }, "temperature"),
-            (SamplingParams { temperature: f32::NAN, ..Default::default() }, "temperature"),
-            (SamplingParams { top_p: 0.0, ..Default::default() }, "top-p"),
-            (SamplingParams { top_p: 1.5, ..Default::default() }, "top-p"),
-            (SamplingParams { min_p: -0.1, ..Default::default() }, "min-p"),
-            (SamplingParams { repeat_penalty: 0.0, ..Default::default() }, "repeat penalty"),
-            (SamplingParams { presence_penalty: 3.0, ..Default::default() }, "presence penalty"),
-            (SamplingParams { max_tokens: 0, ..Default::default() }, "max tokens"),
-            (SamplingParams { stop: vec![String::new()], ..Default::default() }, "stop string"),
+            (
+                SamplingParams {
+                    temperature: -1.0,
+                    ..Default::default()
+                },
+                "temperature",
+            ),
+            (
+                SamplingParams {
+                    temperature: f32::NAN,
+                    ..Default::default()
+                },
+                "temperature",
+            ),
+            (
+                SamplingParams {
+                    top_p: 0.0,
+                    ..Default::default()
+                },
+                "top-p",
+            ),
+            (
+                SamplingParams {
+                    top_p: 1.5,
+                    ..Default::default()
+                },
+                "top-p",
+            ),
+            (
+                SamplingParams {
+                    min_p: -0.1,
+                    ..Default::default()
+                },
+                "min-p",
+            ),
+            (
+                SamplingParams {
+                    repeat_penalty: 0.0,
+                    ..Default::default()
+                },
+                "repeat penalty",
+            ),
+            (
+                SamplingParams {
+                    presence_penalty: 3.0,
+                    ..Default::default()
+                },
+                "presence penalty",
+            ),
+            (
+                SamplingParams {
+                    max_tokens: 0,
+                    ..Default::default()
+                },
+                "max tokens",
+            ),
+            (
+                SamplingParams {
+                    stop: vec![String::new()],
+                    ..Default::default()
+                },
+                "stop string",
+            ),
         ];
         for (p, name) in cases {
             let err = p.validate().unwrap_err().to_string();
             assert!(err.contains(name), "{err} should name {name}");
         }
-        assert!(LoadOptions { n_ctx: Some(1), ..Default::default() }.validate().is_err());
-        assert!(LoadOptions { n_threads: Some(0), ..Default::default() }.validate().is_err());
+        assert!(LoadOptions {
+            n_ctx: Some(1),
+            ..Default::default()
+        }
+        .validate()
+        .is_err());
+        assert!(LoadOptions {
+            n_threads: Some(0),
+            ..Default::default()
+        }
+        .validate()
+        .is_err());
     }
 
     #[test]

@@ -284,7 +284,11 @@ mod tests {
             input: Input::Raw { prompt: "p".into() },
             params: SamplingParams::default(),
         });
-        round_trip(Request::Bench { id: 4, n_prompt: 512, n_gen: 128 });
+        round_trip(Request::Bench {
+            id: 4,
+            n_prompt: 512,
+            n_gen: 128,
+        });
         round_trip(Request::Cancel { id: 2 });
         round_trip(Request::Unload { id: 5 });
         round_trip(Request::Shutdown);
@@ -292,16 +296,33 @@ mod tests {
 
     #[test]
     fn every_event_round_trips_on_one_line() {
-        round_trip(Event::Hello { protocol: PROTOCOL_VERSION, system_info: "AVX2 = 1".into() });
-        round_trip(Event::Token { id: 2, text: "Pa\u{e9}\n".into() });
+        round_trip(Event::Hello {
+            protocol: PROTOCOL_VERSION,
+            system_info: "AVX2 = 1".into(),
+        });
+        round_trip(Event::Token {
+            id: 2,
+            text: "Pa\u{e9}\n".into(),
+        });
         round_trip(Event::Done {
             id: 2,
             finish: FinishReason::Cancelled,
-            timings: Timings { prompt_tokens: 10, ..Timings::default() },
+            timings: Timings {
+                prompt_tokens: 10,
+                ..Timings::default()
+            },
             dropped_messages: 2,
         });
-        round_trip(Event::Error { id: 0, kind: ErrorKind::InvalidRequest, message: "m".into() });
-        round_trip(Event::BenchResult { id: 4, pp_us: 1, tg_us: 2 });
+        round_trip(Event::Error {
+            id: 0,
+            kind: ErrorKind::InvalidRequest,
+            message: "m".into(),
+        });
+        round_trip(Event::BenchResult {
+            id: 4,
+            pp_us: 1,
+            tg_us: 2,
+        });
     }
 
     #[test]
@@ -312,7 +333,13 @@ mod tests {
             r#"{"type":"done","id":1,"finish":"context_full","timings":{"prompt_tokens":1,"cached_tokens":0,"evaluated_tokens":1,"prompt_ms":1.0,"generated_tokens":0,"generation_ms":0.0},"dropped_messages":0}"#,
         )
         .unwrap();
-        assert!(matches!(done, Event::Done { finish: FinishReason::ContextFull, .. }));
+        assert!(matches!(
+            done,
+            Event::Done {
+                finish: FinishReason::ContextFull,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -35,17 +35,28 @@ impl ReplyText {
         let decoded = take_valid_utf8(&mut self.partial);
         self.held.push_str(&decoded);
 
-        if let Some(at) = self.stops.iter().filter_map(|s| self.held.find(s.as_str())).min() {
+        if let Some(at) = self
+            .stops
+            .iter()
+            .filter_map(|s| self.held.find(s.as_str()))
+            .min()
+        {
             let text = self.held[..at].to_owned();
             self.held.clear();
             self.partial.clear();
-            return Pushed { text, stopped: true };
+            return Pushed {
+                text,
+                stopped: true,
+            };
         }
         let keep = self.longest_stop_prefix_suffix();
         let split = self.held.len() - keep;
         let rest = self.held.split_off(split);
         let text = std::mem::replace(&mut self.held, rest);
-        Pushed { text, stopped: false }
+        Pushed {
+            text,
+            stopped: false,
+        }
     }
 
     /// Ends the reply: returns what was held back (an unfinished character becomes U+FFFD).

@@ -46,7 +46,10 @@ pub struct ChatMessage {
 impl ChatMessage {
     /// A message from `role` saying `content`.
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        ChatMessage { role, content: content.into() }
+        ChatMessage {
+            role,
+            content: content.into(),
+        }
     }
 }
 
@@ -133,10 +136,13 @@ impl FromStr for NamedTemplate {
             "rwkv" | "rwkv_world" | "raven" => "rwkv-world",
             other => other,
         };
-        NamedTemplate::ALL.into_iter().find(|t| t.name() == alias).ok_or_else(|| {
-            let names: Vec<&str> = NamedTemplate::ALL.iter().map(|t| t.name()).collect();
-            TemplateError::UnknownName(format!("{s} (known: {})", names.join(", ")))
-        })
+        NamedTemplate::ALL
+            .into_iter()
+            .find(|t| t.name() == alias)
+            .ok_or_else(|| {
+                let names: Vec<&str> = NamedTemplate::ALL.iter().map(|t| t.name()).collect();
+                TemplateError::UnknownName(format!("{s} (known: {})", names.join(", ")))
+            })
     }
 }
 
@@ -177,7 +183,9 @@ pub struct ChatTemplate {
 
 impl fmt::Debug for ChatTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChatTemplate").field("bos_token", &self.bos_token).finish_non_exhaustive()
+        f.debug_struct("ChatTemplate")
+            .field("bos_token", &self.bos_token)
+            .finish_non_exhaustive()
     }
 }
 
@@ -201,7 +209,11 @@ impl ChatTemplate {
         env.add_function("strftime_now", strftime_now);
         env.add_template_owned("chat", source.to_owned())
             .map_err(|e| TemplateError::Syntax(describe(&e)))?;
-        Ok(ChatTemplate { env, bos_token: bos_token.into(), eos_token: eos_token.into() })
+        Ok(ChatTemplate {
+            env,
+            bos_token: bos_token.into(),
+            eos_token: eos_token.into(),
+        })
     }
 
     /// Compiles one of the named legacy formats.
@@ -226,7 +238,8 @@ impl ChatTemplate {
         match self.render_exact(messages, add_generation_prompt) {
             Err(first) if messages.first().is_some_and(|m| m.role == Role::System) => {
                 let folded = fold_system_into_first_user(messages);
-                self.render_exact(&folded, add_generation_prompt).map_err(|_| first)
+                self.render_exact(&folded, add_generation_prompt)
+                    .map_err(|_| first)
             }
             other => other,
         }
@@ -237,11 +250,13 @@ impl ChatTemplate {
         messages: &[ChatMessage],
         add_generation_prompt: bool,
     ) -> Result<String, TemplateError> {
-        let template =
-            self.env.get_template("chat").map_err(|e| TemplateError::Syntax(describe(&e)))?;
+        let template = self
+            .env
+            .get_template("chat")
+            .map_err(|e| TemplateError::Syntax(describe(&e)))?;
         template
             .render(context! {
-                messages => messages,
+                messages => minijinja::value::Serde(messages),
                 add_generation_prompt => add_generation_prompt,
                 bos_token => &self.bos_token,
                 eos_token => &self.eos_token,
@@ -273,13 +288,19 @@ fn describe(e: &minijinja::Error) -> String {
 }
 
 fn raise_exception(message: String) -> Result<String, minijinja::Error> {
-    Err(minijinja::Error::new(JinjaErrorKind::InvalidOperation, message))
+    Err(minijinja::Error::new(
+        JinjaErrorKind::InvalidOperation,
+        message,
+    ))
 }
 
 fn strftime_now(format: String) -> Result<String, minijinja::Error> {
-    let now = jiff::Zoned::now();
+    let now = jiff::ZonedDateTime::now();
     jiff::fmt::strtime::format(format.as_str(), &now).map_err(|e| {
-        minijinja::Error::new(JinjaErrorKind::InvalidOperation, format!("strftime_now: {e}"))
+        minijinja::Error::new(
+            JinjaErrorKind::InvalidOperation,
+            format!("strftime_now: {e}"),
+        )
     })
 }
 
@@ -293,7 +314,10 @@ mod tests {
             let _ = ChatTemplate::named(t, "<s>", "</s>");
             assert_eq!(t.name().parse::<NamedTemplate>().unwrap(), t);
         }
-        assert_eq!("<human>".parse::<NamedTemplate>().unwrap(), NamedTemplate::Openchatkit);
+        assert_eq!(
+            "<human>".parse::<NamedTemplate>().unwrap(),
+            NamedTemplate::Openchatkit
+        );
         let err = "gpt5".parse::<NamedTemplate>().unwrap_err().to_string();
         assert!(err.contains("gpt5") && err.contains("alpaca"), "{err}");
     }
@@ -317,7 +341,10 @@ mod tests {
         let t = ChatTemplate::new(src, "", "").unwrap();
         let out = t
             .render(
-                &[ChatMessage::new(Role::System, "Be brief."), ChatMessage::new(Role::User, "Hi")],
+                &[
+                    ChatMessage::new(Role::System, "Be brief."),
+                    ChatMessage::new(Role::User, "Hi"),
+                ],
                 true,
             )
             .unwrap();
@@ -335,6 +362,6 @@ mod tests {
     fn strftime_now_formats_today() {
         let t = ChatTemplate::new("{{ strftime_now('%Y') }}", "", "").unwrap();
         let year = t.render(&[], true).unwrap();
-        assert_eq!(year, jiff::Zoned::now().year().to_string());
+        assert_eq!(year, jiff::ZonedDateTime::now().year().to_string());
     }
 }

@@ -77,7 +77,10 @@ pub struct GgufFile {
 impl GgufFile {
     /// Reads and checks the header of the file at `path`.
     pub fn open(path: &Path) -> Result<GgufFile, GgufError> {
-        let io = |source| GgufError::Io { path: path.to_path_buf(), source };
+        let io = |source| GgufError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let meta = std::fs::metadata(path).map_err(io)?;
         if meta.is_dir() {
             return Err(GgufError::IsDirectory(path.to_path_buf()));
@@ -109,14 +112,18 @@ impl GgufFile {
             let key = r.string("metadata key", MAX_KEY_LEN)?;
             let value = read_value(&mut r, &key)?;
             if metadata.insert(key.clone(), value).is_some() {
-                return Err(GgufError::Corrupt(format!("metadata key {key} appears twice")));
+                return Err(GgufError::Corrupt(format!(
+                    "metadata key {key} appears twice"
+                )));
             }
         }
         let alignment = match metadata.get("general.alignment") {
             None => DEFAULT_ALIGNMENT,
             Some(MetaValue::Uint(a)) if a.is_power_of_two() => *a,
             Some(other) => {
-                return Err(GgufError::Corrupt(format!("general.alignment is {other:?}")));
+                return Err(GgufError::Corrupt(format!(
+                    "general.alignment is {other:?}"
+                )));
             }
         };
         let mut tensors = Vec::new();
@@ -124,9 +131,16 @@ impl GgufFile {
             tensors.push(read_tensor_info(&mut r, alignment)?);
         }
         let data_offset = r.pos().div_ceil(alignment) * alignment;
-        let data_len = len.checked_sub(data_offset).ok_or_else(|| {
-            GgufError::Truncated("the file ends before its tensor data starts".into())
-        })?;
+        // A file without tensors (a vocabulary-only file) has no data section to reach.
+        let data_len = match len.checked_sub(data_offset) {
+            Some(n) => n,
+            None if tensors.is_empty() => 0,
+            None => {
+                return Err(GgufError::Truncated(
+                    "the file ends before its tensor data starts".into(),
+                ));
+            }
+        };
         for t in &tensors {
             let end = t.offset.checked_add(t.size_bytes.unwrap_or(0));
             if end.is_none_or(|end| end > data_len) {
@@ -136,7 +150,13 @@ impl GgufFile {
                 )));
             }
         }
-        Ok(GgufFile { version, metadata, tensors, data_offset, file_size: len })
+        Ok(GgufFile {
+            version,
+            metadata,
+            tensors,
+            data_offset,
+            file_size: len,
+        })
     }
 
     /// The value under `key`.
@@ -163,7 +183,8 @@ impl GgufFile {
 
     /// `general.architecture`.
     pub fn architecture(&self) -> Result<&str, GgufError> {
-        self.get_str("general.architecture").ok_or(GgufError::MissingKey("general.architecture"))
+        self.get_str("general.architecture")
+            .ok_or(GgufError::MissingKey("general.architecture"))
     }
 
     /// `general.name`.
@@ -183,7 +204,10 @@ impl GgufFile {
 
     /// Total number of weights.
     pub fn parameter_count(&self) -> u64 {
-        self.tensors.iter().map(TensorInfo::elements).fold(0, u64::saturating_add)
+        self.tensors
+            .iter()
+            .map(TensorInfo::elements)
+            .fold(0, u64::saturating_add)
     }
 
     /// The pre-flight check run before llama.cpp opens a file: the header is sound (checked by
@@ -220,14 +244,22 @@ fn read_typed<R: Read>(r: &mut Bounded<R>, key: &str, ty: u32) -> Result<MetaVal
         7 => match r.u8(key)? {
             0 => MetaValue::Bool(false),
             1 => MetaValue::Bool(true),
-            b => return Err(GgufError::Corrupt(format!("{key} is a boolean of value {b}"))),
+            b => {
+                return Err(GgufError::Corrupt(format!(
+                    "{key} is a boolean of value {b}"
+                )))
+            }
         },
         8 => MetaValue::String(r.string(key, MAX_STRING_LEN)?),
         9 => read_array(r, key)?,
         10 => MetaValue::Uint(r.u64(key)?),
         11 => MetaValue::Int(i64::from_le_bytes(r.array::<8>(key)?)),
         12 => MetaValue::Float(f64::from_le_bytes(r.array::<8>(key)?)),
-        other => return Err(GgufError::Corrupt(format!("{key} has unknown value type {other}"))),
+        other => {
+            return Err(GgufError::Corrupt(format!(
+                "{key} has unknown value type {other}"
+            )))
+        }
     })
 }
 
@@ -241,13 +273,17 @@ fn read_array<R: Read>(r: &mut Bounded<R>, key: &str) -> Result<MetaValue, GgufE
         10..=12 => Some(8),
         8 => None,
         9 => return Err(GgufError::Corrupt(format!("{key} is an array of arrays"))),
-        other => return Err(GgufError::Corrupt(format!("{key} has unknown element type {other}"))),
+        other => {
+            return Err(GgufError::Corrupt(format!(
+                "{key} has unknown element type {other}"
+            )))
+        }
     };
     match fixed {
         Some(size) => {
-            let bytes = len.checked_mul(size).ok_or_else(|| {
-                GgufError::Corrupt(format!("{key} claims {len} elements"))
-            })?;
+            let bytes = len
+                .checked_mul(size)
+                .ok_or_else(|| GgufError::Corrupt(format!("{key} claims {len} elements")))?;
             r.skip(bytes, key)?;
         }
         None => {
@@ -269,16 +305,17 @@ fn read_tensor_info<R: Read>(r: &mut Bounded<R>, alignment: u64) -> Result<Tenso
     let name = r.string("tensor name", MAX_KEY_LEN)?;
     let n_dims = r.u32(&name)?;
     if n_dims == 0 || n_dims > MAX_DIMS {
-        return Err(GgufError::Corrupt(format!("tensor {name} has {n_dims} dimensions")));
+        return Err(GgufError::Corrupt(format!(
+            "tensor {name} has {n_dims} dimensions"
+        )));
     }
     let mut dims = Vec::with_capacity(n_dims as usize);
     let mut elements: u64 = 1;
     for _ in 0..n_dims {
         let d = r.u64(&name)?;
-        elements = elements
-            .checked_mul(d)
-            .filter(|_| d > 0)
-            .ok_or_else(|| GgufError::Corrupt(format!("tensor {name} has impossible dimensions")))?;
+        elements = elements.checked_mul(d).filter(|_| d > 0).ok_or_else(|| {
+            GgufError::Corrupt(format!("tensor {name} has impossible dimensions"))
+        })?;
         dims.push(d);
     }
     let ggml_type = r.u32(&name)?;
@@ -289,5 +326,11 @@ fn read_tensor_info<R: Read>(r: &mut Bounded<R>, alignment: u64) -> Result<Tenso
         )));
     }
     let size_bytes = tensor_bytes(ggml_type, elements);
-    Ok(TensorInfo { name, dims, ggml_type, offset, size_bytes })
+    Ok(TensorInfo {
+        name,
+        dims,
+        ggml_type,
+        offset,
+        size_bytes,
+    })
 }

@@ -46,7 +46,9 @@ impl<R: Read> Bounded<R> {
     fn bytes<const N: usize>(&mut self, what: &str) -> Result<[u8; N], GgufError> {
         self.need(N as u64, what)?;
         let mut buf = [0u8; N];
-        self.inner.read_exact(&mut buf).map_err(|e| truncated_io(e, what))?;
+        self.inner
+            .read_exact(&mut buf)
+            .map_err(|e| truncated_io(e, what))?;
         self.pos += N as u64;
         Ok(buf)
     }
@@ -87,11 +89,16 @@ impl<R: Read> Bounded<R> {
     pub fn string(&mut self, what: &str, max: u64) -> Result<String, GgufError> {
         let len = self.u64(what)?;
         if len > max {
-            return Err(GgufError::Corrupt(format!("{what} claims a length of {len} bytes")));
+            return Err(GgufError::Corrupt(format!(
+                "{what} claims a length of {len} bytes"
+            )));
         }
         self.need(len, what)?;
         let mut buf = Vec::new();
-        (&mut self.inner).take(len).read_to_end(&mut buf).map_err(|e| truncated_io(e, what))?;
+        (&mut self.inner)
+            .take(len)
+            .read_to_end(&mut buf)
+            .map_err(|e| truncated_io(e, what))?;
         if buf.len() as u64 != len {
             return Err(GgufError::Truncated(format!("{what} ends early")));
         }

@@ -98,7 +98,10 @@ fn a_sound_header_reads_back() {
 
 #[test]
 fn not_gguf() {
-    assert!(matches!(parse(b"hello world, not a model"), Err(GgufError::NotGguf)));
+    assert!(matches!(
+        parse(b"hello world, not a model"),
+        Err(GgufError::NotGguf)
+    ));
     assert!(matches!(parse(b""), Err(GgufError::NotGguf)));
     assert!(matches!(parse(b"GG"), Err(GgufError::NotGguf)));
 }
@@ -149,14 +152,19 @@ fn tensor_past_the_end_means_truncated() {
 
 #[test]
 fn misaligned_tensor_offset() {
-    let g = Gguf::default().kv_str("general.architecture", "llama").tensor("t", 8, 3).data(64);
+    let g = Gguf::default()
+        .kv_str("general.architecture", "llama")
+        .tensor("t", 8, 3)
+        .data(64);
     let err = parse(&g.bytes()).unwrap_err();
     assert!(err.to_string().contains("alignment"), "{err}");
 }
 
 #[test]
 fn duplicate_key() {
-    let g = Gguf::default().kv_str("general.architecture", "llama").kv_str("general.architecture", "gpt2");
+    let g = Gguf::default()
+        .kv_str("general.architecture", "llama")
+        .kv_str("general.architecture", "gpt2");
     assert!(matches!(parse(&g.bytes()), Err(GgufError::Corrupt(_))));
 }
 
@@ -166,22 +174,34 @@ fn unsupported_families_are_named() {
         let g = Gguf::default().kv_str("general.architecture", arch);
         let err = parse(&g.bytes()).unwrap().check_runnable().unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains(family) && msg.contains("not supported by llama.cpp"), "{msg}");
+        assert!(
+            msg.contains(family) && msg.contains("not supported by llama.cpp"),
+            "{msg}"
+        );
     }
 }
 
 #[test]
 fn missing_architecture() {
-    let err = parse(&Gguf::default().bytes()).unwrap().check_runnable().unwrap_err();
+    let err = parse(&Gguf::default().bytes())
+        .unwrap()
+        .check_runnable()
+        .unwrap_err();
     assert!(matches!(err, GgufError::MissingKey("general.architecture")));
 }
 
 #[test]
 fn directory_and_missing_file() {
     let dir = std::env::temp_dir();
-    assert!(matches!(GgufFile::open(&dir), Err(GgufError::IsDirectory(_))));
+    assert!(matches!(
+        GgufFile::open(&dir),
+        Err(GgufError::IsDirectory(_))
+    ));
     let err = GgufFile::open(&dir.join("hearth-no-such-model.gguf")).unwrap_err();
-    assert!(err.to_string().contains("hearth-no-such-model.gguf"), "{err}");
+    assert!(
+        err.to_string().contains("hearth-no-such-model.gguf"),
+        "{err}"
+    );
 }
 
 /// The first 4 MiB of the real test model (its header, with the 49k-token vocabulary, ends well
@@ -210,7 +230,10 @@ fn real_test_model_header() {
     assert_eq!(file.architecture().unwrap(), "llama");
     assert!(file.chat_template().unwrap().contains("<|im_start|>"));
     assert_eq!(file.context_length(), Some(8192));
-    assert!(matches!(file.get("tokenizer.ggml.tokens"), Some(MetaValue::Array { len: 49152, .. })));
+    assert!(matches!(
+        file.get("tokenizer.ggml.tokens"),
+        Some(MetaValue::Array { len: 49152, .. })
+    ));
     let params = file.parameter_count();
     assert!((130_000_000..140_000_000).contains(&params), "{params}");
 }

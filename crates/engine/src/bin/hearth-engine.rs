@@ -1,3 +1,5 @@
+//! The engine worker process: see `hearth_engine::protocol` for what it speaks.
+
 fn main() {
-    let _ = llama_cpp_2::llama_backend::LlamaBackend::init();
+    std::process::exit(hearth_engine::worker::run());
 }

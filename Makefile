@@ -1,0 +1,49 @@
+# Hearth's two front doors: `make run` (chat with the starter model) and `make test` (everything
+# CI checks). Both install what they need on a fresh Debian machine and skip what is there.
+
+SHELL := /bin/bash
+# One target directory outside the clone, reused across clones when present. One profile
+# (release) for tests, E2E and benchmarks, so llama.cpp is compiled once.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/hearth/target
+export CARGO_TERM_COLOR ?= never
+BIN := $(CARGO_TARGET_DIR)/release
+
+APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config
+CARGO := cargo
+
+.PHONY: all run test deps test-model engine build lint unit-tests help
+
+all: build
+
+help:
+	@echo "make run   - build Hearth and chat with the starter model in the terminal"
+	@echo "make test  - install what is missing, then lint and run every test suite"
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test-model:
+	@scripts/fetch-test-model >/dev/null
+
+engine: deps
+	@scripts/build-engine >/dev/null
+
+build: engine
+	$(CARGO) build --release --locked --workspace --bins
+
+run: build test-model
+	$(BIN)/hearth-cli chat --model "$$(scripts/fetch-test-model)"
+
+lint: deps
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --release --locked -p hearth-engine --features worker --all-targets -- -D warnings
+
+unit-tests: engine test-model
+	HEARTH_TEST_MODEL="$$(scripts/fetch-test-model)" $(CARGO) test --release --locked --workspace
+
+test: lint unit-tests

@@ -1,0 +1,186 @@
+//! The generation loop: sample, stream, stop.
+
+use std::time::Instant;
+
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::logit_bias::LlamaLogitBias;
+use llama_cpp_2::token::LlamaToken;
+
+use super::io::EventWriter;
+use super::session::{inference_failure, Failure, Session};
+use super::CancelFlag;
+use crate::params::SamplingParams;
+use crate::protocol::{ErrorKind, Event, FinishReason, Input, RequestId, Timings};
+use crate::reply::ReplyText;
+
+/// Runs one generation, streaming `token` events; returns the closing `done` or `error`.
+pub(crate) fn run(
+    session: &mut Session<'_>,
+    id: RequestId,
+    input: &Input,
+    params: &SamplingParams,
+    out: &mut EventWriter,
+    cancel: &CancelFlag,
+) -> Event {
+    match generate(session, id, input, params, out, cancel) {
+        Ok(done) => done,
+        Err((kind, message)) => Event::Error { id, kind, message },
+    }
+}
+
+fn generate(
+    session: &mut Session<'_>,
+    id: RequestId,
+    input: &Input,
+    params: &SamplingParams,
+    out: &mut EventWriter,
+    cancel: &CancelFlag,
+) -> Result<Event, Failure> {
+    params
+        .validate()
+        .map_err(|e| (ErrorKind::InvalidRequest, e.to_string()))?;
+    // Leave room for a reply: the asked length, but never more than a quarter of the context,
+    // so a long conversation keeps most of its history.
+    let reserve = (params.max_tokens as usize).min(session.n_ctx() / 4).max(1);
+    let prompt = session.prompt(input, reserve)?;
+    if prompt.tokens.is_empty() {
+        return Err((ErrorKind::InvalidRequest, "the prompt is empty".into()));
+    }
+
+    let started = Instant::now();
+    let reused = session.evaluate(&prompt.tokens)?;
+    let prompt_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut timings = Timings {
+        prompt_tokens: count(prompt.tokens.len()),
+        cached_tokens: count(reused),
+        evaluated_tokens: count(prompt.tokens.len() - reused),
+        prompt_ms,
+        ..Timings::default()
+    };
+
+    let mut sampler = build_sampler(params, session.model.n_vocab(), &session.eog_tokens);
+    let window = prompt
+        .tokens
+        .len()
+        .saturating_sub(params.repeat_last_n as usize);
+    sampler.accept_many(&prompt.tokens[window..]);
+    let stops = params
+        .stop
+        .iter()
+        .chain(&session.info().template_stops)
+        .cloned();
+    let mut reply = ReplyText::new(stops);
+    let mut batch = LlamaBatch::new(1, 1);
+    let mut piece = Vec::with_capacity(32);
+    let vocab = session.model.vocab();
+    let generation_started = Instant::now();
+
+    let finish = loop {
+        if cancel.is_set(id) {
+            break FinishReason::Cancelled;
+        }
+        if timings.generated_tokens >= params.max_tokens {
+            break FinishReason::Length;
+        }
+        let token = sampler.sample(&session.ctx, -1);
+        if vocab.is_eog(token) {
+            break FinishReason::Stop;
+        }
+        timings.generated_tokens += 1;
+        piece.clear();
+        vocab.token_to_piece_into(token, &mut piece, false, None);
+        let pushed = reply.push(&piece);
+        if !pushed.text.is_empty() {
+            out.event(Event::Token {
+                id,
+                text: pushed.text,
+            });
+        }
+        if pushed.stopped {
+            break FinishReason::Stop;
+        }
+        if session.cached.len() + 1 >= session.n_ctx() {
+            break FinishReason::ContextFull;
+        }
+        batch.clear();
+        let pos = i32::try_from(session.cached.len()).unwrap_or(i32::MAX);
+        batch
+            .add(token, pos, &[0], true)
+            .map_err(inference_failure)?;
+        if let Err(e) = session.ctx.decode(&mut batch) {
+            session.ctx.clear_kv_cache();
+            session.cached.clear();
+            return Err(inference_failure(e));
+        }
+        session.cached.push(token);
+    };
+    let rest = reply.finish();
+    if !rest.is_empty() {
+        out.event(Event::Token { id, text: rest });
+    }
+    timings.generation_ms = generation_started.elapsed().as_secs_f64() * 1000.0;
+    Ok(Event::Done {
+        id,
+        finish,
+        timings,
+        dropped_messages: prompt.dropped_messages,
+    })
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The sampler chain. Top-k runs first: every later step then touches k candidates instead of
+/// the whole vocabulary (262k entries for Gemma 3), which keeps sampling a small share of the
+/// time per token. Penalties only ever lower a logit, so applying them after top-k picks the
+/// same tokens except where a penalised token would have let a token from outside the top k in.
+fn build_sampler(params: &SamplingParams, n_vocab: i32, eog: &[LlamaToken]) -> LlamaSampler {
+    let mut chain = Vec::new();
+    if params.ignore_eos {
+        let never: Vec<LlamaLogitBias> = eog
+            .iter()
+            .map(|t| LlamaLogitBias::new(*t, f32::NEG_INFINITY))
+            .collect();
+        chain.push(LlamaSampler::logit_bias(n_vocab, &never));
+    }
+    if params.top_k > 0 {
+        chain.push(LlamaSampler::top_k(
+            i32::try_from(params.top_k).unwrap_or(i32::MAX),
+        ));
+    }
+    let penalised = params.repeat_penalty != 1.0
+        || params.frequency_penalty != 0.0
+        || params.presence_penalty != 0.0;
+    if penalised {
+        chain.push(LlamaSampler::penalties(
+            n_vocab,
+            i32::try_from(params.repeat_last_n).unwrap_or(i32::MAX),
+            params.repeat_penalty,
+            params.frequency_penalty,
+            params.presence_penalty,
+        ));
+    }
+    if params.temperature <= 0.0 {
+        chain.push(LlamaSampler::greedy());
+    } else {
+        if params.top_p < 1.0 {
+            chain.push(LlamaSampler::top_p(params.top_p, 1));
+        }
+        if params.min_p > 0.0 {
+            chain.push(LlamaSampler::min_p(params.min_p, 1));
+        }
+        chain.push(LlamaSampler::temp(params.temperature));
+        chain.push(LlamaSampler::dist(params.seed.unwrap_or_else(random_seed)));
+    }
+    LlamaSampler::chain_simple(chain)
+}
+
+fn random_seed() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
+        .unwrap_or(0);
+    nanos ^ std::process::id().rotate_left(16)
+}

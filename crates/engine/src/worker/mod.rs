@@ -1,0 +1,245 @@
+//! The worker process: reads [`Request`]s on stdin, runs llama.cpp, writes [`Event`]s on stdout.
+//!
+//! Only this module links llama.cpp. It runs in its own process so that llama.cpp's `abort()` on a
+//! bad state ends this process, never the app.
+//!
+//! A model and its context live on the stack of [`serve_model`], which returns when the model is
+//! to be replaced or freed: no self-referential struct, no leaked model.
+
+mod bench;
+mod generate;
+mod io;
+mod session;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::LlamaModel;
+
+use crate::params::LoadOptions;
+use crate::protocol::{ErrorKind, Event, Request, RequestId, PROTOCOL_VERSION};
+use io::{EventWriter, Incoming};
+use session::Session;
+
+/// Cancellation shared with the stdin reader: holds the id of the generation to stop, or
+/// [`CANCEL_ALL`] when the worker is shutting down.
+#[derive(Clone, Default)]
+pub(crate) struct CancelFlag(Arc<AtomicU64>);
+
+/// Stops whatever runs.
+const CANCEL_ALL: u64 = u64::MAX;
+
+impl CancelFlag {
+    fn set(&self, id: RequestId) {
+        self.0.store(id, Ordering::Relaxed);
+    }
+
+    /// Whether generation `id` should stop.
+    pub(crate) fn is_set(&self, id: RequestId) -> bool {
+        let v = self.0.load(Ordering::Relaxed);
+        v == id || v == CANCEL_ALL
+    }
+}
+
+/// Runs the worker until `shutdown` or the end of stdin; returns the process exit code.
+pub fn run() -> i32 {
+    let mut out = match EventWriter::take_stdout() {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("hearth-engine: cannot set up the protocol channel: {e}");
+            return 2;
+        }
+    };
+    load_cpu_backends();
+    let backend = match LlamaBackend::init() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("hearth-engine: llama.cpp failed to start: {e}");
+            return 2;
+        }
+    };
+    let system_info = system_info();
+    eprintln!("hearth-engine: {system_info}");
+    let cancel = CancelFlag::default();
+    let requests = io::spawn_stdin_reader(cancel.clone());
+    if out
+        .send(&Event::Hello {
+            protocol: PROTOCOL_VERSION,
+            system_info,
+        })
+        .is_err()
+    {
+        return 0;
+    }
+
+    let mut next: Option<Request> = None;
+    loop {
+        let request = match next.take() {
+            Some(r) => r,
+            None => match io::recv(&requests, &mut out) {
+                Some(r) => r,
+                None => return 0,
+            },
+        };
+        match request {
+            Request::Load { id, path, options } => {
+                match load_model(&backend, Path::new(&path), &options) {
+                    Ok(model) => {
+                        next = serve_model(
+                            &backend, &model, id, &options, &requests, &mut out, &cancel,
+                        );
+                    }
+                    Err((kind, message)) => out.error(id, kind, message),
+                }
+            }
+            Request::Generate { id, .. } | Request::Bench { id, .. } => {
+                out.error(
+                    id,
+                    ErrorKind::NoModel,
+                    "no model is loaded; load one first".into(),
+                );
+            }
+            Request::Unload { id } => out.event(Event::Unloaded { id }),
+            Request::Cancel { .. } => {}
+            Request::Shutdown => return 0,
+        }
+        if matches!(next, Some(Request::Shutdown)) {
+            return 0;
+        }
+    }
+}
+
+/// Serves requests for one loaded model. Returns the request that ends its life (a `load` of
+/// another model, or `shutdown`), or `None` after an `unload` or when stdin closed.
+fn serve_model(
+    backend: &LlamaBackend,
+    model: &LlamaModel,
+    load_id: RequestId,
+    options: &LoadOptions,
+    requests: &Receiver<Incoming>,
+    out: &mut EventWriter,
+    cancel: &CancelFlag,
+) -> Option<Request> {
+    let mut session = match Session::new(backend, model, options) {
+        Ok(s) => s,
+        Err((kind, message)) => {
+            out.error(load_id, kind, message);
+            return None;
+        }
+    };
+    out.event(Event::Loaded {
+        id: load_id,
+        model: session.info().clone(),
+    });
+    loop {
+        let request = match io::recv(requests, out) {
+            Some(r) => r,
+            None => return Some(Request::Shutdown),
+        };
+        match request {
+            Request::Generate { id, input, params } => {
+                let event = generate::run(&mut session, id, &input, &params, out, cancel);
+                out.event(event);
+            }
+            Request::Bench {
+                id,
+                n_prompt,
+                n_gen,
+            } => {
+                let event = bench::run(&mut session, id, n_prompt, n_gen);
+                out.event(event);
+            }
+            Request::Unload { id } => {
+                drop(session);
+                out.event(Event::Unloaded { id });
+                return None;
+            }
+            Request::Cancel { .. } => {}
+            other @ (Request::Load { .. } | Request::Shutdown) => return Some(other),
+        }
+    }
+}
+
+/// Checks the file before llama.cpp sees it, then loads it.
+fn load_model(
+    backend: &LlamaBackend,
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<LlamaModel, (ErrorKind, String)> {
+    options
+        .validate()
+        .map_err(|e| (ErrorKind::InvalidRequest, e.to_string()))?;
+    let header = hearth_gguf::GgufFile::open(path).map_err(|e| {
+        let kind = match e {
+            hearth_gguf::GgufError::UnsupportedArchitecture(_) => ErrorKind::UnsupportedModel,
+            _ => ErrorKind::InvalidModel,
+        };
+        (kind, e.to_string())
+    })?;
+    header
+        .check_runnable()
+        .map_err(|e| (ErrorKind::UnsupportedModel, e.to_string()))?;
+    if let (Some(wanted), Some(trained)) = (options.n_ctx, header.context_length()) {
+        if u64::from(wanted) > trained {
+            return Err((
+                ErrorKind::InvalidRequest,
+                format!("this model supports a context of at most {trained} tokens, not {wanted}; choose {trained} or less"),
+            ));
+        }
+    }
+    LlamaModel::load_from_file(backend, path, &LlamaModelParams::default()).map_err(|e| {
+        (
+            ErrorKind::LoadFailed,
+            format!("llama.cpp could not load {} ({e}); the file may be damaged or need more memory than is free", path.display()),
+        )
+    })
+}
+
+/// Loads ggml's CPU variants (one per SIMD level) so the best one for this CPU is used. They
+/// ship in `lib/` beside the worker; a development build falls back to the build directory.
+fn load_cpu_backends() {
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf));
+    let shipped = exe_dir
+        .into_iter()
+        .flat_map(|d| [d.join("lib"), d])
+        .find(|d| has_cpu_variants(d));
+    match shipped {
+        Some(dir) if dir.to_str().is_some() => {
+            eprintln!("hearth-engine: loading CPU backends from {}", dir.display());
+            llama_cpp_2::llama_backend::load_backends_from_path(&dir);
+        }
+        _ => {
+            eprintln!(
+                "hearth-engine: no CPU backends beside the worker; using the build directory"
+            );
+            llama_cpp_2::llama_backend::load_backends();
+        }
+    }
+}
+
+fn has_cpu_variants(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("libggml-cpu-"))
+    })
+}
+
+fn system_info() -> String {
+    // SAFETY: llama.cpp returns a pointer to a static, NUL-terminated buffer.
+    let raw = unsafe { llama_cpp_sys_2::llama_print_system_info() };
+    if raw.is_null() {
+        return String::new();
+    }
+    // SAFETY: non-null, NUL-terminated, valid for the life of the process.
+    unsafe { std::ffi::CStr::from_ptr(raw) }
+        .to_string_lossy()
+        .trim()
+        .to_owned()
+}

@@ -1,0 +1,322 @@
+//! One loaded model with its context: prompt rendering, fitting the context, and evaluating
+//! only the tokens the KV cache does not already hold.
+
+use std::num::NonZeroU32;
+
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::token::LlamaToken;
+
+use crate::params::{LoadOptions, DEFAULT_CONTEXT_CAP};
+use crate::protocol::{ErrorKind, Input, ModelInfo};
+use crate::template::{ChatMessage, ChatTemplate, NamedTemplate, Role, TemplateChoice};
+
+/// Failure with its protocol kind and a message for a person.
+pub(crate) type Failure = (ErrorKind, String);
+
+const DEFAULT_BATCH: u32 = 512;
+
+/// How the conversation becomes prompt text.
+enum PromptFormat {
+    /// A Jinja template (the model's own, a named one, or the user's).
+    Jinja(ChatTemplate),
+    /// llama.cpp's built-in formats, matched against the model's template text.
+    Builtin(LlamaChatTemplate),
+}
+
+/// A model ready to generate, with the tokens its KV cache holds.
+pub(crate) struct Session<'m> {
+    pub(crate) model: &'m LlamaModel,
+    pub(crate) ctx: LlamaContext<'m>,
+    format: PromptFormat,
+    info: ModelInfo,
+    /// Tokens whose keys and values are in sequence 0 of the cache, in order.
+    pub(crate) cached: Vec<LlamaToken>,
+    pub(crate) n_batch: usize,
+    /// Every end-of-generation token of the vocabulary.
+    pub(crate) eog_tokens: Vec<LlamaToken>,
+}
+
+/// A prompt ready to evaluate.
+pub(crate) struct Prompt {
+    pub(crate) tokens: Vec<LlamaToken>,
+    /// Oldest messages left out to fit the context.
+    pub(crate) dropped_messages: u32,
+}
+
+impl<'m> Session<'m> {
+    pub(crate) fn new(
+        backend: &LlamaBackend,
+        model: &'m LlamaModel,
+        options: &LoadOptions,
+    ) -> Result<Self, Failure> {
+        let n_ctx_train = model.n_ctx_train();
+        let n_ctx = options
+            .n_ctx
+            .unwrap_or_else(|| n_ctx_train.clamp(512, DEFAULT_CONTEXT_CAP));
+        let n_threads = options.n_threads.unwrap_or_else(default_threads);
+        let n_batch = options.n_batch.unwrap_or(DEFAULT_BATCH).min(n_ctx);
+        let threads = i32::try_from(n_threads).unwrap_or(i32::MAX);
+        let params = LlamaContextParams::default()
+            .with_n_ctx(NonZeroU32::new(n_ctx))
+            .with_n_batch(n_batch)
+            .with_n_ubatch(n_batch.min(DEFAULT_BATCH))
+            .with_n_threads(threads)
+            .with_n_threads_batch(threads);
+        let ctx = model.new_context(backend, params).map_err(|e| {
+            (
+                ErrorKind::LoadFailed,
+                format!("llama.cpp could not create a context of {n_ctx} tokens ({e}); try a smaller context size"),
+            )
+        })?;
+        let (format, source, stops) = choose_format(model, options.template.as_ref())?;
+        let info = ModelInfo {
+            architecture: model
+                .meta_val_str("general.architecture")
+                .unwrap_or_default(),
+            name: model.meta_val_str("general.name").ok(),
+            n_params: model.n_params(),
+            size_bytes: model.size(),
+            n_ctx_train,
+            n_ctx: ctx.n_ctx(),
+            n_vocab: u32::try_from(model.n_vocab()).unwrap_or(0),
+            n_threads,
+            template_source: source,
+            template_stops: stops,
+        };
+        let vocab = model.vocab();
+        let eog_tokens = vocab.tokens().filter(|t| vocab.is_eog(*t)).collect();
+        Ok(Session {
+            model,
+            ctx,
+            format,
+            info,
+            cached: Vec::new(),
+            n_batch: n_batch as usize,
+            eog_tokens,
+        })
+    }
+
+    pub(crate) fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    pub(crate) fn n_ctx(&self) -> usize {
+        self.info.n_ctx as usize
+    }
+
+    /// Renders and tokenizes `input`, leaving out the oldest turns (never the system message or
+    /// the newest message) until the prompt and `reserve` tokens of reply fit the context.
+    pub(crate) fn prompt(&self, input: &Input, reserve: usize) -> Result<Prompt, Failure> {
+        let messages = match input {
+            Input::Raw { prompt } => {
+                let tokens = self.tokenize(prompt);
+                self.check_fits(tokens.len())?;
+                return Ok(Prompt {
+                    tokens,
+                    dropped_messages: 0,
+                });
+            }
+            Input::Chat { messages } => messages,
+        };
+        if messages.is_empty() {
+            return Err((
+                ErrorKind::InvalidRequest,
+                "the conversation is empty".into(),
+            ));
+        }
+        let budget = self.n_ctx().saturating_sub(reserve);
+        let has_system = messages[0].role == Role::System;
+        let first_droppable = usize::from(has_system);
+        let mut kept: Vec<ChatMessage> = messages.clone();
+        let mut dropped = 0u32;
+        loop {
+            let tokens = self.tokenize(&self.render(&kept)?);
+            let droppable = kept.len() - first_droppable > 1;
+            if tokens.len() <= budget || !droppable {
+                self.check_fits(tokens.len())?;
+                return Ok(Prompt {
+                    tokens,
+                    dropped_messages: dropped,
+                });
+            }
+            // Drop the oldest turn; a reply left without its question goes with it, so the
+            // conversation still starts with the user.
+            kept.remove(first_droppable);
+            dropped += 1;
+            while kept.len() - first_droppable > 1 && kept[first_droppable].role != Role::User {
+                kept.remove(first_droppable);
+                dropped += 1;
+            }
+        }
+    }
+
+    fn check_fits(&self, n_tokens: usize) -> Result<(), Failure> {
+        if n_tokens >= self.n_ctx() {
+            return Err((
+                ErrorKind::ContextOverflow,
+                format!(
+                    "the prompt is {n_tokens} tokens, more than this model's context of {} tokens; shorten the message or load the model with a larger context",
+                    self.n_ctx()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn render(&self, messages: &[ChatMessage]) -> Result<String, Failure> {
+        match &self.format {
+            PromptFormat::Jinja(t) => t
+                .render(messages, true)
+                .map_err(|e| (ErrorKind::Template, e.to_string())),
+            PromptFormat::Builtin(t) => {
+                let chat = messages
+                    .iter()
+                    .map(|m| LlamaChatMessage::new(m.role.as_str().to_owned(), m.content.clone()))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| {
+                        (
+                            ErrorKind::InvalidRequest,
+                            "a message contains a NUL character".to_owned(),
+                        )
+                    })?;
+                self.model.apply_chat_template(t, &chat, true).map_err(|e| {
+                    (
+                        ErrorKind::Template,
+                        format!("llama.cpp could not apply its built-in template: {e}"),
+                    )
+                })
+            }
+        }
+    }
+
+    /// Tokenizes prompt text; special tokens written in the text are parsed, and BOS is added
+    /// once when the model wants it (templates often write it themselves).
+    pub(crate) fn tokenize(&self, text: &str) -> Vec<LlamaToken> {
+        let vocab = self.model.vocab();
+        let mut tokens = vocab.tokenize(text.as_bytes(), false, true);
+        if vocab.should_add_bos() && tokens.first() != Some(&vocab.bos()) {
+            tokens.insert(0, vocab.bos());
+        }
+        tokens
+    }
+
+    /// Makes the cache hold `tokens` minus the last one's successor: reuses the longest common
+    /// prefix with what it holds and evaluates the rest. Returns how many tokens were reused.
+    pub(crate) fn evaluate(&mut self, tokens: &[LlamaToken]) -> Result<usize, Failure> {
+        let mut reuse = self
+            .cached
+            .iter()
+            .zip(tokens)
+            .take_while(|(a, b)| a == b)
+            .count();
+        // The last prompt token must be evaluated to get the logits of the next one.
+        reuse = reuse.min(tokens.len().saturating_sub(1));
+        if reuse < self.cached.len() {
+            let from = u32::try_from(reuse).unwrap_or(u32::MAX);
+            if self.ctx.kv_cache_seq_rm(0, Some(from), None).is_err() {
+                // Recurrent models cannot drop part of their state: start over.
+                self.ctx.clear_kv_cache();
+                reuse = 0;
+            }
+            self.cached.truncate(reuse);
+        }
+        let mut batch = LlamaBatch::new(self.n_batch, 1);
+        let rest = &tokens[reuse..];
+        for (chunk_index, chunk) in rest.chunks(self.n_batch).enumerate() {
+            batch.clear();
+            let last_chunk = (chunk_index + 1) * self.n_batch >= rest.len();
+            for (i, token) in chunk.iter().enumerate() {
+                let pos = i32::try_from(self.cached.len() + i).unwrap_or(i32::MAX);
+                let logits = last_chunk && i + 1 == chunk.len();
+                batch
+                    .add(*token, pos, &[0], logits)
+                    .map_err(inference_failure)?;
+            }
+            if let Err(e) = self.ctx.decode(&mut batch) {
+                // The cache may hold part of this chunk now: forget it all rather than guess.
+                self.ctx.clear_kv_cache();
+                self.cached.clear();
+                return Err(inference_failure(e));
+            }
+            self.cached.extend_from_slice(chunk);
+        }
+        Ok(reuse)
+    }
+}
+
+pub(crate) fn inference_failure(e: impl std::fmt::Display) -> Failure {
+    (
+        ErrorKind::Inference,
+        format!("llama.cpp failed while evaluating: {e}"),
+    )
+}
+
+/// One thread per physical core: hyper-threads slow llama.cpp down.
+fn default_threads() -> u32 {
+    u32::try_from(num_cpus::get_physical().max(1)).unwrap_or(1)
+}
+
+/// Picks the prompt format: the caller's choice, else the model's Jinja template, else
+/// llama.cpp's built-in match for it, else ChatML.
+fn choose_format(
+    model: &LlamaModel,
+    choice: Option<&TemplateChoice>,
+) -> Result<(PromptFormat, String, Vec<String>), Failure> {
+    let vocab = model.vocab();
+    let piece =
+        |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
+    let (bos, eos) = (piece(vocab.bos()), piece(vocab.eos()));
+    let stops = |t: NamedTemplate| t.stops().iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    match choice {
+        Some(TemplateChoice::Named(name)) => Ok((
+            PromptFormat::Jinja(ChatTemplate::named(*name, &bos, &eos)),
+            format!("named: {name}"),
+            stops(*name),
+        )),
+        Some(TemplateChoice::Jinja(source)) => ChatTemplate::new(source, bos, eos)
+            .map(|t| {
+                (
+                    PromptFormat::Jinja(t),
+                    "custom Jinja".to_owned(),
+                    Vec::new(),
+                )
+            })
+            .map_err(|e| (ErrorKind::Template, e.to_string())),
+        None => match model.chat_template(None) {
+            Ok(builtin) => {
+                let source = builtin.to_string().unwrap_or_default();
+                match ChatTemplate::new(&source, bos, eos) {
+                    Ok(t) if t.render(&probe_chat(), true).is_ok() => Ok((
+                        PromptFormat::Jinja(t),
+                        "model's own template".to_owned(),
+                        Vec::new(),
+                    )),
+                    _ => Ok((
+                        PromptFormat::Builtin(builtin),
+                        "llama.cpp's built-in match for the model's template".to_owned(),
+                        Vec::new(),
+                    )),
+                }
+            }
+            Err(_) => Ok((
+                PromptFormat::Jinja(ChatTemplate::named(NamedTemplate::Chatml, &bos, &eos)),
+                "ChatML (the model has no template)".to_owned(),
+                stops(NamedTemplate::Chatml),
+            )),
+        },
+    }
+}
+
+/// A short conversation the model's template must render before we trust it.
+fn probe_chat() -> Vec<ChatMessage> {
+    vec![
+        ChatMessage::new(Role::System, "s"),
+        ChatMessage::new(Role::User, "u"),
+        ChatMessage::new(Role::Assistant, "a"),
+        ChatMessage::new(Role::User, "u"),
+    ]
+}

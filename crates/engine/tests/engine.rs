@@ -1,0 +1,446 @@
+//! The engine end to end: the real `hearth-engine` worker running llama.cpp on the real test
+//! model, driven through `EngineClient` as the app drives it. Needs the worker built first
+//! (`scripts/build-engine`, which `make test` runs).
+
+use std::time::Duration;
+
+use hearth_engine::{
+    ChatMessage, EngineClient, EngineError, ErrorKind, FinishReason, GenerationEvent, Input,
+    LoadOptions, Role, SamplingParams,
+};
+use hearth_testkit::{test_model, ScratchDir, CAPITAL_ANSWER, CAPITAL_QUESTION, SYSTEM_PROMPT};
+
+fn client() -> EngineClient {
+    EngineClient::from_environment().expect("hearth-engine is built (run scripts/build-engine)")
+}
+
+async fn loaded(options: LoadOptions) -> EngineClient {
+    let engine = client();
+    engine
+        .load(&test_model(), options)
+        .await
+        .expect("test model loads");
+    engine
+}
+
+fn chat(turns: &[(Role, &str)]) -> Input {
+    let mut messages = vec![ChatMessage::new(Role::System, SYSTEM_PROMPT)];
+    messages.extend(
+        turns
+            .iter()
+            .map(|(role, text)| ChatMessage::new(*role, *text)),
+    );
+    Input::Chat { messages }
+}
+
+fn greedy(max_tokens: u32) -> SamplingParams {
+    SamplingParams {
+        max_tokens,
+        ..SamplingParams::greedy()
+    }
+}
+
+#[tokio::test]
+async fn greedy_answer_names_paris() {
+    let engine = loaded(LoadOptions::default()).await;
+    let gen = engine
+        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48))
+        .await
+        .unwrap();
+    let (text, done) = gen.text().await.unwrap();
+    assert!(text.contains(CAPITAL_ANSWER), "reply: {text:?}");
+    assert_eq!(
+        done.finish,
+        FinishReason::Stop,
+        "the model ends its turn by itself"
+    );
+    assert!(done.timings.generated_tokens > 0 && done.timings.generation_ms > 0.0);
+}
+
+#[tokio::test]
+async fn same_seed_gives_the_same_reply() {
+    let engine = loaded(LoadOptions::default()).await;
+    let params = SamplingParams {
+        temperature: 0.9,
+        top_p: 0.95,
+        seed: Some(1234),
+        max_tokens: 40,
+        ..Default::default()
+    };
+    let prompt = chat(&[(Role::User, "Write one sentence about the sea.")]);
+    let (first, _) = engine
+        .generate(prompt.clone(), params.clone())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (second, _) = engine
+        .generate(prompt, params)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!first.is_empty());
+    assert_eq!(first, second);
+}
+
+#[tokio::test]
+async fn second_turn_evaluates_only_its_new_tokens() {
+    let engine = loaded(LoadOptions::default()).await;
+    let (reply, first) = engine
+        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(first.timings.cached_tokens, 0);
+    let turn2 = chat(&[
+        (Role::User, CAPITAL_QUESTION),
+        (Role::Assistant, &reply),
+        (Role::User, "And of Germany?"),
+    ]);
+    let (_, second) = engine
+        .generate(turn2, greedy(48))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let t = second.timings;
+    assert!(
+        t.cached_tokens >= first.timings.prompt_tokens,
+        "{t:?} after {:?}",
+        first.timings
+    );
+    assert_eq!(t.evaluated_tokens, t.prompt_tokens - t.cached_tokens);
+    assert!(
+        t.evaluated_tokens < 24,
+        "only the new turn is evaluated: {t:?}"
+    );
+}
+
+#[tokio::test]
+async fn long_conversation_in_a_small_context_drops_old_turns_and_still_answers() {
+    let engine = loaded(LoadOptions {
+        n_ctx: Some(256),
+        ..Default::default()
+    })
+    .await;
+    let filler = "Tell me more about the history of bread making in Europe, please. ".repeat(3);
+    let mut turns: Vec<(Role, &str)> = Vec::new();
+    for _ in 0..12 {
+        turns.push((Role::User, &filler));
+        turns.push((
+            Role::Assistant,
+            "Bread has been baked in Europe for thousands of years.",
+        ));
+    }
+    turns.push((Role::User, CAPITAL_QUESTION));
+    let gen = engine.generate(chat(&turns), greedy(32)).await.unwrap();
+    let (text, done) = gen.text().await.unwrap();
+    assert!(
+        done.dropped_messages > 0,
+        "old turns were dropped and reported"
+    );
+    assert!(
+        done.dropped_messages % 2 == 0,
+        "whole turns are dropped: {}",
+        done.dropped_messages
+    );
+    assert!(done.timings.prompt_tokens <= 256);
+    assert!(!text.trim().is_empty());
+}
+
+#[tokio::test]
+async fn stop_string_ends_the_reply_and_never_leaks() {
+    let engine = loaded(LoadOptions::default()).await;
+    let params = SamplingParams {
+        stop: vec!["Paris".into()],
+        ..greedy(48)
+    };
+    let (text, done) = engine
+        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), params)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(done.finish, FinishReason::Stop);
+    assert!(!text.contains("Par"), "{text:?}");
+    assert!(text.contains("capital"), "{text:?}");
+}
+
+#[tokio::test]
+async fn max_tokens_ends_with_length() {
+    let engine = loaded(LoadOptions::default()).await;
+    let input = Input::Raw {
+        prompt: "1, 2, 3, 4, 5,".into(),
+    };
+    let (_, done) = engine
+        .generate(input, greedy(5))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(done.finish, FinishReason::Length);
+    assert_eq!(done.timings.generated_tokens, 5);
+}
+
+#[tokio::test]
+async fn cancel_stops_a_running_reply() {
+    let engine = loaded(LoadOptions::default()).await;
+    let input = Input::Raw {
+        prompt: "Count from 1 to 1000: 1, 2, 3,".into(),
+    };
+    let mut gen = engine.generate(input, greedy(2000)).await.unwrap();
+    let first = gen.next().await.unwrap().unwrap();
+    assert!(matches!(first, GenerationEvent::Token(_)));
+    engine.cancel(gen.id());
+    let done = loop {
+        match gen.next().await.unwrap().unwrap() {
+            GenerationEvent::Token(_) => continue,
+            GenerationEvent::Done(done) => break done,
+        }
+    };
+    assert_eq!(done.finish, FinishReason::Cancelled);
+    assert!(done.timings.generated_tokens < 200, "{:?}", done.timings);
+    // The engine is ready for the next request.
+    let (text, _) = engine
+        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(CAPITAL_ANSWER));
+}
+
+#[tokio::test]
+async fn worker_killed_mid_reply_is_engine_crashed_and_the_next_request_works() {
+    let engine = loaded(LoadOptions::default()).await;
+    let input = Input::Raw {
+        prompt: "Count from 1 to 1000: 1, 2, 3,".into(),
+    };
+    let mut gen = engine.generate(input, greedy(2000)).await.unwrap();
+    assert!(matches!(
+        gen.next().await,
+        Some(Ok(GenerationEvent::Token(_)))
+    ));
+    let pid = engine.worker_pid().await.expect("a worker runs");
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let err = loop {
+        match tokio::time::timeout(Duration::from_secs(30), gen.next())
+            .await
+            .expect("no hang")
+        {
+            Some(Ok(GenerationEvent::Token(_))) => continue,
+            Some(Err(e)) => break e,
+            other => panic!("expected a crash error, got {other:?}"),
+        }
+    };
+    assert!(matches!(err, EngineError::EngineCrashed { .. }), "{err}");
+    assert!(err.to_string().contains("SIGKILL"), "{err}");
+    // A fresh worker starts and reloads the model by itself.
+    let (text, _) = engine
+        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(CAPITAL_ANSWER), "{text:?}");
+    assert_ne!(engine.worker_pid().await, Some(pid));
+}
+
+#[tokio::test]
+async fn dropping_a_generation_cancels_it() {
+    let engine = loaded(LoadOptions::default()).await;
+    let input = Input::Raw {
+        prompt: "Count from 1 to 1000: 1, 2, 3,".into(),
+    };
+    let mut gen = engine.generate(input, greedy(2000)).await.unwrap();
+    assert!(matches!(
+        gen.next().await,
+        Some(Ok(GenerationEvent::Token(_)))
+    ));
+    drop(gen);
+    let started = std::time::Instant::now();
+    let (text, _) = engine
+        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(CAPITAL_ANSWER));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the dropped reply did not run to 2000 tokens"
+    );
+}
+
+async fn load_error(path: &std::path::Path, options: LoadOptions) -> EngineError {
+    client()
+        .load(path, options)
+        .await
+        .expect_err("load must fail")
+}
+
+#[tokio::test]
+async fn bad_model_files_give_clear_errors() {
+    let dir = ScratchDir::new("engine-bad");
+    let cases: Vec<(std::path::PathBuf, &str)> = vec![
+        (dir.path().join("missing.gguf"), "missing.gguf"),
+        (dir.path().to_path_buf(), "is a directory"),
+        (
+            dir.file(
+                "notes.gguf",
+                b"these are not the weights you are looking for",
+            ),
+            "not a GGUF",
+        ),
+        (
+            dir.file("cut.gguf", &hearth_testkit::truncated_model(3 << 20)),
+            "truncated",
+        ),
+        (
+            dir.file("gptj.gguf", &hearth_testkit::gguf_with_architecture("gptj")),
+            "not supported by llama.cpp",
+        ),
+        (
+            dir.file("absurd.gguf", &hearth_testkit::gguf_with_absurd_counts()),
+            "corrupt",
+        ),
+    ];
+    for (path, expected) in cases {
+        let err = load_error(&path, LoadOptions::default()).await;
+        let msg = err.to_string();
+        assert!(msg.contains(expected), "{}: {msg}", path.display());
+        assert!(!msg.contains('\n'), "one line: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn context_larger_than_the_model_supports_is_refused() {
+    let err = load_error(
+        &test_model(),
+        LoadOptions {
+            n_ctx: Some(1_000_000),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(
+        matches!(
+            err,
+            EngineError::Worker {
+                kind: ErrorKind::InvalidRequest,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("8192"), "{err}");
+}
+
+#[tokio::test]
+async fn invalid_settings_and_empty_input_are_refused() {
+    let engine = loaded(LoadOptions::default()).await;
+    let bad = SamplingParams {
+        top_p: 2.0,
+        ..Default::default()
+    };
+    let err = engine
+        .generate(chat(&[(Role::User, "hi")]), bad)
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, EngineError::Invalid(_)), "{err}");
+    let empty = Input::Chat { messages: vec![] };
+    let err = engine
+        .generate(empty, greedy(8))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("empty"), "{err}");
+    let err = engine
+        .load(
+            &test_model(),
+            LoadOptions {
+                n_threads: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("threads"), "{err}");
+}
+
+#[tokio::test]
+async fn generate_without_a_model_says_so() {
+    let err = client()
+        .generate(chat(&[(Role::User, "hi")]), greedy(8))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            EngineError::Worker {
+                kind: ErrorKind::NoModel,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn bench_runs_both_tests() {
+    let engine = loaded(LoadOptions::default()).await;
+    let (pp, tg) = engine.bench(64, 16).await.unwrap();
+    assert!(pp > 0 && tg > 0);
+    // The chat cache was cleared: the next reply is still right.
+    let (text, done) = engine
+        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(CAPITAL_ANSWER));
+    assert_eq!(done.timings.cached_tokens, 0);
+}
+
+#[tokio::test]
+async fn named_template_override_is_used() {
+    use hearth_engine::{NamedTemplate, TemplateChoice};
+    let engine = client();
+    let options = LoadOptions {
+        template: Some(TemplateChoice::Named(NamedTemplate::Alpaca)),
+        ..Default::default()
+    };
+    let info = engine.load(&test_model(), options).await.unwrap();
+    assert_eq!(info.template_source, "named: alpaca");
+    assert!(info.template_stops.contains(&"### Instruction:".to_owned()));
+    let (text, _) = engine
+        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(24))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("### Instruction:"), "{text:?}");
+}

