@@ -320,7 +320,7 @@ fn read_tensor_info<R: Read>(r: &mut Bounded<R>, alignment: u64) -> Result<Tenso
     }
     let ggml_type = r.u32(&name)?;
     let offset = r.u64(&name)?;
-    if offset % alignment != 0 {
+    if !offset.is_multiple_of(alignment) {
         return Err(GgufError::Corrupt(format!(
             "tensor {name} is at offset {offset}, not a multiple of the alignment {alignment}"
         )));

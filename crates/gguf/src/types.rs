@@ -45,7 +45,7 @@ pub fn ggml_type_name(id: u32) -> Option<&'static str> {
 /// is not a whole number of blocks or overflows.
 pub fn tensor_bytes(id: u32, elements: u64) -> Option<u64> {
     let &(_, _, block, size) = GGML_TYPES.iter().find(|t| t.0 == id)?;
-    if elements % block != 0 {
+    if !elements.is_multiple_of(block) {
         return None;
     }
     (elements / block).checked_mul(size)

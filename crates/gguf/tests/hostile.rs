@@ -63,7 +63,7 @@ impl Gguf {
         out.extend(kv_count.to_le_bytes());
         out.extend(&self.kvs);
         out.extend(&self.tensors);
-        while out.len() % 32 != 0 {
+        while !out.len().is_multiple_of(32) {
             out.push(0);
         }
         out.extend(&self.data);
@@ -205,13 +205,12 @@ fn directory_and_missing_file() {
 }
 
 /// The first 4 MiB of the real test model (its header, with the 49k-token vocabulary, ends well
-/// within that) and the model's size, if the test environment has the model.
+/// within that) and the model's size.
 fn real_header() -> Option<(Vec<u8>, u64)> {
     static HEADER: OnceLock<Option<(Vec<u8>, u64)>> = OnceLock::new();
     HEADER
         .get_or_init(|| {
-            let path = std::env::var_os("HEARTH_TEST_MODEL")?;
-            let file = std::fs::File::open(path).ok()?;
+            let file = std::fs::File::open(hearth_testkit::test_model()).ok()?;
             let len = file.metadata().ok()?.len();
             let mut bytes = Vec::new();
             file.take(4 << 20).read_to_end(&mut bytes).ok()?;
@@ -222,10 +221,7 @@ fn real_header() -> Option<(Vec<u8>, u64)> {
 
 #[test]
 fn real_test_model_header() {
-    let Some((bytes, len)) = real_header() else {
-        eprintln!("HEARTH_TEST_MODEL not set; skipped");
-        return;
-    };
+    let (bytes, len) = real_header().expect("the test model is readable");
     let file = GgufFile::read(Cursor::new(&bytes), len).unwrap();
     assert_eq!(file.architecture().unwrap(), "llama");
     assert!(file.chat_template().unwrap().contains("<|im_start|>"));

@@ -22,7 +22,7 @@ const DEFAULT_BATCH: u32 = 512;
 /// How the conversation becomes prompt text.
 enum PromptFormat {
     /// A Jinja template (the model's own, a named one, or the user's).
-    Jinja(ChatTemplate),
+    Jinja(Box<ChatTemplate>),
     /// llama.cpp's built-in formats, matched against the model's template text.
     Builtin(LlamaChatTemplate),
 }
@@ -273,14 +273,14 @@ fn choose_format(
     let stops = |t: NamedTemplate| t.stops().iter().map(|s| s.to_string()).collect::<Vec<_>>();
     match choice {
         Some(TemplateChoice::Named(name)) => Ok((
-            PromptFormat::Jinja(ChatTemplate::named(*name, &bos, &eos)),
+            PromptFormat::Jinja(Box::new(ChatTemplate::named(*name, &bos, &eos))),
             format!("named: {name}"),
             stops(*name),
         )),
         Some(TemplateChoice::Jinja(source)) => ChatTemplate::new(source, bos, eos)
             .map(|t| {
                 (
-                    PromptFormat::Jinja(t),
+                    PromptFormat::Jinja(Box::new(t)),
                     "custom Jinja".to_owned(),
                     Vec::new(),
                 )
@@ -291,7 +291,7 @@ fn choose_format(
                 let source = builtin.to_string().unwrap_or_default();
                 match ChatTemplate::new(&source, bos, eos) {
                     Ok(t) if t.render(&probe_chat(), true).is_ok() => Ok((
-                        PromptFormat::Jinja(t),
+                        PromptFormat::Jinja(Box::new(t)),
                         "model's own template".to_owned(),
                         Vec::new(),
                     )),
@@ -303,7 +303,7 @@ fn choose_format(
                 }
             }
             Err(_) => Ok((
-                PromptFormat::Jinja(ChatTemplate::named(NamedTemplate::Chatml, &bos, &eos)),
+                PromptFormat::Jinja(Box::new(ChatTemplate::named(NamedTemplate::Chatml, &bos, &eos))),
                 "ChatML (the model has no template)".to_owned(),
                 stops(NamedTemplate::Chatml),
             )),

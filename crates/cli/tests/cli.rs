@@ -1,0 +1,276 @@
+//! `hearth-cli` as a person runs it: the real binary, the real worker, the real test model.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use hearth_testkit::{test_model, ScratchDir, CAPITAL_ANSWER, CAPITAL_QUESTION};
+
+fn cli() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
+}
+
+fn run(args: &[&str]) -> Output {
+    cli()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("hearth-cli runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn one_shot_prompt_prints_the_reply_and_speed() {
+    let model = test_model();
+    let out = run(&[
+        "chat",
+        "--model",
+        model.to_str().unwrap(),
+        "--prompt",
+        CAPITAL_QUESTION,
+        "--temp",
+        "0",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(CAPITAL_ANSWER),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("tokens/s"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn interactive_chat_keeps_the_conversation_and_exits() {
+    let model = test_model();
+    let mut child = cli()
+        .args([
+            "chat",
+            "--model",
+            model.to_str().unwrap(),
+            "--temp",
+            "0",
+            "--repeat-penalty",
+            "1",
+            "--max-tokens",
+            "48",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{CAPITAL_QUESTION}\nAnd of Germany?\n/reset\n/exit").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(CAPITAL_ANSWER) && stdout.contains("Berlin"),
+        "{stdout}"
+    );
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("(new conversation)"), "{stderr}");
+    // The second turn reused the first turn's context.
+    assert!(
+        stderr.lines().filter(|l| l.contains("tokens/s")).count() == 2,
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_reply_not_the_program() {
+    let model = test_model();
+    let mut child = cli()
+        .args([
+            "chat",
+            "--model",
+            model.to_str().unwrap(),
+            "--temp",
+            "0",
+            "--repeat-penalty",
+            "1",
+            "--max-tokens",
+            "3000",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    writeln!(stdin, "Count from 1 to 1000, separated by commas.").unwrap();
+    // Wait for the reply to start streaming.
+    let mut first = [0u8; 8];
+    stdout.read_exact(&mut first).unwrap();
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut stopped = false;
+    while Instant::now() < deadline {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) if line.contains("stopped") => {
+                stopped = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(stopped, "the reply said it was stopped");
+    writeln!(stdin, "{CAPITAL_QUESTION}").unwrap();
+    writeln!(stdin, "/exit").unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "the program lived on and exited cleanly: {status:?}"
+    );
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(
+        rest.contains(CAPITAL_ANSWER),
+        "the next question was answered: {rest}"
+    );
+}
+
+/// Bad input: a one-line message on stderr, a non-zero exit, no panic, no signal.
+fn assert_clean_failure(args: &[&str], expected: &str) {
+    let out = run(args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: "), "{args:?}: {stderr}");
+    assert!(
+        last.contains(expected),
+        "{args:?}: expected {expected:?} in {last:?}"
+    );
+}
+
+#[test]
+fn bad_model_files_fail_cleanly() {
+    let dir = ScratchDir::new("cli-bad");
+    let missing = dir.path().join("missing.gguf");
+    let notes = dir.file("notes.gguf", b"plain text, not a model");
+    let cut = dir.file("cut.gguf", &hearth_testkit::truncated_model(2 << 20));
+    let gptj = dir.file(
+        "gpt4all-j.gguf",
+        &hearth_testkit::gguf_with_architecture("gptj"),
+    );
+    let opt = dir.file("opt.gguf", &hearth_testkit::gguf_with_architecture("opt"));
+    let absurd = dir.file("absurd.gguf", &hearth_testkit::gguf_with_absurd_counts());
+    let dir_path = dir.path().to_str().unwrap().to_owned();
+    let cases = [
+        (missing.to_str().unwrap(), "not found"),
+        (dir_path.as_str(), "is a directory"),
+        (notes.to_str().unwrap(), "not a GGUF"),
+        (cut.to_str().unwrap(), "truncated"),
+        (
+            gptj.to_str().unwrap(),
+            "GPT-J / GPT4All-J) is not supported by llama.cpp",
+        ),
+        (opt.to_str().unwrap(), "OPT) is not supported by llama.cpp"),
+        (absurd.to_str().unwrap(), "corrupt"),
+    ];
+    for (model, expected) in cases {
+        assert_clean_failure(&["chat", "--model", model, "--prompt", "hi"], expected);
+    }
+}
+
+#[test]
+fn bad_settings_fail_cleanly() {
+    let model = test_model();
+    let m = model.to_str().unwrap();
+    assert_clean_failure(
+        &["chat", "--model", m, "--prompt", "hi", "--ctx", "100000"],
+        "at most 8192 tokens",
+    );
+    assert_clean_failure(
+        &["chat", "--model", m, "--prompt", "  "],
+        "the prompt is empty",
+    );
+    assert_clean_failure(
+        &["chat", "--model", m, "--prompt", "hi", "--temp=-1"],
+        "temperature",
+    );
+    assert_clean_failure(
+        &["chat", "--model", m, "--prompt", "hi", "--top-p", "5"],
+        "top-p",
+    );
+    assert_clean_failure(
+        &[
+            "chat",
+            "--model",
+            m,
+            "--prompt",
+            "hi",
+            "--template",
+            "nonsense",
+        ],
+        "unknown chat template name",
+    );
+    assert_clean_failure(
+        &["chat", "--model", m, "--prompt", "hi", "--threads", "0"],
+        "threads",
+    );
+    assert_clean_failure(&["bench", "--model", m, "-r", "0"], "repetitions");
+}
+
+#[test]
+fn bench_prints_llama_bench_fields() {
+    let model = test_model();
+    let out = run(&[
+        "bench",
+        "--model",
+        model.to_str().unwrap(),
+        "-p",
+        "32",
+        "-n",
+        "8",
+        "-r",
+        "2",
+        "-o",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = results.as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for (r, (n_prompt, n_gen)) in results.iter().zip([(32, 0), (0, 8)]) {
+        assert_eq!(r["n_prompt"], n_prompt);
+        assert_eq!(r["n_gen"], n_gen);
+        assert!(r["avg_ts"].as_f64().unwrap() > 0.0);
+        assert!(r["stddev_ts"].as_f64().unwrap() >= 0.0);
+        assert_eq!(r["samples_ts"].as_array().unwrap().len(), 2);
+        assert_eq!(r["samples_ns"].as_array().unwrap().len(), 2);
+    }
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [&["--help"][..], &["chat", "--help"], &["bench", "--help"]] {
+        let out = run(args);
+        assert!(out.status.success());
+        assert!(text(&out.stdout).contains("Usage"), "{args:?}");
+    }
+}
