@@ -303,7 +303,11 @@ fn choose_format(
                 }
             }
             Err(_) => Ok((
-                PromptFormat::Jinja(Box::new(ChatTemplate::named(NamedTemplate::Chatml, &bos, &eos))),
+                PromptFormat::Jinja(Box::new(ChatTemplate::named(
+                    NamedTemplate::Chatml,
+                    &bos,
+                    &eos,
+                ))),
                 "ChatML (the model has no template)".to_owned(),
                 stops(NamedTemplate::Chatml),
             )),
