@@ -45,5 +45,6 @@ lint: deps
 
 unit-tests: engine test-model
 	HEARTH_TEST_MODEL="$$(scripts/fetch-test-model)" $(CARGO) test --release --locked --workspace
+	$(CARGO) test --release --locked -p hearth-engine --features worker --lib worker::
 
 test: lint unit-tests

@@ -3,11 +3,9 @@
 use std::time::Instant;
 
 use llama_cpp_2::llama_batch::LlamaBatch;
-use llama_cpp_2::sampling::LlamaSampler;
-use llama_cpp_2::token::logit_bias::LlamaLogitBias;
-use llama_cpp_2::token::LlamaToken;
 
 use super::io::EventWriter;
+use super::sampler::Sampler;
 use super::session::{inference_failure, Failure, Session};
 use super::CancelFlag;
 use crate::params::SamplingParams;
@@ -59,7 +57,7 @@ fn generate(
         ..Timings::default()
     };
 
-    let mut sampler = build_sampler(params, session.model.n_vocab(), &session.eog_tokens);
+    let mut sampler = Sampler::new(params, session.model.n_vocab(), &session.eog_tokens);
     let window = prompt
         .tokens
         .len()
@@ -83,7 +81,7 @@ fn generate(
         if timings.generated_tokens >= params.max_tokens {
             break FinishReason::Length;
         }
-        let token = sampler.sample(&session.ctx, -1);
+        let token = sampler.sample(&session.ctx);
         if vocab.is_eog(token) {
             break FinishReason::Stop;
         }
@@ -130,57 +128,4 @@ fn generate(
 
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// The sampler chain. Top-k runs first: every later step then touches k candidates instead of
-/// the whole vocabulary (262k entries for Gemma 3), which keeps sampling a small share of the
-/// time per token. Penalties only ever lower a logit, so applying them after top-k picks the
-/// same tokens except where a penalised token would have let a token from outside the top k in.
-fn build_sampler(params: &SamplingParams, n_vocab: i32, eog: &[LlamaToken]) -> LlamaSampler {
-    let mut chain = Vec::new();
-    if params.ignore_eos {
-        let never: Vec<LlamaLogitBias> = eog
-            .iter()
-            .map(|t| LlamaLogitBias::new(*t, f32::NEG_INFINITY))
-            .collect();
-        chain.push(LlamaSampler::logit_bias(n_vocab, &never));
-    }
-    if params.top_k > 0 {
-        chain.push(LlamaSampler::top_k(
-            i32::try_from(params.top_k).unwrap_or(i32::MAX),
-        ));
-    }
-    let penalised = params.repeat_penalty != 1.0
-        || params.frequency_penalty != 0.0
-        || params.presence_penalty != 0.0;
-    if penalised {
-        chain.push(LlamaSampler::penalties(
-            n_vocab,
-            i32::try_from(params.repeat_last_n).unwrap_or(i32::MAX),
-            params.repeat_penalty,
-            params.frequency_penalty,
-            params.presence_penalty,
-        ));
-    }
-    if params.temperature <= 0.0 {
-        chain.push(LlamaSampler::greedy());
-    } else {
-        if params.top_p < 1.0 {
-            chain.push(LlamaSampler::top_p(params.top_p, 1));
-        }
-        if params.min_p > 0.0 {
-            chain.push(LlamaSampler::min_p(params.min_p, 1));
-        }
-        chain.push(LlamaSampler::temp(params.temperature));
-        chain.push(LlamaSampler::dist(params.seed.unwrap_or_else(random_seed)));
-    }
-    LlamaSampler::chain_simple(chain)
-}
-
-fn random_seed() -> u32 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
-        .unwrap_or(0);
-    nanos ^ std::process::id().rotate_left(16)
 }

@@ -9,6 +9,7 @@
 mod bench;
 mod generate;
 mod io;
+mod sampler;
 mod session;
 
 use std::path::Path;
