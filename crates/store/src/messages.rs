@@ -1,0 +1,311 @@
+//! Messages and the tree they form. Regenerating or editing adds a sibling; the chat's
+//! `current_leaf` says which branch is shown.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{AssertSqlSafe, FromRow};
+
+use crate::{now_ms, Id, Store, StoreError};
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum Role {
+    /// Instructions for the conversation.
+    System,
+    /// The person.
+    User,
+    /// The model.
+    Assistant,
+}
+
+/// Where a message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// A reply still being written.
+    Streaming,
+    /// Finished.
+    Complete,
+    /// Cut short: cancelled, or the process died.
+    Interrupted,
+    /// Generation failed; `error` says why.
+    Error,
+}
+
+/// One message, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+pub struct Message {
+    /// Id.
+    pub id: Id,
+    /// The chat it belongs to.
+    pub chat_id: Id,
+    /// The message it answers or follows; `None` for the first.
+    pub parent_id: Option<Id>,
+    /// Who wrote it.
+    pub role: Role,
+    /// Its text.
+    pub content: String,
+    /// Where it is in its life.
+    pub status: MessageStatus,
+    /// Why generation failed, for `Error`.
+    pub error: Option<String>,
+    /// The model file that wrote it (replies).
+    pub model_file: Option<String>,
+    /// That file's SHA-256.
+    pub model_sha256: Option<String>,
+    /// The sampling settings used (JSON).
+    pub sampling: Option<String>,
+    /// The seed used.
+    pub seed: Option<i64>,
+    /// Prompt tokens.
+    pub prompt_tokens: Option<i64>,
+    /// Generated tokens.
+    pub completion_tokens: Option<i64>,
+    /// Prompt evaluation time.
+    pub prompt_ms: Option<f64>,
+    /// Generation time.
+    pub generation_ms: Option<f64>,
+    /// When it was written (Unix ms).
+    pub created_at: i64,
+    /// When it last changed (Unix ms).
+    pub updated_at: i64,
+}
+
+pub(crate) const MESSAGE_COLUMNS: &str = "id, chat_id, parent_id, role, content, status, error, model_file, \
+    model_sha256, sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at";
+
+/// A message about to be written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMessage {
+    /// Who writes it.
+    pub role: Role,
+    /// Its text so far.
+    pub content: String,
+    /// Its status.
+    pub status: MessageStatus,
+    /// The model file (replies).
+    pub model_file: Option<String>,
+    /// The model's SHA-256.
+    pub model_sha256: Option<String>,
+    /// Sampling settings (JSON).
+    pub sampling: Option<String>,
+    /// Seed.
+    pub seed: Option<i64>,
+}
+
+impl NewMessage {
+    /// A finished message from the person.
+    pub fn user(text: impl Into<String>) -> Self {
+        NewMessage::complete(Role::User, text)
+    }
+
+    /// A finished message.
+    pub fn complete(role: Role, text: impl Into<String>) -> Self {
+        NewMessage {
+            role,
+            content: text.into(),
+            status: MessageStatus::Complete,
+            model_file: None,
+            model_sha256: None,
+            sampling: None,
+            seed: None,
+        }
+    }
+
+    /// An empty reply about to stream.
+    pub fn streaming_reply() -> Self {
+        NewMessage {
+            status: MessageStatus::Streaming,
+            ..NewMessage::complete(Role::Assistant, "")
+        }
+    }
+}
+
+/// How a reply ended.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MessageStats {
+    /// Prompt tokens.
+    pub prompt_tokens: Option<i64>,
+    /// Generated tokens.
+    pub completion_tokens: Option<i64>,
+    /// Prompt evaluation time.
+    pub prompt_ms: Option<f64>,
+    /// Generation time.
+    pub generation_ms: Option<f64>,
+    /// The error, for `MessageStatus::Error`.
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// Writes a message under `parent` (or as the first) and shows its branch.
+    pub async fn add_message(
+        &self,
+        chat_id: Id,
+        parent: Option<Id>,
+        message: NewMessage,
+    ) -> Result<Message, StoreError> {
+        let now = now_ms();
+        // IMMEDIATE: take the write lock up front. A deferred transaction that reads first
+        // cannot wait for another process's write (SQLITE_BUSY_SNAPSHOT): it fails at once.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (id,): (Id,) = sqlx::query_as(
+            "INSERT INTO messages (chat_id, parent_id, role, content, status, model_file, model_sha256, sampling, seed, created_at, updated_at) \
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM chats WHERE id = ?) RETURNING id",
+        )
+        .bind(chat_id)
+        .bind(parent)
+        .bind(message.role)
+        .bind(&message.content)
+        .bind(message.status)
+        .bind(&message.model_file)
+        .bind(&message.model_sha256)
+        .bind(&message.sampling)
+        .bind(message.seed)
+        .bind(now)
+        .bind(now)
+        .bind(chat_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound { what: "chat", id: chat_id })?;
+        sqlx::query("UPDATE chats SET current_leaf = ?, updated_at = ? WHERE id = ?")
+            .bind(id)
+            .bind(now)
+            .bind(chat_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.message(id).await
+    }
+
+    /// The message with this id.
+    pub async fn message(&self, id: Id) -> Result<Message, StoreError> {
+        sqlx::query_as::<_, Message>(AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound {
+            what: "message",
+            id,
+        })
+    }
+
+    /// Replaces the text of a reply as it grows.
+    pub async fn update_content(&self, id: Id, content: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE messages SET content = ?, updated_at = ? WHERE id = ?")
+            .bind(content)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "message",
+                id,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes a reply's final text, status and figures.
+    pub async fn finish_message(
+        &self,
+        id: Id,
+        content: &str,
+        status: MessageStatus,
+        stats: &MessageStats,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, \
+             prompt_ms = ?, generation_ms = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(content)
+        .bind(status)
+        .bind(&stats.error)
+        .bind(stats.prompt_tokens)
+        .bind(stats.completion_tokens)
+        .bind(stats.prompt_ms)
+        .bind(stats.generation_ms)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "message",
+                id,
+            });
+        }
+        Ok(())
+    }
+
+    /// The shown branch of a chat, oldest first.
+    pub async fn branch(&self, chat_id: Id) -> Result<Vec<Message>, StoreError> {
+        let chat = self.chat(chat_id).await?;
+        let Some(leaf) = chat.current_leaf else {
+            return Ok(Vec::new());
+        };
+        self.path_to(leaf).await
+    }
+
+    /// The messages from the first one down to `leaf`, oldest first.
+    pub async fn path_to(&self, leaf: Id) -> Result<Vec<Message>, StoreError> {
+        let sql = format!(
+            "WITH RECURSIVE path(id, depth) AS (SELECT ?, 0 UNION ALL \
+             SELECT m.parent_id, p.depth + 1 FROM messages m JOIN path p ON m.id = p.id WHERE m.parent_id IS NOT NULL) \
+             SELECT {} FROM messages m JOIN path p ON m.id = p.id ORDER BY p.depth DESC",
+            MESSAGE_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        Ok(sqlx::query_as::<_, Message>(AssertSqlSafe(sql))
+            .bind(leaf)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Ids of a message and its siblings (same parent, same chat), oldest first: the versions
+    /// a `‹ 2/3 ›` control moves between.
+    pub async fn versions(&self, id: Id) -> Result<Vec<Id>, StoreError> {
+        let message = self.message(id).await?;
+        let rows: Vec<(Id,)> = sqlx::query_as(
+            "SELECT id FROM messages WHERE chat_id = ? AND parent_id IS ? ORDER BY id",
+        )
+        .bind(message.chat_id)
+        .bind(message.parent_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Shows the branch through `id`: down to its newest descendant, following the newest child
+    /// at each step.
+    pub async fn switch_branch(&self, id: Id) -> Result<Vec<Message>, StoreError> {
+        let message = self.message(id).await?;
+        let (leaf,): (Id,) = sqlx::query_as(
+            "WITH RECURSIVE down(id, depth) AS (SELECT ?, 0 UNION ALL \
+             SELECT (SELECT c.id FROM messages c WHERE c.parent_id = d.id ORDER BY c.id DESC LIMIT 1), d.depth + 1 \
+             FROM down d WHERE EXISTS (SELECT 1 FROM messages c WHERE c.parent_id = d.id)) \
+             SELECT id FROM down ORDER BY depth DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        sqlx::query("UPDATE chats SET current_leaf = ? WHERE id = ?")
+            .bind(leaf)
+            .bind(message.chat_id)
+            .execute(&self.pool)
+            .await?;
+        self.path_to(leaf).await
+    }
+
+    /// Every message of a chat (all branches), oldest first.
+    pub async fn all_messages(&self, chat_id: Id) -> Result<Vec<Message>, StoreError> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? ORDER BY id");
+        Ok(sqlx::query_as::<_, Message>(AssertSqlSafe(sql))
+            .bind(chat_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}

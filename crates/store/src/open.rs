@@ -1,0 +1,186 @@
+//! Opening the database: refuse files that are not SQLite or are damaged (never overwrite them),
+//! back up before any migration, and mark replies a crash left half-written as interrupted.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::StoreError;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// How long a writer waits for another process's write to finish before giving up. The app and
+/// the CLI share one file; WAL lets readers through, and writes are short.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An open Hearth database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`, migrating it to the current schema.
+    pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        let existed = path.exists();
+        if existed {
+            check_header(path)?;
+        } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(StoreError::Database)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| classify(path, e))?;
+        let store = Store {
+            pool,
+            path: path.to_path_buf(),
+        };
+        store.check_integrity().await?;
+        store.migrate(existed).await?;
+        store.mark_interrupted().await?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes every connection (waits for running queries).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// SQLite's own check of the whole file: `"ok"` when sound.
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        let row: (String,) = sqlx::query_as("PRAGMA integrity_check")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.0)
+    }
+
+    async fn check_integrity(&self) -> Result<(), StoreError> {
+        // quick_check reads every page but skips index cross-checks: fast enough at start.
+        let rows: Vec<(String,)> = sqlx::query_as("PRAGMA quick_check(1)")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| classify(&self.path, e))?;
+        match rows.first() {
+            Some((ok,)) if ok == "ok" => Ok(()),
+            other => Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: other
+                    .map(|r| r.0.clone())
+                    .unwrap_or_else(|| "no answer to quick_check".into()),
+            }),
+        }
+    }
+
+    async fn migrate(&self, existed: bool) -> Result<(), StoreError> {
+        // A fresh database has no migrations table yet: nothing applied.
+        let applied: Vec<(i64,)> =
+            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = 1")
+                .fetch_all(&self.pool)
+                .await
+                .unwrap_or_default();
+        let pending = MIGRATOR
+            .iter()
+            .any(|m| !applied.iter().any(|(v,)| *v == m.version));
+        if !pending {
+            return Ok(());
+        }
+        let backup = backup_path(&self.path, applied.iter().map(|(v,)| *v).max().unwrap_or(0));
+        if existed {
+            let _ = std::fs::remove_file(&backup);
+            sqlx::query("VACUUM INTO ?")
+                .bind(backup.to_string_lossy().into_owned())
+                .execute(&self.pool)
+                .await?;
+            tracing::info!(backup = %backup.display(), "database backed up before upgrading");
+        }
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migration {
+                path: self.path.clone(),
+                backup: backup.clone(),
+                detail: e.to_string(),
+            })
+    }
+
+    /// Replies that were streaming when the last process died are interrupted, not streaming.
+    async fn mark_interrupted(&self) -> Result<(), StoreError> {
+        sqlx::query("UPDATE messages SET status = 'interrupted' WHERE status = 'streaming' AND updated_at < ?")
+            .bind(crate::now_ms() - STREAMING_GRACE_MS)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A reply updated within this window may belong to another live process (the app while the
+/// CLI starts): leave it alone.
+const STREAMING_GRACE_MS: i64 = 3_000;
+
+/// `hearth.db` → `hearth.db.backup-v<version>`.
+fn backup_path(db: &Path, version: i64) -> PathBuf {
+    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(format!(".backup-v{version}"));
+    db.with_file_name(name)
+}
+
+/// Refuses a file that is not SQLite before SQLite is asked to open it.
+fn check_header(path: &Path) -> Result<(), StoreError> {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    let mut file = std::fs::File::open(path).map_err(|source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let n = file.read(&mut header).map_err(|source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // An empty file is what SQLite itself creates before the first write: fine.
+    if n == 0 || (n == 16 && header == *b"SQLite format 3\0") {
+        return Ok(());
+    }
+    Err(StoreError::NotADatabase {
+        path: path.to_path_buf(),
+    })
+}
+
+fn classify(path: &Path, e: sqlx::Error) -> StoreError {
+    let text = e.to_string();
+    if text.contains("malformed") || text.contains("corrupt") {
+        StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: text,
+        }
+    } else if text.contains("not a database") {
+        StoreError::NotADatabase {
+            path: path.to_path_buf(),
+        }
+    } else {
+        StoreError::Database(e)
+    }
+}

@@ -1,0 +1,506 @@
+//! The store on real SQLite files: the tree, search with any input, export/import round trips,
+//! damaged files, migration backups, and two processes' worth of writers on one file.
+
+use hearth_store::{
+    ExportFormat, MessageStats, MessageStatus, NewMessage, Role, Store, StoreError,
+};
+use hearth_testkit::ScratchDir;
+use proptest::prelude::*;
+
+async fn fresh(dir: &ScratchDir) -> Store {
+    Store::open(&dir.path().join("hearth.db")).await.unwrap()
+}
+
+#[tokio::test]
+async fn regenerate_and_edit_make_siblings_and_the_chat_remembers_its_branch() {
+    let dir = ScratchDir::new("store-tree");
+    let store = fresh(&dir).await;
+    let chat = store.create_chat("Capitals", None).await.unwrap();
+    let q = store
+        .add_message(chat.id, None, NewMessage::user("Capital of France?"))
+        .await
+        .unwrap();
+    let a1 = store
+        .add_message(
+            chat.id,
+            Some(q.id),
+            NewMessage::complete(Role::Assistant, "Paris."),
+        )
+        .await
+        .unwrap();
+    // Regenerate: a second answer to the same question.
+    let a2 = store
+        .add_message(
+            chat.id,
+            Some(q.id),
+            NewMessage::complete(Role::Assistant, "It is Paris."),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.versions(a2.id).await.unwrap(), vec![a1.id, a2.id]);
+    let shown: Vec<String> = store
+        .branch(chat.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    assert_eq!(shown, ["Capital of France?", "It is Paris."]);
+    // Back to the first version.
+    let shown = store.switch_branch(a1.id).await.unwrap();
+    assert_eq!(shown.last().unwrap().content, "Paris.");
+    assert_eq!(store.chat(chat.id).await.unwrap().current_leaf, Some(a1.id));
+    // Edit the question: a sibling of the question, with its own answer.
+    let q2 = store
+        .add_message(chat.id, None, NewMessage::user("Capital of Italy?"))
+        .await
+        .unwrap();
+    store
+        .add_message(
+            chat.id,
+            Some(q2.id),
+            NewMessage::complete(Role::Assistant, "Rome."),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.versions(q.id).await.unwrap(), vec![q.id, q2.id]);
+    // Switching to the first question shows its newest answer below it.
+    let shown = store.switch_branch(q.id).await.unwrap();
+    assert_eq!(
+        shown.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![q.id, a2.id]
+    );
+}
+
+#[tokio::test]
+async fn streaming_reply_is_written_as_it_grows_and_finished() {
+    let dir = ScratchDir::new("store-stream");
+    let store = fresh(&dir).await;
+    let chat = store.create_chat("t", None).await.unwrap();
+    let q = store
+        .add_message(chat.id, None, NewMessage::user("hi"))
+        .await
+        .unwrap();
+    let r = store
+        .add_message(chat.id, Some(q.id), NewMessage::streaming_reply())
+        .await
+        .unwrap();
+    store.update_content(r.id, "Hel").await.unwrap();
+    let seen = store.message(r.id).await.unwrap();
+    assert_eq!(
+        (seen.content.as_str(), seen.status),
+        ("Hel", MessageStatus::Streaming)
+    );
+    let stats = MessageStats {
+        completion_tokens: Some(3),
+        generation_ms: Some(12.5),
+        ..Default::default()
+    };
+    store
+        .finish_message(r.id, "Hello!", MessageStatus::Complete, &stats)
+        .await
+        .unwrap();
+    let done = store.message(r.id).await.unwrap();
+    assert_eq!(done.content, "Hello!");
+    assert_eq!(done.status, MessageStatus::Complete);
+    assert_eq!(done.completion_tokens, Some(3));
+}
+
+#[tokio::test]
+async fn search_ranks_snippets_and_forgets_deleted_chats() {
+    let dir = ScratchDir::new("store-search");
+    let store = fresh(&dir).await;
+    let trip = store.create_chat("Trip to Lisbon", None).await.unwrap();
+    let q = store
+        .add_message(
+            trip.id,
+            None,
+            NewMessage::user("Where should we eat pastéis de nata?"),
+        )
+        .await
+        .unwrap();
+    store
+        .add_message(
+            trip.id,
+            Some(q.id),
+            NewMessage::complete(Role::Assistant, "Try the bakery in Belém."),
+        )
+        .await
+        .unwrap();
+    let other = store.create_chat("Rust questions", None).await.unwrap();
+    store
+        .add_message(other.id, None, NewMessage::user("How do lifetimes work?"))
+        .await
+        .unwrap();
+
+    let hits = store.search("belem", 10).await.unwrap();
+    assert_eq!(hits.len(), 1, "diacritics fold: {hits:?}");
+    assert_eq!(hits[0].chat_id, trip.id);
+    assert!(hits[0]
+        .snippet
+        .iter()
+        .any(|p| p.highlight && p.text == "Belém"));
+
+    let hits = store.search("lisb", 10).await.unwrap();
+    assert_eq!(hits[0].message_id, None, "title match, prefix");
+    assert_eq!(hits[0].chat_title, "Trip to Lisbon");
+
+    store.delete_chat(trip.id).await.unwrap();
+    assert!(store.search("bakery", 10).await.unwrap().is_empty());
+    assert!(store.search("Lisbon", 10).await.unwrap().is_empty());
+    assert_eq!(store.search("lifetimes", 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn any_typed_text_is_a_valid_query() {
+    let dir = ScratchDir::new("store-query");
+    let store = fresh(&dir).await;
+    let chat = store.create_chat("x", None).await.unwrap();
+    store
+        .add_message(chat.id, None, NewMessage::user("near the end of the road"))
+        .await
+        .unwrap();
+    for q in [
+        "\"",
+        "*",
+        "-",
+        "NEAR",
+        "NEAR(",
+        "(((",
+        "a OR",
+        "AND",
+        "\"unbalanced",
+        "col:value",
+        "^start",
+        "",
+        "   ",
+        "'; DROP TABLE chats; --",
+        "end*",
+    ] {
+        let hits = store.search(q, 10).await;
+        assert!(hits.is_ok(), "{q:?}: {hits:?}");
+    }
+    assert_eq!(
+        store.search("NEAR(", 10).await.unwrap().len(),
+        1,
+        "NEAR is a word here"
+    );
+    assert_eq!(store.list_chats(false).await.unwrap().len(), 1);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #[test]
+    fn random_queries_never_error(q in "\\PC{0,24}") {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let dir = ScratchDir::new("store-prop");
+            let store = fresh(&dir).await;
+            let chat = store.create_chat("t", None).await.unwrap();
+            store.add_message(chat.id, None, NewMessage::user("some words here")).await.unwrap();
+            prop_assert!(store.search(&q, 5).await.is_ok());
+            Ok(())
+        })?;
+    }
+}
+
+#[tokio::test]
+async fn json_export_imports_back_losslessly() {
+    let dir = ScratchDir::new("store-json");
+    let store = fresh(&dir).await;
+    let chat = store
+        .create_chat("Round trip", Some("Be brief."))
+        .await
+        .unwrap();
+    store.set_pinned(chat.id, true).await.unwrap();
+    let q = store
+        .add_message(chat.id, None, NewMessage::user("Hi ✓"))
+        .await
+        .unwrap();
+    let mut reply = NewMessage::streaming_reply();
+    reply.model_file = Some("model.gguf".into());
+    reply.seed = Some(7);
+    let a = store.add_message(chat.id, Some(q.id), reply).await.unwrap();
+    let stats = MessageStats {
+        prompt_tokens: Some(5),
+        completion_tokens: Some(2),
+        prompt_ms: Some(1.5),
+        generation_ms: Some(3.0),
+        error: None,
+    };
+    store
+        .finish_message(a.id, "Hello", MessageStatus::Complete, &stats)
+        .await
+        .unwrap();
+    store
+        .add_message(
+            chat.id,
+            Some(q.id),
+            NewMessage::complete(Role::Assistant, "Hey"),
+        )
+        .await
+        .unwrap();
+    store.switch_branch(a.id).await.unwrap();
+
+    let json = store
+        .export(Some(chat.id), ExportFormat::Json)
+        .await
+        .unwrap();
+    let other = Store::open(&dir.path().join("other.db")).await.unwrap();
+    let ids = other.import(&json).await.unwrap();
+    assert_eq!(ids.len(), 1);
+    let again = other
+        .export(Some(ids[0]), ExportFormat::Json)
+        .await
+        .unwrap();
+    assert_eq!(strip_ids(&json), strip_ids(&again));
+    assert_eq!(
+        other.branch(ids[0]).await.unwrap().last().unwrap().content,
+        "Hello",
+        "the shown branch survives"
+    );
+}
+
+/// The export with ids renumbered by position, so exports of two databases compare equal.
+fn strip_ids(json: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
+    for chat in v["chats"].as_array_mut().unwrap() {
+        let index: std::collections::HashMap<i64, usize> = chat["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m["id"].as_i64().unwrap(), i))
+            .collect();
+        let renumber = |v: &serde_json::Value| {
+            v.as_i64()
+                .map(|id| serde_json::json!(index[&id]))
+                .unwrap_or(serde_json::Value::Null)
+        };
+        chat["id"] = serde_json::json!(0);
+        chat["current_leaf"] = renumber(&chat["current_leaf"]);
+        for m in chat["messages"].as_array_mut().unwrap() {
+            m["id"] = renumber(&m["id"]);
+            m["parent_id"] = renumber(&m["parent_id"]);
+            m["chat_id"] = serde_json::json!(0);
+        }
+    }
+    v
+}
+
+#[tokio::test]
+async fn markdown_export_shows_the_branch() {
+    let dir = ScratchDir::new("store-md");
+    let store = fresh(&dir).await;
+    let chat = store.create_chat("Notes", None).await.unwrap();
+    let q = store
+        .add_message(chat.id, None, NewMessage::user("Question?"))
+        .await
+        .unwrap();
+    store
+        .add_message(
+            chat.id,
+            Some(q.id),
+            NewMessage::complete(Role::Assistant, "Answer."),
+        )
+        .await
+        .unwrap();
+    let md = store
+        .export(Some(chat.id), ExportFormat::Markdown)
+        .await
+        .unwrap();
+    assert!(md.starts_with("# Notes\n"));
+    assert!(
+        md.contains("**You:**\n\nQuestion?") && md.contains("**Assistant:**\n\nAnswer."),
+        "{md}"
+    );
+}
+
+#[tokio::test]
+async fn chatgpt_export_imports_with_its_tree() {
+    let dir = ScratchDir::new("store-chatgpt");
+    let store = fresh(&dir).await;
+    let export = serde_json::json!([{
+        "title": "Old chat",
+        "create_time": 1700000000.5,
+        "update_time": 1700000100.0,
+        "current_node": "a2",
+        "mapping": {
+            "root": {"id": "root", "message": null, "parent": null, "children": ["sys"]},
+            "sys": {"id": "sys", "message": {"author": {"role": "system"}, "content": {"content_type": "text", "parts": [""]}}, "parent": "root", "children": ["q"]},
+            "q": {"id": "q", "message": {"author": {"role": "user"}, "content": {"content_type": "text", "parts": ["Name a fruit"]}, "create_time": 1700000001.0}, "parent": "sys", "children": ["a1", "a2"]},
+            "a1": {"id": "a1", "message": {"author": {"role": "assistant"}, "content": {"content_type": "text", "parts": ["Apple"]}}, "parent": "q", "children": []},
+            "a2": {"id": "a2", "message": {"author": {"role": "assistant"}, "content": {"content_type": "text", "parts": ["Banana"]}}, "parent": "q", "children": []}
+        }
+    }]);
+    let ids = store.import(&export.to_string()).await.unwrap();
+    let branch = store.branch(ids[0]).await.unwrap();
+    let texts: Vec<&str> = branch.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(texts, ["Name a fruit", "Banana"]);
+    assert_eq!(store.versions(branch[1].id).await.unwrap().len(), 2);
+    assert_eq!(
+        store.chat(ids[0]).await.unwrap().created_at,
+        1_700_000_000_500
+    );
+}
+
+#[tokio::test]
+async fn bad_imports_write_nothing() {
+    let dir = ScratchDir::new("store-badimport");
+    let store = fresh(&dir).await;
+    for text in [
+        "not json",
+        "{\"hello\": 1}",
+        "[{\"title\": \"no mapping\"}]",
+        "{\"format\":\"hearth-chats\",\"version\":99,\"chats\":[]}",
+    ] {
+        let err = store.import(text).await.unwrap_err();
+        assert!(matches!(err, StoreError::Import(_)), "{text}: {err}");
+    }
+    assert!(store.list_chats(true).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_sqlite_is_refused_and_left_alone() {
+    let dir = ScratchDir::new("store-notdb");
+    let path = dir.file("hearth.db", b"my shopping list: eggs, milk, bread and more");
+    let err = Store::open(&path).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
+    assert!(err.to_string().contains("hearth.db"), "{err}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"my shopping list: eggs, milk, bread and more"
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_database_is_reported_and_not_overwritten() {
+    let dir = ScratchDir::new("store-damaged");
+    let path = dir.path().join("hearth.db");
+    {
+        let store = Store::open(&path).await.unwrap();
+        let chat = store.create_chat("x", None).await.unwrap();
+        for i in 0..200 {
+            store
+                .add_message(
+                    chat.id,
+                    None,
+                    NewMessage::user(format!("message number {i} with some text")),
+                )
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    }
+    // Scribble over the middle of the file, past the header page.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let len = bytes.len();
+    for b in &mut bytes[4096..len.min(4096 * 6)] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let err = Store::open(&path).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("hearth.db"), "{err}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the damaged file was not touched"
+    );
+}
+
+#[tokio::test]
+async fn settings_are_typed() {
+    let dir = ScratchDir::new("store-settings");
+    let store = fresh(&dir).await;
+    store.set_setting("temperature", &0.7f32).await.unwrap();
+    store
+        .set_setting("default_model", &"smollm2.gguf")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.setting::<f32>("temperature").await.unwrap(),
+        Some(0.7)
+    );
+    assert_eq!(
+        store
+            .setting::<String>("default_model")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("smollm2.gguf")
+    );
+    assert_eq!(
+        store.setting::<u32>("default_model").await.unwrap(),
+        None,
+        "wrong type reads as unset"
+    );
+    store.clear_setting("temperature").await.unwrap();
+    assert_eq!(store.setting::<f32>("temperature").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn two_stores_on_one_file_lose_no_writes() {
+    let dir = ScratchDir::new("store-two");
+    let path = dir.path().join("hearth.db");
+    let a = Store::open(&path).await.unwrap();
+    let b = Store::open(&path).await.unwrap();
+    let chat = a.create_chat("shared", None).await.unwrap();
+    let write = |store: Store, who: &'static str| async move {
+        for i in 0..100 {
+            store
+                .add_message(chat.id, None, NewMessage::user(format!("{who} {i}")))
+                .await
+                .unwrap();
+        }
+    };
+    tokio::join!(write(a.clone(), "app"), write(b.clone(), "cli"));
+    assert_eq!(a.all_messages(chat.id).await.unwrap().len(), 200);
+    assert_eq!(a.integrity_check().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn a_failed_migration_leaves_the_database_and_its_backup_intact() {
+    let dir = ScratchDir::new("store-migrate");
+    let path = dir.path().join("hearth.db");
+    {
+        let store = Store::open(&path).await.unwrap();
+        let chat = store.create_chat("keep me", None).await.unwrap();
+        store
+            .add_message(chat.id, None, NewMessage::user("precious words"))
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    // Forget which migrations ran: the first one must run again, and fails (its tables exist).
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("DROP TABLE _sqlx_migrations")
+        .execute(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+
+    let err = Store::open(&path).await.unwrap_err();
+    let StoreError::Migration { backup, .. } = &err else {
+        panic!("{err}")
+    };
+    assert!(err.to_string().contains("backup"), "{err}");
+    for file in [&path, backup] {
+        let db = sqlx::SqlitePool::connect(&format!("sqlite:{}", file.display()))
+            .await
+            .unwrap();
+        let (text,): (String,) = sqlx::query_as("SELECT content FROM messages")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(text, "precious words", "{}", file.display());
+        let (ok,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(ok, "ok");
+        db.close().await;
+    }
+}
