@@ -1,0 +1,59 @@
+//! Where Hearth keeps its files: `models/`, `hearth.db`, `logs/`.
+
+use std::path::{Path, PathBuf};
+
+use crate::CoreError;
+
+/// The data directory and the places inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    /// The folder to use: `explicit` (a `--data-dir`), else `HEARTH_DATA_DIR`, else the OS's
+    /// place for application data (`~/.local/share/hearth` on Linux, `~/Library/Application
+    /// Support/org.hearth.Hearth` on macOS, `%APPDATA%\Hearth\data` on Windows). Made if missing.
+    pub fn resolve(explicit: Option<&Path>) -> Result<DataDir, CoreError> {
+        let root = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => match std::env::var_os("HEARTH_DATA_DIR") {
+                Some(p) if !p.is_empty() => PathBuf::from(p),
+                _ => directories::ProjectDirs::from("org", "hearth", "Hearth")
+                    .map(|d| d.data_dir().to_path_buf())
+                    .ok_or_else(|| CoreError::DataDir {
+                        path: PathBuf::from("~"),
+                        detail: "no home folder was found; set HEARTH_DATA_DIR".into(),
+                    })?,
+            },
+        };
+        let dir = DataDir { root };
+        for sub in [dir.root.clone(), dir.models(), dir.logs()] {
+            std::fs::create_dir_all(&sub).map_err(|e| CoreError::DataDir {
+                path: sub.clone(),
+                detail: e.to_string(),
+            })?;
+        }
+        Ok(dir)
+    }
+
+    /// The folder itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where model files live.
+    pub fn models(&self) -> PathBuf {
+        self.root.join("models")
+    }
+
+    /// The conversation database.
+    pub fn database(&self) -> PathBuf {
+        self.root.join("hearth.db")
+    }
+
+    /// Log files.
+    pub fn logs(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+}

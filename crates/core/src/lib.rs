@@ -1,0 +1,61 @@
+//! hearth-core: the application that the desktop shell and the CLI share.
+//!
+//! Owns the data directory ([`DataDir`]), the conversation store and the engine, and turns
+//! "send this message in that chat" into a user message written at once, a reply streamed into
+//! the store as it grows (at most every 250 ms, and at the end), and [`CoreEvent`]s for whoever
+//! listens.
+//!
+//! Main types: [`Hearth`] (the service), [`ReplyHandle`] (a reply being written), [`DataDir`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), hearth_core::CoreError> {
+//! use hearth_core::{DataDir, Hearth};
+//! let hearth = Hearth::open(DataDir::resolve(None)?, hearth_engine::EngineClient::from_environment()?).await?;
+//! let chat = hearth.new_chat(None).await?;
+//! let reply = hearth.send(chat.id, "What is the capital of France?", &hearth.chat_model("model.gguf".as_ref())).await?;
+//! let message = reply.wait().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! It must never keep a conversation only in memory: every message is in the store before
+//! anyone is told about it.
+//!
+//! # Layout
+//! - `data_dir`: where Hearth keeps its files, per OS.
+//! - `service`: [`Hearth`]: chats, send, regenerate, edit, cancel.
+//! - `reply`: the task that streams one reply into the store.
+#![deny(missing_docs)]
+
+mod data_dir;
+mod reply;
+mod service;
+
+pub use data_dir::DataDir;
+pub use hearth_engine::{EngineClient, EngineError, SamplingParams};
+pub use hearth_store::{
+    Chat, ExportFormat, Id, Message, MessageStatus, Role, SearchHit, Store, StoreError,
+};
+pub use reply::ReplyHandle;
+pub use service::{ChatModel, CoreEvent, Hearth, DEFAULT_SYSTEM_PROMPT, NEW_CHAT_TITLE};
+
+/// Why an application operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The data directory could not be found or made.
+    #[error("the data folder {path} cannot be used: {detail}")]
+    DataDir {
+        /// The folder.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The request makes no sense in the chat's state.
+    #[error("{0}")]
+    Invalid(String),
+}

@@ -1,0 +1,395 @@
+//! [`Hearth`]: chats and replies over the store and the engine.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use hearth_engine::{ChatMessage, EngineClient, Input, LoadOptions, SamplingParams};
+use hearth_store::{Chat, Id, Message, MessageStatus, NewMessage, Role, Store, StoreError};
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::reply::{self, ReplyHandle};
+use crate::{CoreError, DataDir};
+
+/// Title of a chat until its first reply names it.
+pub const NEW_CHAT_TITLE: &str = "New chat";
+/// The system prompt new chats get unless the user sets another.
+pub const DEFAULT_SYSTEM_PROMPT: &str = "You are a helpful assistant.";
+
+/// Which model answers, loaded how, sampled how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatModel {
+    /// The GGUF file.
+    pub path: PathBuf,
+    /// How to load it.
+    pub load: LoadOptions,
+    /// How to sample.
+    pub sampling: SamplingParams,
+}
+
+/// What happened, for whoever shows it (the window, the terminal).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CoreEvent {
+    /// A message was written (a question, or a reply that starts streaming).
+    MessageAdded {
+        /// Chat.
+        chat_id: Id,
+        /// Message.
+        message_id: Id,
+    },
+    /// More text of a streaming reply.
+    Token {
+        /// Chat.
+        chat_id: Id,
+        /// Reply.
+        message_id: Id,
+        /// The new text.
+        text: String,
+    },
+    /// A reply ended and its final state is in the store.
+    ReplyFinished {
+        /// Chat.
+        chat_id: Id,
+        /// Reply.
+        message_id: Id,
+        /// How it ended.
+        status: MessageStatus,
+    },
+    /// A chat's title, model or settings changed.
+    ChatChanged {
+        /// Chat.
+        chat_id: Id,
+    },
+}
+
+/// The application service. Cheap to clone; all clones share one store and one engine.
+#[derive(Clone)]
+pub struct Hearth {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    /// The open database; lives as long as the service.
+    pub(crate) store: Store,
+    /// The engine; its worker lives as long as the service.
+    pub(crate) engine: EngineClient,
+    /// Where files live.
+    data: DataDir,
+    /// Fan-out of events; receivers come and go.
+    pub(crate) events: broadcast::Sender<CoreEvent>,
+    /// The model the engine holds, so a chat on the same model does not reload it.
+    loaded: tokio::sync::Mutex<Option<(PathBuf, LoadOptions)>>,
+    /// Engine request ids of replies being written, by chat; entries leave when replies end.
+    pub(crate) running: Mutex<HashMap<Id, u64>>,
+    /// Said once at start, when the database had to be set aside.
+    notice: Option<String>,
+}
+
+impl Hearth {
+    /// Opens the service on `data`. A database that is not SQLite or is damaged is moved aside
+    /// (never overwritten) and a fresh one started; [`Hearth::startup_notice`] says so.
+    pub async fn open(data: DataDir, engine: EngineClient) -> Result<Hearth, CoreError> {
+        let path = data.database();
+        let (store, notice) = match Store::open(&path).await {
+            Ok(store) => (store, None),
+            Err(e @ (StoreError::NotADatabase { .. } | StoreError::Corrupt { .. })) => {
+                let aside = set_aside(&path)?;
+                let notice = format!(
+                    "{e}. It was moved to {} and Hearth started a fresh database; nothing was deleted.",
+                    aside.display()
+                );
+                tracing::warn!("{notice}");
+                (Store::open(&path).await?, Some(notice))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let (events, _) = broadcast::channel(1024);
+        let inner = Inner {
+            store,
+            engine,
+            data,
+            events,
+            loaded: tokio::sync::Mutex::new(None),
+            running: Mutex::new(HashMap::new()),
+            notice,
+        };
+        Ok(Hearth {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The store, for reads the service does not wrap (listing, search, export).
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &DataDir {
+        &self.inner.data
+    }
+
+    /// A message to show once, if opening had to set the database aside.
+    pub fn startup_notice(&self) -> Option<&str> {
+        self.inner.notice.as_deref()
+    }
+
+    /// Events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<CoreEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// The model at `path` with default loading and sampling.
+    pub fn chat_model(&self, path: &Path) -> ChatModel {
+        ChatModel {
+            path: path.to_path_buf(),
+            load: LoadOptions::default(),
+            sampling: SamplingParams::default(),
+        }
+    }
+
+    /// Starts a chat with `system_prompt`, or the default one.
+    pub async fn new_chat(&self, system_prompt: Option<&str>) -> Result<Chat, CoreError> {
+        let prompt = system_prompt.unwrap_or(DEFAULT_SYSTEM_PROMPT);
+        let prompt = (!prompt.trim().is_empty()).then_some(prompt);
+        Ok(self.inner.store.create_chat(NEW_CHAT_TITLE, prompt).await?)
+    }
+
+    /// Writes the person's message at the end of the shown branch and starts the reply.
+    pub async fn send(
+        &self,
+        chat_id: Id,
+        text: &str,
+        model: &ChatModel,
+    ) -> Result<ReplyHandle, CoreError> {
+        if text.trim().is_empty() {
+            return Err(CoreError::Invalid("the message is empty".into()));
+        }
+        let chat = self.inner.store.chat(chat_id).await?;
+        let question = self
+            .inner
+            .store
+            .add_message(chat_id, chat.current_leaf, NewMessage::user(text))
+            .await?;
+        self.emit(CoreEvent::MessageAdded {
+            chat_id,
+            message_id: question.id,
+        });
+        self.reply_to(&chat, question.id, model).await
+    }
+
+    /// Answers the last question of the shown branch again, as a new version of the reply.
+    pub async fn regenerate(
+        &self,
+        chat_id: Id,
+        model: &ChatModel,
+    ) -> Result<ReplyHandle, CoreError> {
+        let chat = self.inner.store.chat(chat_id).await?;
+        let branch = self.inner.store.branch(chat_id).await?;
+        let question = branch
+            .iter()
+            .rev()
+            .find(|m| m.role == Role::User)
+            .ok_or_else(|| CoreError::Invalid("there is no question to answer again".into()))?;
+        let id = question.id;
+        self.inner.store.switch_branch(id).await?;
+        self.reply_to(&chat, id, model).await
+    }
+
+    /// Replaces a question with `text` (as a new version beside it) and answers that.
+    pub async fn edit(
+        &self,
+        message_id: Id,
+        text: &str,
+        model: &ChatModel,
+    ) -> Result<ReplyHandle, CoreError> {
+        if text.trim().is_empty() {
+            return Err(CoreError::Invalid("the message is empty".into()));
+        }
+        let original = self.inner.store.message(message_id).await?;
+        if original.role != Role::User {
+            return Err(CoreError::Invalid(
+                "only your own messages can be edited".into(),
+            ));
+        }
+        let chat = self.inner.store.chat(original.chat_id).await?;
+        let edited = self
+            .inner
+            .store
+            .add_message(chat.id, original.parent_id, NewMessage::user(text))
+            .await?;
+        self.emit(CoreEvent::MessageAdded {
+            chat_id: chat.id,
+            message_id: edited.id,
+        });
+        self.reply_to(&chat, edited.id, model).await
+    }
+
+    /// Shows the branch through `message_id` (the `‹ 2/3 ›` control).
+    pub async fn switch_branch(&self, message_id: Id) -> Result<Vec<Message>, CoreError> {
+        let shown = self.inner.store.switch_branch(message_id).await?;
+        if let Some(m) = shown.first() {
+            self.emit(CoreEvent::ChatChanged { chat_id: m.chat_id });
+        }
+        Ok(shown)
+    }
+
+    /// Stops the reply being written in `chat_id`, if any; it is kept, marked interrupted.
+    pub fn cancel(&self, chat_id: Id) {
+        let id = self
+            .inner
+            .running
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&chat_id).copied());
+        if let Some(id) = id {
+            self.inner.engine.cancel(id);
+        }
+    }
+
+    /// Renames a chat.
+    pub async fn rename(&self, chat_id: Id, title: &str) -> Result<(), CoreError> {
+        let title = title.trim();
+        if title.is_empty() {
+            return Err(CoreError::Invalid("a chat needs a title".into()));
+        }
+        self.inner.store.rename_chat(chat_id, title).await?;
+        self.emit(CoreEvent::ChatChanged { chat_id });
+        Ok(())
+    }
+
+    /// Deletes a chat (stopping its reply first).
+    pub async fn delete(&self, chat_id: Id) -> Result<(), CoreError> {
+        self.cancel(chat_id);
+        Ok(self.inner.store.delete_chat(chat_id).await?)
+    }
+
+    pub(crate) fn emit(&self, event: CoreEvent) {
+        // No receivers is fine: nobody is watching.
+        let _ = self.inner.events.send(event);
+    }
+
+    /// Loads `model` into the engine unless it is already there.
+    async fn ensure_loaded(&self, model: &ChatModel) -> Result<(), CoreError> {
+        let mut loaded = self.inner.loaded.lock().await;
+        let wanted = (model.path.clone(), model.load.clone());
+        if loaded.as_ref() != Some(&wanted) {
+            *loaded = None;
+            self.inner
+                .engine
+                .load(&model.path, model.load.clone())
+                .await?;
+            *loaded = Some(wanted);
+        }
+        Ok(())
+    }
+
+    async fn reply_to(
+        &self,
+        chat: &Chat,
+        question: Id,
+        model: &ChatModel,
+    ) -> Result<ReplyHandle, CoreError> {
+        self.ensure_loaded(model).await?;
+        let file_name = model
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        if chat.model != file_name {
+            self.inner
+                .store
+                .set_chat_model(chat.id, file_name.as_deref())
+                .await?;
+        }
+        let history = self.inner.store.path_to(question).await?;
+        let messages = conversation(chat.system_prompt.as_deref(), &history);
+        let mut reply = NewMessage::streaming_reply();
+        reply.model_file = file_name;
+        reply.sampling = serde_json::to_string(&model.sampling).ok();
+        reply.seed = model.sampling.seed.map(i64::from);
+        let message = self
+            .inner
+            .store
+            .add_message(chat.id, Some(question), reply)
+            .await?;
+        self.emit(CoreEvent::MessageAdded {
+            chat_id: chat.id,
+            message_id: message.id,
+        });
+        let generation = match self
+            .inner
+            .engine
+            .generate(Input::Chat { messages }, model.sampling.clone())
+            .await
+        {
+            Ok(g) => g,
+            Err(e) => {
+                let stats = hearth_store::MessageStats {
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                };
+                self.inner
+                    .store
+                    .finish_message(message.id, "", MessageStatus::Error, &stats)
+                    .await?;
+                return Err(e.into());
+            }
+        };
+        let first_reply = chat.title == NEW_CHAT_TITLE;
+        Ok(reply::spawn(
+            self.clone(),
+            chat.id,
+            message.id,
+            generation,
+            first_reply,
+        ))
+    }
+}
+
+/// The engine's view of a branch: the chat's system prompt, then every message that has text
+/// (failed replies are left out).
+fn conversation(system: Option<&str>, history: &[Message]) -> Vec<ChatMessage> {
+    let mut out = Vec::with_capacity(history.len() + 1);
+    if let Some(system) = system.filter(|s| !s.trim().is_empty()) {
+        out.push(ChatMessage::new(hearth_engine::Role::System, system));
+    }
+    for m in history {
+        if m.status == MessageStatus::Error || m.content.is_empty() {
+            continue;
+        }
+        let role = match m.role {
+            Role::System => hearth_engine::Role::System,
+            Role::User => hearth_engine::Role::User,
+            Role::Assistant => hearth_engine::Role::Assistant,
+        };
+        out.push(ChatMessage::new(role, m.content.clone()));
+    }
+    out
+}
+
+/// Moves a bad database (and its WAL files) aside: `hearth.db` → `hearth.db.damaged-<ms>`.
+fn set_aside(path: &Path) -> Result<PathBuf, CoreError> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let mut aside = path.as_os_str().to_os_string();
+    aside.push(format!(".damaged-{stamp}"));
+    let aside = PathBuf::from(aside);
+    std::fs::rename(path, &aside).map_err(|e| CoreError::DataDir {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_os_string();
+        side.push(suffix);
+        let side = PathBuf::from(side);
+        if side.exists() {
+            let mut to = aside.as_os_str().to_os_string();
+            to.push(suffix);
+            let _ = std::fs::rename(&side, PathBuf::from(to));
+        }
+    }
+    Ok(aside)
+}

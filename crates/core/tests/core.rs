@@ -1,0 +1,318 @@
+//! The application service end to end: real worker, real model, real SQLite file.
+
+use std::time::Duration;
+
+use hearth_core::{
+    ChatModel, CoreEvent, DataDir, EngineClient, Hearth, MessageStatus, Role, SamplingParams,
+    NEW_CHAT_TITLE,
+};
+use hearth_testkit::{test_model, ScratchDir, CAPITAL_ANSWER, CAPITAL_QUESTION};
+
+async fn open(dir: &ScratchDir) -> Hearth {
+    let data = DataDir::resolve(Some(dir.path())).unwrap();
+    Hearth::open(data, EngineClient::from_environment().unwrap())
+        .await
+        .unwrap()
+}
+
+fn greedy(max_tokens: u32) -> ChatModel {
+    ChatModel {
+        path: test_model(),
+        load: Default::default(),
+        sampling: SamplingParams {
+            max_tokens,
+            ..SamplingParams::greedy()
+        },
+    }
+}
+
+#[tokio::test]
+async fn send_writes_the_question_streams_the_reply_and_names_the_chat() {
+    let dir = ScratchDir::new("core-send");
+    let hearth = open(&dir).await;
+    let chat = hearth.new_chat(None).await.unwrap();
+    let mut events = hearth.subscribe();
+    let reply = hearth
+        .send(chat.id, CAPITAL_QUESTION, &greedy(48))
+        .await
+        .unwrap();
+    let message_id = reply.message_id;
+    let message = reply.wait().await.unwrap();
+    assert_eq!(message.status, MessageStatus::Complete);
+    assert!(
+        message.content.contains(CAPITAL_ANSWER),
+        "{}",
+        message.content
+    );
+    assert!(message.completion_tokens.unwrap() > 0);
+    assert_eq!(
+        message.model_file.as_deref(),
+        Some("SmolLM2-135M-Instruct.Q4_1.gguf")
+    );
+
+    let branch = hearth.store().branch(chat.id).await.unwrap();
+    assert_eq!(
+        branch.iter().map(|m| m.role).collect::<Vec<_>>(),
+        [Role::User, Role::Assistant]
+    );
+
+    let mut streamed = String::new();
+    let mut finished = false;
+    while let Ok(event) = events.try_recv() {
+        match event {
+            CoreEvent::Token {
+                message_id: id,
+                text,
+                ..
+            } if id == message_id => streamed.push_str(&text),
+            CoreEvent::ReplyFinished {
+                message_id: id,
+                status,
+                ..
+            } if id == message_id => finished = status == MessageStatus::Complete,
+            _ => {}
+        }
+    }
+    assert_eq!(
+        streamed, message.content,
+        "listeners saw the same text the store holds"
+    );
+    assert!(finished);
+
+    // The chat is named after its first exchange, by the model or from the question.
+    let mut title = NEW_CHAT_TITLE.to_owned();
+    for _ in 0..100 {
+        title = hearth.store().chat(chat.id).await.unwrap().title;
+        if title != NEW_CHAT_TITLE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(title, NEW_CHAT_TITLE);
+    assert!(!title.is_empty() && title.len() <= 60, "{title:?}");
+}
+
+#[tokio::test]
+async fn regenerate_and_edit_make_new_versions() {
+    let dir = ScratchDir::new("core-versions");
+    let hearth = open(&dir).await;
+    let chat = hearth.new_chat(None).await.unwrap();
+    let first = hearth
+        .send(chat.id, CAPITAL_QUESTION, &greedy(32))
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
+
+    let mut varied = greedy(32);
+    varied.sampling = SamplingParams {
+        temperature: 1.0,
+        top_p: 0.95,
+        seed: Some(99),
+        max_tokens: 32,
+        ..Default::default()
+    };
+    let second = hearth
+        .regenerate(chat.id, &varied)
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!(
+        second.parent_id, first.parent_id,
+        "a sibling of the first reply"
+    );
+    assert_eq!(
+        hearth.store().versions(second.id).await.unwrap(),
+        vec![first.id, second.id]
+    );
+    assert_eq!(
+        hearth
+            .store()
+            .branch(chat.id)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .id,
+        second.id
+    );
+
+    let question = first.parent_id.unwrap();
+    let edited = hearth
+        .edit(question, "What is the capital of Germany?", &greedy(32))
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
+    assert!(edited.content.contains("Berlin"), "{}", edited.content);
+    let versions = hearth.store().versions(question).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    // Back to the first question: its newest answer shows.
+    let shown = hearth.switch_branch(question).await.unwrap();
+    assert_eq!(shown.last().unwrap().id, second.id);
+}
+
+#[tokio::test]
+async fn cancel_keeps_the_partial_reply_marked_interrupted() {
+    let dir = ScratchDir::new("core-cancel");
+    let hearth = open(&dir).await;
+    let chat = hearth.new_chat(None).await.unwrap();
+    let mut events = hearth.subscribe();
+    let reply = hearth
+        .send(
+            chat.id,
+            "Count from 1 to 500, separated by commas.",
+            &greedy(2000),
+        )
+        .await
+        .unwrap();
+    loop {
+        if let Ok(CoreEvent::Token { .. }) = events.recv().await {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    hearth.cancel(chat.id);
+    let message = reply.wait().await.unwrap();
+    assert_eq!(message.status, MessageStatus::Interrupted);
+    assert!(!message.content.is_empty());
+    assert_eq!(
+        hearth.store().message(message.id).await.unwrap().content,
+        message.content
+    );
+}
+
+#[tokio::test]
+async fn a_dead_engine_interrupts_the_reply_and_the_next_message_works() {
+    let dir = ScratchDir::new("core-crash");
+    let engine = EngineClient::from_environment().unwrap();
+    let hearth = Hearth::open(DataDir::resolve(Some(dir.path())).unwrap(), engine.clone())
+        .await
+        .unwrap();
+    let chat = hearth.new_chat(None).await.unwrap();
+    let mut events = hearth.subscribe();
+    let reply = hearth
+        .send(
+            chat.id,
+            "Count from 1 to 500, separated by commas.",
+            &greedy(2000),
+        )
+        .await
+        .unwrap();
+    loop {
+        if let Ok(CoreEvent::Token { .. }) = events.recv().await {
+            break;
+        }
+    }
+    let pid = engine.worker_pid().await.unwrap();
+    assert!(std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let message = reply.wait().await.unwrap();
+    assert_eq!(message.status, MessageStatus::Interrupted);
+    assert!(
+        message
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("stopped unexpectedly"),
+        "{:?}",
+        message.error
+    );
+    let next = hearth
+        .send(chat.id, CAPITAL_QUESTION, &greedy(48))
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!(next.status, MessageStatus::Complete);
+}
+
+#[tokio::test]
+async fn a_damaged_database_is_set_aside_and_a_fresh_one_started() {
+    let dir = ScratchDir::new("core-damaged");
+    let garbage = b"this file is not a database at all, but it is somebody's file".to_vec();
+    dir.file("hearth.db", &garbage);
+    let hearth = open(&dir).await;
+    let notice = hearth.startup_notice().expect("a notice").to_owned();
+    assert!(
+        notice.contains("hearth.db") && notice.contains("moved to"),
+        "{notice}"
+    );
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("hearth.db.damaged-")
+        })
+        .collect();
+    assert_eq!(aside.len(), 1);
+    assert_eq!(
+        std::fs::read(aside[0].path()).unwrap(),
+        garbage,
+        "nothing was lost"
+    );
+    let chat = hearth.new_chat(None).await.unwrap();
+    assert_eq!(
+        hearth.store().chat(chat.id).await.unwrap().title,
+        NEW_CHAT_TITLE
+    );
+}
+
+#[tokio::test]
+async fn switching_a_chat_to_another_model_keeps_its_history() {
+    let dir = ScratchDir::new("core-switch");
+    let hearth = open(&dir).await;
+    let other = dir.path().join("models").join("second-copy.gguf");
+    std::fs::copy(test_model(), &other).unwrap();
+    let chat = hearth.new_chat(None).await.unwrap();
+    hearth
+        .send(chat.id, CAPITAL_QUESTION, &greedy(32))
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
+    let mut second = greedy(32);
+    second.path = other;
+    let reply = hearth
+        .send(chat.id, "And of Germany?", &second)
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!(reply.model_file.as_deref(), Some("second-copy.gguf"));
+    assert_eq!(
+        hearth.store().chat(chat.id).await.unwrap().model.as_deref(),
+        Some("second-copy.gguf")
+    );
+    assert_eq!(
+        hearth.store().branch(chat.id).await.unwrap().len(),
+        4,
+        "the history stayed"
+    );
+    assert!(
+        reply.content.contains("Berlin"),
+        "the new model saw the history: {}",
+        reply.content
+    );
+}
+
+#[tokio::test]
+async fn empty_messages_are_refused() {
+    let dir = ScratchDir::new("core-empty");
+    let hearth = open(&dir).await;
+    let chat = hearth.new_chat(None).await.unwrap();
+    assert!(hearth.send(chat.id, "   ", &greedy(8)).await.is_err());
+    assert!(hearth.store().branch(chat.id).await.unwrap().is_empty());
+}
