@@ -1,15 +1,18 @@
-//! `hearth-cli chat`: one reply, or an interactive conversation.
+//! `hearth-cli chat`: one reply, or an interactive conversation, saved in the chat history
+//! unless `--no-save`.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
+use hearth_core::{ChatModel, CoreEvent, DataDir, Hearth, Id, MessageStatus};
 use hearth_engine::{
-    ChatMessage, Completion, EngineClient, FinishReason, GenerationEvent, Input, Role,
-    SamplingParams,
+    ChatMessage, EngineClient, FinishReason, GenerationEvent, Input, Role, SamplingParams,
 };
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+use crate::interrupts::Interrupts;
 use crate::options::{ModelArgs, DEFAULT_SYSTEM_PROMPT};
 
 /// Options of `hearth-cli chat`.
@@ -23,6 +26,12 @@ pub struct ChatArgs {
     /// System prompt; an empty one lets the model's template use its own default.
     #[arg(long, default_value = DEFAULT_SYSTEM_PROMPT)]
     system: String,
+    /// Continue the saved chat with this id (see `hearth-cli chats list`).
+    #[arg(long)]
+    chat: Option<Id>,
+    /// Do not save this conversation.
+    #[arg(long, conflicts_with = "chat")]
+    no_save: bool,
     /// Temperature; 0 always picks the most likely token.
     #[arg(long, default_value_t = 0.7)]
     temp: f32,
@@ -67,29 +76,93 @@ impl ChatArgs {
             ..SamplingParams::default()
         }
     }
-
-    fn opening(&self) -> Vec<ChatMessage> {
-        if self.system.trim().is_empty() {
-            Vec::new()
-        } else {
-            vec![ChatMessage::new(Role::System, self.system.clone())]
-        }
-    }
 }
 
-pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
+/// How a reply went, for the line printed after it.
+struct Summary {
+    generated: i64,
+    generation_ms: f64,
+    prompt_tokens: i64,
+    prompt_ms: f64,
+    notes: Vec<String>,
+}
+
+/// Where the conversation lives.
+enum Conversation {
+    /// Saved: every message goes through hearth-core into the chat history.
+    Saved {
+        hearth: Hearth,
+        chat_id: Id,
+        model: ChatModel,
+        system: String,
+    },
+    /// Not saved: the messages live here, replies come straight from the engine.
+    Unsaved {
+        engine: EngineClient,
+        messages: Vec<ChatMessage>,
+        params: SamplingParams,
+        system: String,
+    },
+}
+
+pub async fn run(args: ChatArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     let params = args.sampling();
     params.validate()?;
     if args.prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
         bail!("the prompt is empty; type a question after --prompt");
     }
-    let options = args.model.load_options()?;
-    let path = args.model.model_path()?;
+    let load = args.model.load_options()?;
+    let path = args.model.model_path()?.to_path_buf();
     // Ctrl-C is ours from here on: it stops a reply, never the program mid-write.
     let mut interrupts = Interrupts::install()?;
     let engine = EngineClient::from_environment()?;
     eprintln!("loading {} ...", path.display());
-    let info = engine.load(path, options).await?;
+    let (conversation, info) = if args.no_save {
+        let info = engine.load(&path, load).await?;
+        let messages = opening(&args.system);
+        (
+            Conversation::Unsaved {
+                engine,
+                messages,
+                params,
+                system: args.system.clone(),
+            },
+            info,
+        )
+    } else {
+        let hearth = Hearth::open(DataDir::resolve(data_dir.as_deref())?, engine).await?;
+        if let Some(notice) = hearth.startup_notice() {
+            eprintln!("note: {notice}");
+        }
+        let model = ChatModel {
+            path,
+            load,
+            sampling: params,
+        };
+        let info = hearth.prepare(&model).await?;
+        let chat_id = match args.chat {
+            Some(id) => {
+                let chat = hearth.store().chat(id).await?;
+                eprintln!(
+                    "continuing \"{}\" ({} messages)",
+                    chat.title,
+                    hearth.store().branch(id).await?.len()
+                );
+                id
+            }
+            None => hearth.new_chat(Some(&args.system)).await?.id,
+        };
+        (
+            Conversation::Saved {
+                hearth,
+                chat_id,
+                model,
+                system: args.system.clone(),
+            },
+            info,
+        )
+    };
+    let mut conversation = conversation;
     eprintln!(
         "{} ({} parameters), context {} tokens, {} threads",
         info.name.as_deref().unwrap_or(&info.architecture),
@@ -98,14 +171,12 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
         info.n_threads
     );
 
-    let mut messages = args.opening();
     if let Some(prompt) = &args.prompt {
-        messages.push(ChatMessage::new(Role::User, prompt.clone()));
-        let reply = stream_reply(&engine, &messages, &params, &mut interrupts).await?;
-        if reply.is_none() {
+        let answered = conversation.ask(prompt, &mut interrupts).await?;
+        conversation.finish().await;
+        if !answered {
             bail!("stopped");
         }
-        engine.shutdown().await;
         return Ok(());
     }
 
@@ -127,34 +198,148 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
             "" => continue,
             "/exit" | "/quit" => break,
             "/reset" => {
-                messages = args.opening();
+                conversation.reset().await?;
                 eprintln!("(new conversation)");
-                continue;
             }
             "/help" => {
-                eprintln!("/reset starts a new conversation, /exit quits; Ctrl-C stops a reply.");
-                continue;
+                eprintln!("/reset starts a new conversation, /exit quits; Ctrl-C stops a reply.")
             }
-            text => messages.push(ChatMessage::new(Role::User, text.to_owned())),
-        }
-        match stream_reply(&engine, &messages, &params, &mut interrupts).await {
-            Ok(Some(reply)) => messages.push(ChatMessage::new(Role::Assistant, reply)),
-            Ok(None) => {
-                // Stopped before anything was said: forget the question too.
-                messages.pop();
-            }
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                messages.pop();
+            text => {
+                if let Err(e) = conversation.ask(text, &mut interrupts).await {
+                    eprintln!("error: {e:#}");
+                }
             }
         }
     }
-    engine.shutdown().await;
+    conversation.finish().await;
     Ok(())
 }
 
-/// Streams one reply to stdout. Returns the reply text, or `None` when stopped before any text.
-async fn stream_reply(
+impl Conversation {
+    /// Asks `text`, streams the reply to stdout. Returns false when stopped before any text.
+    async fn ask(&mut self, text: &str, interrupts: &mut Interrupts) -> anyhow::Result<bool> {
+        match self {
+            Conversation::Saved {
+                hearth,
+                chat_id,
+                model,
+                ..
+            } => {
+                let mut events = hearth.subscribe();
+                let reply = hearth.send(*chat_id, text, model).await?;
+                let id = reply.message_id;
+                let mut printed = false;
+                loop {
+                    tokio::select! {
+                        event = events.recv() => match event {
+                            Ok(CoreEvent::Token { message_id, text, .. }) if message_id == id => {
+                                printed = true;
+                                print_piece(&text);
+                            }
+                            Ok(CoreEvent::ReplyFinished { message_id, .. }) if message_id == id => break,
+                            Ok(_) => {}
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                            Err(_) => break,
+                        },
+                        _ = interrupts.next() => hearth.cancel(*chat_id),
+                    }
+                }
+                let message = reply.wait().await?;
+                println!();
+                if message.status == MessageStatus::Error {
+                    bail!(
+                        "{}",
+                        message.error.unwrap_or_else(|| "the reply failed".into())
+                    );
+                }
+                let mut notes = Vec::new();
+                if message.status == MessageStatus::Interrupted {
+                    notes.push(message.error.unwrap_or_else(|| "stopped".into()));
+                }
+                report(&Summary {
+                    generated: message.completion_tokens.unwrap_or(0),
+                    generation_ms: message.generation_ms.unwrap_or(0.0),
+                    prompt_tokens: message.prompt_tokens.unwrap_or(0),
+                    prompt_ms: message.prompt_ms.unwrap_or(0.0),
+                    notes,
+                });
+                Ok(printed || message.status != MessageStatus::Interrupted)
+            }
+            Conversation::Unsaved {
+                engine,
+                messages,
+                params,
+                ..
+            } => {
+                messages.push(ChatMessage::new(Role::User, text));
+                let result = stream_unsaved(engine, messages, params, interrupts).await;
+                match result {
+                    Ok(Some(reply)) => {
+                        messages.push(ChatMessage::new(Role::Assistant, reply));
+                        Ok(true)
+                    }
+                    Ok(None) => {
+                        messages.pop();
+                        Ok(false)
+                    }
+                    Err(e) => {
+                        messages.pop();
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
+    async fn reset(&mut self) -> anyhow::Result<()> {
+        match self {
+            Conversation::Saved {
+                hearth,
+                chat_id,
+                system,
+                ..
+            } => *chat_id = hearth.new_chat(Some(system)).await?.id,
+            Conversation::Unsaved {
+                messages, system, ..
+            } => *messages = opening(system),
+        }
+        Ok(())
+    }
+
+    /// Lets a chat's automatic title finish, then stops the engine.
+    async fn finish(self) {
+        match self {
+            Conversation::Saved {
+                hearth, chat_id, ..
+            } => {
+                for _ in 0..100 {
+                    match hearth.store().chat(chat_id).await {
+                        Ok(chat)
+                            if chat.title == hearth_core::NEW_CHAT_TITLE
+                                && chat.current_leaf.is_some() =>
+                        {
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            Conversation::Unsaved { engine, .. } => engine.shutdown().await,
+        }
+    }
+}
+
+fn opening(system: &str) -> Vec<ChatMessage> {
+    if system.trim().is_empty() {
+        Vec::new()
+    } else {
+        vec![ChatMessage::new(Role::System, system)]
+    }
+}
+
+/// Streams a reply straight from the engine. Returns its text, or `None` when stopped before
+/// any text.
+async fn stream_unsaved(
     engine: &EngineClient,
     messages: &[ChatMessage],
     params: &SamplingParams,
@@ -169,8 +354,7 @@ async fn stream_reply(
         )
         .await?;
     let mut reply = String::new();
-    let mut stdout = std::io::stdout();
-    let done: Completion = loop {
+    let done = loop {
         let step = tokio::select! {
             step = generation.next() => step,
             _ = interrupts.next() => {
@@ -181,8 +365,7 @@ async fn stream_reply(
         match step {
             Some(Ok(GenerationEvent::Token(text))) => {
                 reply.push_str(&text);
-                let _ = stdout.write_all(text.as_bytes());
-                let _ = stdout.flush();
+                print_piece(&text);
             }
             Some(Ok(GenerationEvent::Done(done))) => break done,
             Some(Err(e)) => {
@@ -195,15 +378,7 @@ async fn stream_reply(
         }
     };
     println!();
-    report(&done);
-    if done.finish == FinishReason::Cancelled && reply.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(reply))
-}
-
-fn report(done: &Completion) {
-    let t = &done.timings;
+    let t = done.timings;
     let mut notes = Vec::new();
     match done.finish {
         FinishReason::Cancelled => notes.push("stopped".to_owned()),
@@ -219,18 +394,41 @@ fn report(done: &Completion) {
             done.dropped_messages
         ));
     }
-    let notes = if notes.is_empty() {
+    report(&Summary {
+        generated: i64::from(t.generated_tokens),
+        generation_ms: t.generation_ms,
+        prompt_tokens: i64::from(t.prompt_tokens),
+        prompt_ms: t.prompt_ms,
+        notes,
+    });
+    if done.finish == FinishReason::Cancelled && reply.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(reply))
+}
+
+fn print_piece(text: &str) {
+    let mut stdout = std::io::stdout();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+fn report(s: &Summary) {
+    let tps = if s.generation_ms > 0.0 {
+        s.generated as f64 * 1000.0 / s.generation_ms
+    } else {
+        0.0
+    };
+    let notes = if s.notes.is_empty() {
         String::new()
     } else {
-        format!("; {}", notes.join("; "))
+        format!("; {}", s.notes.join("; "))
     };
     eprintln!(
-        "[{:.1} tokens/s, {} tokens; prompt {} tokens ({} new) in {:.2} s{notes}]",
-        t.generation_tps(),
-        t.generated_tokens,
-        t.prompt_tokens,
-        t.evaluated_tokens,
-        t.prompt_ms / 1000.0
+        "[{tps:.1} tokens/s, {} tokens; prompt {} tokens in {:.2} s{notes}]",
+        s.generated,
+        s.prompt_tokens,
+        s.prompt_ms / 1000.0
     );
 }
 
@@ -245,36 +443,5 @@ fn human_count(n: u64) -> String {
         n if n >= 1_000_000_000 => format!("{:.1}B", n as f64 / 1e9),
         n if n >= 1_000_000 => format!("{:.0}M", n as f64 / 1e6),
         n => n.to_string(),
-    }
-}
-
-/// Ctrl-C presses, delivered as a stream instead of ending the process.
-struct Interrupts {
-    #[cfg(unix)]
-    signal: tokio::signal::unix::Signal,
-}
-
-impl Interrupts {
-    fn install() -> anyhow::Result<Self> {
-        #[cfg(unix)]
-        {
-            let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-            Ok(Interrupts { signal })
-        }
-        #[cfg(not(unix))]
-        {
-            Ok(Interrupts {})
-        }
-    }
-
-    async fn next(&mut self) {
-        #[cfg(unix)]
-        {
-            self.signal.recv().await;
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
     }
 }

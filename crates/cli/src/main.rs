@@ -4,6 +4,8 @@
 
 mod bench;
 mod chat;
+mod chats;
+mod interrupts;
 mod options;
 
 use std::process::ExitCode;
@@ -17,6 +19,9 @@ struct Cli {
     /// Log details (llama.cpp's own log included) to stderr.
     #[arg(long, short, global = true)]
     verbose: bool,
+    /// Where Hearth keeps chats and models (default: the OS's data folder, or HEARTH_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -27,6 +32,9 @@ enum Command {
     Chat(chat::ChatArgs),
     /// Measure prompt processing and generation speed, as llama.cpp's llama-bench does.
     Bench(bench::BenchArgs),
+    /// The saved chat history: list, show, search, export, import, rm.
+    #[command(subcommand)]
+    Chats(chats::ChatsCommand),
 }
 
 fn main() -> ExitCode {
@@ -45,7 +53,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Chat(args) => chat::run(args).await,
+            Command::Chat(args) => chat::run(args, cli.data_dir).await,
+            Command::Chats(command) => chats::run(command, cli.data_dir).await,
             Command::Bench(args) => bench::run(args).await,
         }
     });

@@ -7,8 +7,20 @@ use std::time::{Duration, Instant};
 
 use hearth_testkit::{test_model, ScratchDir, CAPITAL_ANSWER, CAPITAL_QUESTION};
 
+/// The CLI with its data folder in a scratch directory unless the test sets one.
 fn cli() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hearth-cli"));
+    command.env("HEARTH_DATA_DIR", scratch_data());
+    command
+}
+
+/// One scratch data folder per test process (the directory is left for the OS to clean).
+fn scratch_data() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        std::env::temp_dir().join(format!("hearth-cli-tests-{}", std::process::id()))
+    })
+    .clone()
 }
 
 fn run(args: &[&str]) -> Output {
@@ -273,4 +285,193 @@ fn every_command_has_help() {
         assert!(out.status.success());
         assert!(text(&out.stdout).contains("Usage"), "{args:?}");
     }
+}
+
+#[test]
+fn chats_are_saved_searchable_continuable_and_exportable() {
+    let dir = ScratchDir::new("cli-history");
+    let data = dir.path().to_str().unwrap();
+    let model = test_model();
+    let m = model.to_str().unwrap();
+    let ok = |args: &[&str]| {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    ok(&[
+        "--data-dir",
+        data,
+        "chat",
+        "--model",
+        m,
+        "--prompt",
+        CAPITAL_QUESTION,
+        "--temp",
+        "0",
+        "--repeat-penalty",
+        "1",
+    ]);
+    let list = ok(&["--data-dir", data, "chats", "list"]);
+    assert!(list.contains("(2 messages)"), "{list}");
+    let id = list
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_end_matches('*')
+        .to_owned();
+
+    ok(&[
+        "--data-dir",
+        data,
+        "chat",
+        "--model",
+        m,
+        "--chat",
+        &id,
+        "--prompt",
+        "And of Germany?",
+        "--temp",
+        "0",
+        "--repeat-penalty",
+        "1",
+    ]);
+    let shown = ok(&["--data-dir", data, "chats", "show", &id]);
+    assert!(
+        shown.contains(CAPITAL_QUESTION)
+            && shown.contains(CAPITAL_ANSWER)
+            && shown.contains("Berlin"),
+        "{shown}"
+    );
+
+    let found = ok(&["--data-dir", data, "chats", "search", "berlin"]);
+    assert!(found.contains("[Berlin]"), "{found}");
+    assert!(ok(&["--data-dir", data, "chats", "search", "NEAR( \"-*"]).is_empty());
+
+    let export = dir.path().join("export.json");
+    ok(&[
+        "--data-dir",
+        data,
+        "chats",
+        "export",
+        &id,
+        "--format",
+        "json",
+        "-o",
+        export.to_str().unwrap(),
+    ]);
+    let other = ScratchDir::new("cli-history-import");
+    let imported = ok(&[
+        "--data-dir",
+        other.path().to_str().unwrap(),
+        "chats",
+        "import",
+        export.to_str().unwrap(),
+    ]);
+    let new_id = imported.trim();
+    assert_eq!(
+        ok(&[
+            "--data-dir",
+            other.path().to_str().unwrap(),
+            "chats",
+            "show",
+            new_id
+        ]),
+        shown
+    );
+    let md = ok(&["--data-dir", data, "chats", "export", &id, "--format", "md"]);
+    assert!(md.contains("**You:**"), "{md}");
+
+    ok(&["--data-dir", data, "chats", "rm", &id]);
+    assert!(!ok(&["--data-dir", data, "chats", "list"]).contains(&id));
+    assert_clean_failure(
+        &["--data-dir", data, "chats", "show", &id],
+        "no chat with id",
+    );
+}
+
+#[test]
+fn no_save_leaves_no_history() {
+    let dir = ScratchDir::new("cli-nosave");
+    let data = dir.path().to_str().unwrap();
+    let model = test_model();
+    let out = run(&[
+        "--data-dir",
+        data,
+        "chat",
+        "--no-save",
+        "--model",
+        model.to_str().unwrap(),
+        "--prompt",
+        CAPITAL_QUESTION,
+        "--temp",
+        "0",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let list = run(&["--data-dir", data, "chats", "list"]);
+    assert!(
+        text(&list.stdout).trim().is_empty(),
+        "{}",
+        text(&list.stdout)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn killed_mid_reply_the_database_keeps_the_question_and_the_partial_reply() {
+    let dir = ScratchDir::new("cli-sigkill");
+    let data = dir.path().to_str().unwrap();
+    let model = test_model();
+    let mut child = cli()
+        .args([
+            "--data-dir",
+            data,
+            "chat",
+            "--model",
+            model.to_str().unwrap(),
+            "--temp",
+            "0",
+            "--repeat-penalty",
+            "1",
+            "--max-tokens",
+            "3000",
+        ])
+        .args(["--prompt", "Count from 1 to 1000, separated by commas."])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = vec![0u8; 64];
+    stdout.read_exact(&mut seen).unwrap();
+    // Long enough for at least one of the 250 ms writes.
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let _ = child.wait();
+    // A reply untouched for 3 s belongs to a dead process.
+    std::thread::sleep(Duration::from_millis(3500));
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = hearth_core::Store::open(&dir.path().join("hearth.db"))
+            .await
+            .unwrap();
+        assert_eq!(store.integrity_check().await.unwrap(), "ok");
+        let chats = store.list_chats(true).await.unwrap();
+        let branch = store.branch(chats[0].id).await.unwrap();
+        assert_eq!(branch.len(), 2);
+        assert_eq!(
+            branch[0].content,
+            "Count from 1 to 1000, separated by commas."
+        );
+        assert_eq!(branch[1].status, hearth_core::MessageStatus::Interrupted);
+        assert!(!branch[1].content.is_empty(), "the partial reply was saved");
+    });
 }

@@ -31,7 +31,7 @@ mod reply;
 mod service;
 
 pub use data_dir::DataDir;
-pub use hearth_engine::{EngineClient, EngineError, SamplingParams};
+pub use hearth_engine::{EngineClient, EngineError, LoadOptions, ModelInfo, SamplingParams};
 pub use hearth_store::{
     Chat, ExportFormat, Id, Message, MessageStatus, Role, SearchHit, Store, StoreError,
 };

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use hearth_engine::{ChatMessage, EngineClient, Input, LoadOptions, SamplingParams};
+use hearth_engine::{ChatMessage, EngineClient, Input, LoadOptions, ModelInfo, SamplingParams};
 use hearth_store::{Chat, Id, Message, MessageStatus, NewMessage, Role, Store, StoreError};
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -80,7 +80,7 @@ pub(crate) struct Inner {
     /// Fan-out of events; receivers come and go.
     pub(crate) events: broadcast::Sender<CoreEvent>,
     /// The model the engine holds, so a chat on the same model does not reload it.
-    loaded: tokio::sync::Mutex<Option<(PathBuf, LoadOptions)>>,
+    loaded: tokio::sync::Mutex<Option<(PathBuf, LoadOptions, ModelInfo)>>,
     /// Engine request ids of replies being written, by chat; entries leave when replies end.
     pub(crate) running: Mutex<HashMap<Id, u64>>,
     /// Said once at start, when the database had to be set aside.
@@ -270,19 +270,22 @@ impl Hearth {
         let _ = self.inner.events.send(event);
     }
 
-    /// Loads `model` into the engine unless it is already there.
-    async fn ensure_loaded(&self, model: &ChatModel) -> Result<(), CoreError> {
+    /// Loads `model` into the engine unless it is already there; returns its facts.
+    pub async fn prepare(&self, model: &ChatModel) -> Result<ModelInfo, CoreError> {
         let mut loaded = self.inner.loaded.lock().await;
-        let wanted = (model.path.clone(), model.load.clone());
-        if loaded.as_ref() != Some(&wanted) {
-            *loaded = None;
-            self.inner
-                .engine
-                .load(&model.path, model.load.clone())
-                .await?;
-            *loaded = Some(wanted);
+        if let Some((path, load, info)) = loaded.as_ref() {
+            if *path == model.path && *load == model.load {
+                return Ok(info.clone());
+            }
         }
-        Ok(())
+        *loaded = None;
+        let info = self
+            .inner
+            .engine
+            .load(&model.path, model.load.clone())
+            .await?;
+        *loaded = Some((model.path.clone(), model.load.clone(), info.clone()));
+        Ok(info)
     }
 
     async fn reply_to(
@@ -291,7 +294,7 @@ impl Hearth {
         question: Id,
         model: &ChatModel,
     ) -> Result<ReplyHandle, CoreError> {
-        self.ensure_loaded(model).await?;
+        self.prepare(model).await?;
         let file_name = model
             .path
             .file_name()
