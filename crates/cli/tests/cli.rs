@@ -475,3 +475,79 @@ fn killed_mid_reply_the_database_keeps_the_question_and_the_partial_reply() {
         assert!(!branch[1].content.is_empty(), "the partial reply was saved");
     });
 }
+
+#[test]
+fn two_processes_writing_one_database_lose_nothing() {
+    let source = ScratchDir::new("cli-two-src");
+    let target = ScratchDir::new("cli-two-dst");
+    let export = source.path().join("chats.json");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = hearth_core::Store::open(&source.path().join("hearth.db"))
+            .await
+            .unwrap();
+        for c in 0..10 {
+            let chat = store.create_chat(&format!("chat {c}"), None).await.unwrap();
+            let mut parent = None;
+            for i in 0..10 {
+                let m = store
+                    .add_message(chat.id, parent, hearth_store_message(i))
+                    .await
+                    .unwrap();
+                parent = Some(m.id);
+            }
+        }
+        let json = store
+            .export(None, hearth_core::ExportFormat::Json)
+            .await
+            .unwrap();
+        std::fs::write(&export, json).unwrap();
+    });
+    let script = format!(
+        "for i in 1 2 3 4 5; do '{}' --data-dir '{}' chats import '{}' >/dev/null || exit 1; done",
+        env!("CARGO_BIN_EXE_hearth-cli"),
+        target.path().display(),
+        export.display()
+    );
+    let writers: Vec<_> = (0..2)
+        .map(|_| {
+            Command::new("sh")
+                .args(["-c", &script])
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for writer in writers {
+        let out = writer.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            !text(&out.stderr).contains("locked"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let list = run(&[
+        "--data-dir",
+        target.path().to_str().unwrap(),
+        "chats",
+        "list",
+    ]);
+    assert_eq!(
+        text(&list.stdout).lines().count(),
+        100,
+        "10 chats x 5 imports x 2 processes"
+    );
+}
+
+fn hearth_store_message(i: usize) -> hearth_core::NewMessage {
+    let role = if i.is_multiple_of(2) {
+        hearth_core::Role::User
+    } else {
+        hearth_core::Role::Assistant
+    };
+    hearth_core::NewMessage::complete(role, format!("message {i} with a few words"))
+}

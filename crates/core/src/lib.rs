@@ -27,13 +27,14 @@
 #![deny(missing_docs)]
 
 mod data_dir;
+mod model_hash;
 mod reply;
 mod service;
 
 pub use data_dir::DataDir;
 pub use hearth_engine::{EngineClient, EngineError, LoadOptions, ModelInfo, SamplingParams};
 pub use hearth_store::{
-    Chat, ExportFormat, Id, Message, MessageStatus, Role, SearchHit, Store, StoreError,
+    Chat, ExportFormat, Id, Message, MessageStatus, NewMessage, Role, SearchHit, Store, StoreError,
 };
 pub use reply::ReplyHandle;
 pub use service::{ChatModel, CoreEvent, Hearth, DEFAULT_SYSTEM_PROMPT, NEW_CHAT_TITLE};

@@ -9,6 +9,7 @@ use hearth_store::{Chat, Id, Message, MessageStatus, NewMessage, Role, Store, St
 use serde::Serialize;
 use tokio::sync::broadcast;
 
+use crate::model_hash;
 use crate::reply::{self, ReplyHandle};
 use crate::{CoreError, DataDir};
 
@@ -285,6 +286,7 @@ impl Hearth {
             .load(&model.path, model.load.clone())
             .await?;
         *loaded = Some((model.path.clone(), model.load.clone(), info.clone()));
+        model_hash::ensure(self.inner.store.clone(), model.path.clone());
         Ok(info)
     }
 
@@ -309,6 +311,7 @@ impl Hearth {
         let messages = conversation(chat.system_prompt.as_deref(), &history);
         let mut reply = NewMessage::streaming_reply();
         reply.model_file = file_name;
+        reply.model_sha256 = model_hash::known(&self.inner.store, &model.path).await;
         reply.sampling = serde_json::to_string(&model.sampling).ok();
         reply.seed = model.sampling.seed.map(i64::from);
         let message = self

@@ -92,6 +92,9 @@ pub enum StoreError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// A stored value could not be read back.
+    #[error("the database holds a value Hearth cannot read: {0}")]
+    Unreadable(String),
     /// Any other database error.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

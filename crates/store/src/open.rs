@@ -28,14 +28,19 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the database at `path`, migrating it to the current schema.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
-        let existed = path.exists();
-        if existed {
-            check_header(path)?;
-        } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
                 path: dir.to_path_buf(),
                 source,
             })?;
+        }
+        // Opening (creating, switching to WAL, migrating) is one process at a time: the app and
+        // the CLI starting together on a fresh file would otherwise both run the first
+        // migration. The lock is released when `_opening` drops, at the end of this function.
+        let _opening = lock_for_opening(path).await?;
+        let existed = path.exists();
+        if existed {
+            check_header(path)?;
         }
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(StoreError::Database)?
@@ -140,6 +145,32 @@ impl Store {
 /// A reply updated within this window may belong to another live process (the app while the
 /// CLI starts): leave it alone.
 const STREAMING_GRACE_MS: i64 = 3_000;
+
+/// Takes the exclusive lock on `<db>.lock` (waiting for another process to finish opening).
+async fn lock_for_opening(db: &Path) -> Result<std::fs::File, StoreError> {
+    let mut name = db.as_os_str().to_os_string();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let for_task = lock_path.clone();
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&for_task)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| StoreError::Io {
+        path: lock_path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    locked.map_err(|source| StoreError::Io {
+        path: lock_path,
+        source,
+    })
+}
 
 /// `hearth.db` → `hearth.db.backup-v<version>`.
 fn backup_path(db: &Path, version: i64) -> PathBuf {

@@ -33,15 +33,19 @@ pub struct SearchHit {
 
 impl Store {
     /// Chats whose title or messages match `query`, best first: title matches, then messages
-    /// by relevance. An empty query finds nothing.
+    /// by relevance among the 2,000 newest that match. An empty query finds nothing.
     pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>, StoreError> {
         let Some(fts) = fts_query(query) else {
             return Ok(Vec::new());
         };
         let marks = (MARK_START.to_string(), MARK_END.to_string());
+        // The full-text match runs first, in a materialised CTE: joined any other way, SQLite
+        // may walk chats or messages and re-run the match for every row.
         let titles: Vec<(Id, String, String)> = sqlx::query_as(
-            "SELECT c.id, c.title, highlight(chats_fts, 0, ?, ?) FROM chats_fts JOIN chats c ON c.id = chats_fts.rowid \
-             WHERE chats_fts MATCH ? AND c.archived = 0 ORDER BY bm25(chats_fts) LIMIT ?",
+            "WITH hits AS MATERIALIZED (SELECT rowid, bm25(chats_fts) AS rank, highlight(chats_fts, 0, ?, ?) AS marked \
+             FROM chats_fts WHERE chats_fts MATCH ? ORDER BY rank LIMIT ?) \
+             SELECT c.id, c.title, hits.marked FROM hits JOIN chats c ON c.id = hits.rowid \
+             WHERE c.archived = 0 ORDER BY hits.rank",
         )
         .bind(&marks.0)
         .bind(&marks.1)
@@ -49,15 +53,22 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
+        // Ranking reads every match, and a common word matches most messages: rank only the
+        // 2,000 newest matches (FTS5 walks rowids newest first and stops there), keep the best,
+        // and make snippets only for those (snippet() re-reads the text).
         let messages: Vec<(Id, String, Id, String)> = sqlx::query_as(
-            "SELECT m.chat_id, c.title, m.id, snippet(messages_fts, 0, ?, ?, '…', 16) \
-             FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid JOIN chats c ON c.id = m.chat_id \
-             WHERE messages_fts MATCH ? AND c.archived = 0 ORDER BY bm25(messages_fts) LIMIT ?",
+            "WITH recent AS MATERIALIZED (SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ?1 \
+             ORDER BY rowid DESC LIMIT 2000), \
+             hits AS MATERIALIZED (SELECT rowid, rank FROM recent ORDER BY rank LIMIT ?2) \
+             SELECT m.chat_id, c.title, m.id, \
+             (SELECT snippet(messages_fts, 0, ?3, ?4, '…', 16) FROM messages_fts WHERE messages_fts MATCH ?1 AND rowid = hits.rowid) \
+             FROM hits JOIN messages m ON m.id = hits.rowid JOIN chats c ON c.id = m.chat_id \
+             WHERE c.archived = 0 ORDER BY hits.rank",
         )
-        .bind(&marks.0)
-        .bind(&marks.1)
         .bind(&fts)
         .bind(limit)
+        .bind(&marks.0)
+        .bind(&marks.1)
         .fetch_all(&self.pool)
         .await?;
         let hits = titles
