@@ -105,13 +105,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("bench.db");
-    let _ = std::fs::remove_file(&path);
+    // HEARTH_BENCH_REUSE=1 with a DIR keeps the filled database between runs (for tuning).
+    let keep = std::env::var_os("HEARTH_BENCH_REUSE").is_some();
+    let reuse = keep && path.exists();
+    if !reuse {
+        let _ = std::fs::remove_file(&path);
+    }
     let store = Store::open(&path).await?;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let text = Text::new(&mut rng);
 
     let started = Instant::now();
-    for c in 0..1_000 {
+    for c in 0..if reuse { 0 } else { 1_000 } {
         let chat = store
             .create_chat(&format!("Chat {c}: {}", text.sentence(&mut rng, 4)), None)
             .await?;
@@ -139,9 +144,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         fill.as_secs_f64()
     );
 
-    let long = store.create_chat("A very long conversation", None).await?;
+    let long = match store
+        .list_chats(true)
+        .await?
+        .into_iter()
+        .find(|c| reuse && c.title == "A very long conversation")
+    {
+        Some(chat) => chat,
+        None => store.create_chat("A very long conversation", None).await?,
+    };
     let mut parent = None;
-    for i in 0..10_000 {
+    for i in 0..if reuse { 0 } else { 10_000 } {
         let role = if i % 2 == 0 {
             Role::User
         } else {
@@ -160,6 +173,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("searching ...");
     // What people search for: a distinctive word or two, often half-typed.
     let mut searches = Vec::new();
+    let mut by_kind: [Vec<Duration>; 3] = Default::default();
     for i in 0..300 {
         let word = |rng: &mut Rng| {
             text.vocabulary[(rng.next() % text.vocabulary.len() as u64) as usize].clone()
@@ -172,6 +186,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t = Instant::now();
         let hits = store.search(&query, 20).await?;
         searches.push(t.elapsed());
+        by_kind[i % 3].push(t.elapsed());
         std::hint::black_box(hits);
     }
     // And the worst case: a word in nearly every message.
@@ -183,6 +198,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     common.sort();
     searches.sort();
+    for (kind, times) in ["one word", "two words", "a 4-letter prefix"]
+        .iter()
+        .zip(by_kind.iter_mut())
+    {
+        times.sort();
+        eprintln!(
+            "  search, {kind}: p50 {:.2} ms, p95 {:.2} ms",
+            ms(percentile(times, 0.5)),
+            ms(percentile(times, 0.95))
+        );
+    }
 
     eprintln!("opening the long chat ...");
     let mut opens = Vec::new();
@@ -244,6 +270,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "\ndatabase size: {:.1} MiB for 111,000 messages",
         size as f64 / (1024.0 * 1024.0)
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    if !keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Ok(())
 }
