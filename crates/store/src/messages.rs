@@ -255,8 +255,8 @@ impl Store {
     pub async fn path_to(&self, leaf: Id) -> Result<Vec<Message>, StoreError> {
         // One row of JSON arrays (serde reads a struct from its fields in order) instead of one
         // row per message: a 10,000-message branch costs one trip through the driver, not
-        // 10,000. A parent is always written before its children, so id order is branch order
-        // and no sort is needed.
+        // 10,000. A parent is always written before its children, so id order is branch
+        // order; sorting here is cheaper than asking SQLite to.
         let fields = MESSAGE_COLUMNS
             .split(", ")
             .map(|c| format!("m.{c}"))
@@ -265,14 +265,16 @@ impl Store {
         let sql = format!(
             "WITH RECURSIVE path(id) AS (SELECT ? UNION ALL \
              SELECT m.parent_id FROM messages m JOIN path p ON m.id = p.id WHERE m.parent_id IS NOT NULL) \
-             SELECT json_group_array(json_array({fields})) FROM \
-             (SELECT * FROM messages m WHERE m.id IN (SELECT id FROM path) ORDER BY m.id) m"
+             SELECT json_group_array(json_array({fields})) FROM messages m WHERE m.id IN (SELECT id FROM path)"
         );
         let (json,): (String,) = sqlx::query_as(AssertSqlSafe(sql))
             .bind(leaf)
             .fetch_one(&self.pool)
             .await?;
-        serde_json::from_str(&json).map_err(|e| StoreError::Unreadable(format!("a branch: {e}")))
+        let mut branch: Vec<Message> = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Unreadable(format!("a branch: {e}")))?;
+        branch.sort_unstable_by_key(|m| m.id);
+        Ok(branch)
     }
 
     /// Ids of a message and its siblings (same parent, same chat), oldest first: the versions
