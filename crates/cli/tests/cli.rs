@@ -132,12 +132,7 @@ fn ctrl_c_stops_the_reply_not_the_program() {
     // Wait for the reply to start streaming.
     let mut first = [0u8; 8];
     stdout.read_exact(&mut first).unwrap();
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
+    hearth_testkit::kill(child.id(), "INT");
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut stopped = false;
     while Instant::now() < deadline {
@@ -446,11 +441,7 @@ fn killed_mid_reply_the_database_keeps_the_question_and_the_partial_reply() {
     stdout.read_exact(&mut seen).unwrap();
     // Long enough for at least one of the 250 ms writes.
     std::thread::sleep(Duration::from_millis(800));
-    assert!(Command::new("kill")
-        .args(["-KILL", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
+    hearth_testkit::kill(child.id(), "KILL");
     let _ = child.wait();
     // A reply untouched for 3 s belongs to a dead process.
     std::thread::sleep(Duration::from_millis(3500));

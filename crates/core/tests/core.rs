@@ -209,11 +209,7 @@ async fn a_dead_engine_interrupts_the_reply_and_the_next_message_works() {
         }
     }
     let pid = engine.worker_pid().await.unwrap();
-    assert!(std::process::Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap()
-        .success());
+    hearth_testkit::kill(pid, "KILL");
     let message = reply.wait().await.unwrap();
     assert_eq!(message.status, MessageStatus::Interrupted);
     assert!(

@@ -33,6 +33,34 @@ fn chat(turns: &[(Role, &str)]) -> Input {
     Input::Chat { messages }
 }
 
+/// The whole reply to `input`.
+async fn reply(
+    engine: &EngineClient,
+    input: Input,
+    params: SamplingParams,
+) -> (String, hearth_engine::Completion) {
+    engine
+        .generate(input, params)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// A reply of up to 2,000 tokens that has started streaming.
+async fn long_reply(engine: &EngineClient) -> hearth_engine::Generation {
+    let input = Input::Raw {
+        prompt: "Count from 1 to 1000: 1, 2, 3,".into(),
+    };
+    let mut gen = engine.generate(input, greedy(2000)).await.unwrap();
+    assert!(matches!(
+        gen.next().await,
+        Some(Ok(GenerationEvent::Token(_)))
+    ));
+    gen
+}
+
 fn greedy(max_tokens: u32) -> SamplingParams {
     SamplingParams {
         max_tokens,
@@ -68,20 +96,8 @@ async fn same_seed_gives_the_same_reply() {
         ..Default::default()
     };
     let prompt = chat(&[(Role::User, "Write one sentence about the sea.")]);
-    let (first, _) = engine
-        .generate(prompt.clone(), params.clone())
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let (second, _) = engine
-        .generate(prompt, params)
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (first, _) = reply(&engine, prompt.clone(), params.clone()).await;
+    let (second, _) = reply(&engine, prompt, params).await;
     assert!(!first.is_empty());
     assert_eq!(first, second);
 }
@@ -89,26 +105,14 @@ async fn same_seed_gives_the_same_reply() {
 #[tokio::test]
 async fn second_turn_evaluates_only_its_new_tokens() {
     let engine = loaded(LoadOptions::default()).await;
-    let (reply, first) = engine
-        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (answer, first) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48)).await;
     assert_eq!(first.timings.cached_tokens, 0);
     let turn2 = chat(&[
         (Role::User, CAPITAL_QUESTION),
-        (Role::Assistant, &reply),
+        (Role::Assistant, &answer),
         (Role::User, "And of Germany?"),
     ]);
-    let (_, second) = engine
-        .generate(turn2, greedy(48))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, second) = reply(&engine, turn2, greedy(48)).await;
     let t = second.timings;
     assert!(
         t.cached_tokens >= first.timings.prompt_tokens,
@@ -161,13 +165,7 @@ async fn stop_string_ends_the_reply_and_never_leaks() {
         stop: vec!["Paris".into()],
         ..greedy(48)
     };
-    let (text, done) = engine
-        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), params)
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (text, done) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), params).await;
     assert_eq!(done.finish, FinishReason::Stop);
     assert!(!text.contains("Par"), "{text:?}");
     assert!(text.contains("capital"), "{text:?}");
@@ -179,13 +177,7 @@ async fn max_tokens_ends_with_length() {
     let input = Input::Raw {
         prompt: "1, 2, 3, 4, 5,".into(),
     };
-    let (_, done) = engine
-        .generate(input, greedy(5))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, done) = reply(&engine, input, greedy(5)).await;
     assert_eq!(done.finish, FinishReason::Length);
     assert_eq!(done.timings.generated_tokens, 5);
 }
@@ -193,12 +185,7 @@ async fn max_tokens_ends_with_length() {
 #[tokio::test]
 async fn cancel_stops_a_running_reply() {
     let engine = loaded(LoadOptions::default()).await;
-    let input = Input::Raw {
-        prompt: "Count from 1 to 1000: 1, 2, 3,".into(),
-    };
-    let mut gen = engine.generate(input, greedy(2000)).await.unwrap();
-    let first = gen.next().await.unwrap().unwrap();
-    assert!(matches!(first, GenerationEvent::Token(_)));
+    let mut gen = long_reply(&engine).await;
     engine.cancel(gen.id());
     let done = loop {
         match gen.next().await.unwrap().unwrap() {
@@ -209,33 +196,16 @@ async fn cancel_stops_a_running_reply() {
     assert_eq!(done.finish, FinishReason::Cancelled);
     assert!(done.timings.generated_tokens < 200, "{:?}", done.timings);
     // The engine is ready for the next request.
-    let (text, _) = engine
-        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (text, _) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48)).await;
     assert!(text.contains(CAPITAL_ANSWER));
 }
 
 #[tokio::test]
 async fn worker_killed_mid_reply_is_engine_crashed_and_the_next_request_works() {
     let engine = loaded(LoadOptions::default()).await;
-    let input = Input::Raw {
-        prompt: "Count from 1 to 1000: 1, 2, 3,".into(),
-    };
-    let mut gen = engine.generate(input, greedy(2000)).await.unwrap();
-    assert!(matches!(
-        gen.next().await,
-        Some(Ok(GenerationEvent::Token(_)))
-    ));
+    let mut gen = long_reply(&engine).await;
     let pid = engine.worker_pid().await.expect("a worker runs");
-    let killed = std::process::Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    hearth_testkit::kill(pid, "KILL");
     let err = loop {
         match tokio::time::timeout(Duration::from_secs(30), gen.next())
             .await
@@ -249,13 +219,7 @@ async fn worker_killed_mid_reply_is_engine_crashed_and_the_next_request_works() 
     assert!(matches!(err, EngineError::EngineCrashed { .. }), "{err}");
     assert!(err.to_string().contains("SIGKILL"), "{err}");
     // A fresh worker starts and reloads the model by itself.
-    let (text, _) = engine
-        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (text, _) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48)).await;
     assert!(text.contains(CAPITAL_ANSWER), "{text:?}");
     assert_ne!(engine.worker_pid().await, Some(pid));
 }
@@ -263,23 +227,10 @@ async fn worker_killed_mid_reply_is_engine_crashed_and_the_next_request_works() 
 #[tokio::test]
 async fn dropping_a_generation_cancels_it() {
     let engine = loaded(LoadOptions::default()).await;
-    let input = Input::Raw {
-        prompt: "Count from 1 to 1000: 1, 2, 3,".into(),
-    };
-    let mut gen = engine.generate(input, greedy(2000)).await.unwrap();
-    assert!(matches!(
-        gen.next().await,
-        Some(Ok(GenerationEvent::Token(_)))
-    ));
+    let gen = long_reply(&engine).await;
     drop(gen);
     let started = std::time::Instant::now();
-    let (text, _) = engine
-        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (text, _) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48)).await;
     assert!(text.contains(CAPITAL_ANSWER));
     assert!(
         started.elapsed() < Duration::from_secs(20),
@@ -413,13 +364,7 @@ async fn bench_runs_both_tests() {
     let (pp, tg) = engine.bench(64, 16).await.unwrap();
     assert!(pp > 0 && tg > 0);
     // The chat cache was cleared: the next reply is still right.
-    let (text, done) = engine
-        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (text, done) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48)).await;
     assert!(text.contains(CAPITAL_ANSWER));
     assert_eq!(done.timings.cached_tokens, 0);
 }
@@ -435,12 +380,6 @@ async fn named_template_override_is_used() {
     let info = engine.load(&test_model(), options).await.unwrap();
     assert_eq!(info.template_source, "named: alpaca");
     assert!(info.template_stops.contains(&"### Instruction:".to_owned()));
-    let (text, _) = engine
-        .generate(chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(24))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (text, _) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(24)).await;
     assert!(!text.contains("### Instruction:"), "{text:?}");
 }

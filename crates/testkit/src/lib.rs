@@ -77,6 +77,18 @@ impl Drop for ScratchDir {
     }
 }
 
+/// Sends `signal` (`"KILL"`, `"INT"`, …) to process `pid` with the system's `kill`.
+pub fn kill(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status();
+    match status {
+        Ok(s) if s.success() => {}
+        other => panic!("kill -{signal} {pid} failed: {other:?}"),
+    }
+}
+
 /// The first `n` bytes of the test model: a GGUF cut short, as a broken download leaves it.
 pub fn truncated_model(n: usize) -> Vec<u8> {
     use std::io::Read;
