@@ -221,6 +221,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     opens.sort();
 
+    // The same chat after one regenerated reply: now it must be walked through parent links.
+    let leaf = store
+        .branch(long.id)
+        .await?
+        .last()
+        .map(|m| (m.id, m.parent_id));
+    if let Some((_, parent)) = leaf {
+        store
+            .add_message(
+                long.id,
+                parent,
+                NewMessage::complete(Role::Assistant, "Another version."),
+            )
+            .await?;
+    }
+    let mut walked = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let branch = store.branch(long.id).await?;
+        walked.push(t.elapsed());
+        assert_eq!(branch.len(), 10_000);
+    }
+    walked.sort();
+
     eprintln!("appending ...");
     let target_chat = store.create_chat("appends", None).await?;
     let mut appends = Vec::new();
@@ -257,8 +281,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     line("FTS search p50", ms(percentile(&searches, 0.5)), 5.0);
     line("FTS search p95", ms(percentile(&searches, 0.95)), 5.0);
     line(
-        "open a 10,000-message chat (median)",
+        "open a 10,000-message chat, one line of messages (median)",
         ms(percentile(&opens, 0.5)),
+        30.0,
+    );
+    line(
+        "open it after one regenerated reply (tree walk)",
+        ms(percentile(&walked, 0.5)),
         30.0,
     );
     line("append a message p95", ms(percentile(&appends, 0.95)), 2.0);

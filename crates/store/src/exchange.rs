@@ -157,11 +157,14 @@ impl Store {
                 .current_leaf
                 .and_then(|l| new_ids.get(&l).copied())
                 .or_else(|| new_ids.values().max().copied());
-            sqlx::query("UPDATE chats SET current_leaf = ? WHERE id = ?")
-                .bind(leaf)
-                .bind(chat_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE chats SET current_leaf = ?1, branched = EXISTS (SELECT 1 FROM messages WHERE chat_id = ?2 \
+                 GROUP BY parent_id HAVING count(*) > 1) WHERE id = ?2",
+            )
+            .bind(leaf)
+            .bind(chat_id)
+            .execute(&mut *tx)
+            .await?;
             ids.push(chat_id);
         }
         tx.commit().await?;

@@ -175,6 +175,16 @@ impl Store {
             .bind(chat_id)
             .execute(&mut *tx)
             .await?;
+        // A second child of the same parent: from now on the chat's branch must be walked.
+        sqlx::query(
+            "UPDATE chats SET branched = 1 WHERE id = ?1 AND branched = 0 AND EXISTS \
+             (SELECT 1 FROM messages WHERE chat_id = ?1 AND parent_id IS ?2 AND id <> ?3)",
+        )
+        .bind(chat_id)
+        .bind(parent)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         self.message(id).await
     }
@@ -244,37 +254,62 @@ impl Store {
 
     /// The shown branch of a chat, oldest first.
     pub async fn branch(&self, chat_id: Id) -> Result<Vec<Message>, StoreError> {
-        let chat = self.chat(chat_id).await?;
-        let Some(leaf) = chat.current_leaf else {
+        let (leaf, branched): (Option<Id>, bool) =
+            sqlx::query_as("SELECT current_leaf, branched FROM chats WHERE id = ?")
+                .bind(chat_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound {
+                    what: "chat",
+                    id: chat_id,
+                })?;
+        let Some(leaf) = leaf else {
             return Ok(Vec::new());
         };
+        if !branched {
+            // One straight line: the branch is every message of the chat.
+            let line = self.read_json_rows("m.chat_id = ?", chat_id).await?;
+            if line.last().map(|m| m.id) == Some(leaf) {
+                return Ok(line);
+            }
+        }
         self.path_to(leaf).await
     }
 
     /// The messages from the first one down to `leaf`, oldest first.
     pub async fn path_to(&self, leaf: Id) -> Result<Vec<Message>, StoreError> {
-        // One row of JSON arrays (serde reads a struct from its fields in order) instead of one
-        // row per message: a 10,000-message branch costs one trip through the driver, not
-        // 10,000. A parent is always written before its children, so id order is branch
-        // order; sorting here is cheaper than asking SQLite to.
+        self.read_json_rows(
+            "m.id IN (WITH RECURSIVE path(id) AS (SELECT ? UNION ALL \
+             SELECT m.parent_id FROM messages m JOIN path p ON m.id = p.id WHERE m.parent_id IS NOT NULL) \
+             SELECT id FROM path)",
+            leaf,
+        )
+        .await
+    }
+
+    /// The messages matching `condition` (one `?` for `value`), in id order.
+    ///
+    /// They come back as one row of JSON arrays (serde reads a struct from its fields in
+    /// order) instead of one row per message: a 10,000-message branch costs one trip through
+    /// the driver, not 10,000. A parent is always written before its children, so id order is
+    /// branch order; sorting here is cheaper than asking SQLite to.
+    async fn read_json_rows(&self, condition: &str, value: Id) -> Result<Vec<Message>, StoreError> {
         let fields = MESSAGE_COLUMNS
             .split(", ")
             .map(|c| format!("m.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "WITH RECURSIVE path(id) AS (SELECT ? UNION ALL \
-             SELECT m.parent_id FROM messages m JOIN path p ON m.id = p.id WHERE m.parent_id IS NOT NULL) \
-             SELECT json_group_array(json_array({fields})) FROM messages m WHERE m.id IN (SELECT id FROM path)"
+            "SELECT json_group_array(json_array({fields})) FROM messages m WHERE {condition}"
         );
         let (json,): (String,) = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(leaf)
+            .bind(value)
             .fetch_one(&self.pool)
             .await?;
-        let mut branch: Vec<Message> = serde_json::from_str(&json)
-            .map_err(|e| StoreError::Unreadable(format!("a branch: {e}")))?;
-        branch.sort_unstable_by_key(|m| m.id);
-        Ok(branch)
+        let mut rows: Vec<Message> = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Unreadable(format!("messages: {e}")))?;
+        rows.sort_unstable_by_key(|m| m.id);
+        Ok(rows)
     }
 
     /// Ids of a message and its siblings (same parent, same chat), oldest first: the versions

@@ -504,3 +504,126 @@ async fn a_failed_migration_leaves_the_database_and_its_backup_intact() {
         db.close().await;
     }
 }
+
+#[tokio::test]
+async fn linear_and_branched_chats_read_the_same_branch_as_the_tree_walk() {
+    let dir = ScratchDir::new("store-linear");
+    let store = fresh(&dir).await;
+    let chat = store.create_chat("line", None).await.unwrap();
+    let mut parent = None;
+    for i in 0..6 {
+        let role = if i % 2 == 0 {
+            Role::User
+        } else {
+            Role::Assistant
+        };
+        parent = Some(
+            store
+                .add_message(chat.id, parent, NewMessage::complete(role, format!("m{i}")))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let leaf = parent.unwrap();
+    assert_eq!(
+        store.branch(chat.id).await.unwrap(),
+        store.path_to(leaf).await.unwrap()
+    );
+    // A regenerated last reply makes the chat branched; the shown branch follows the new one.
+    let last = store.message(leaf).await.unwrap();
+    let again = store
+        .add_message(
+            chat.id,
+            last.parent_id,
+            NewMessage::complete(Role::Assistant, "m5b"),
+        )
+        .await
+        .unwrap();
+    let shown = store.branch(chat.id).await.unwrap();
+    assert_eq!(shown.len(), 6);
+    assert_eq!(shown.last().unwrap().id, again.id);
+    assert!(
+        !shown.iter().any(|m| m.id == leaf),
+        "the other version is not shown"
+    );
+    assert_eq!(shown, store.path_to(again.id).await.unwrap());
+}
+
+#[tokio::test]
+async fn an_older_database_is_backed_up_and_upgraded() {
+    let dir = ScratchDir::new("store-upgrade");
+    let path = dir.path().join("hearth.db");
+    let (linear, forked) = {
+        let store = Store::open(&path).await.unwrap();
+        let linear = store.create_chat("linear", None).await.unwrap();
+        let q = store
+            .add_message(linear.id, None, NewMessage::user("q"))
+            .await
+            .unwrap();
+        store
+            .add_message(
+                linear.id,
+                Some(q.id),
+                NewMessage::complete(Role::Assistant, "a"),
+            )
+            .await
+            .unwrap();
+        let forked = store.create_chat("forked", None).await.unwrap();
+        let q = store
+            .add_message(forked.id, None, NewMessage::user("q"))
+            .await
+            .unwrap();
+        store
+            .add_message(
+                forked.id,
+                Some(q.id),
+                NewMessage::complete(Role::Assistant, "a1"),
+            )
+            .await
+            .unwrap();
+        store
+            .add_message(
+                forked.id,
+                Some(q.id),
+                NewMessage::complete(Role::Assistant, "a2"),
+            )
+            .await
+            .unwrap();
+        store.close().await;
+        (linear.id, forked.id)
+    };
+    // Turn it back into a version-1 database, as an older Hearth left it.
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE chats DROP COLUMN branched")
+        .execute(&raw)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version > 1")
+        .execute(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+
+    let store = Store::open(&path).await.unwrap();
+    assert!(
+        dir.path().join("hearth.db.backup-v1").exists(),
+        "a copy was taken before upgrading"
+    );
+    let db = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    let flags: Vec<(i64, bool)> = sqlx::query_as("SELECT id, branched FROM chats ORDER BY id")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(flags, vec![(linear, false), (forked, true)]);
+    db.close().await;
+    assert_eq!(
+        store.branch(forked).await.unwrap().last().unwrap().content,
+        "a2"
+    );
+    assert_eq!(store.branch(linear).await.unwrap().len(), 2);
+}
