@@ -26,6 +26,24 @@ fn greedy(max_tokens: u32) -> ChatModel {
     }
 }
 
+/// A reply of up to 2,000 tokens that has started streaming.
+async fn long_reply(hearth: &Hearth, chat_id: hearth_core::Id) -> hearth_core::ReplyHandle {
+    let mut events = hearth.subscribe();
+    let reply = hearth
+        .send(
+            chat_id,
+            "Count from 1 to 500, separated by commas.",
+            &greedy(2000),
+        )
+        .await
+        .unwrap();
+    loop {
+        if let Ok(CoreEvent::Token { .. }) = events.recv().await {
+            return reply;
+        }
+    }
+}
+
 #[tokio::test]
 async fn send_writes_the_question_streams_the_reply_and_names_the_chat() {
     let dir = ScratchDir::new("core-send");
@@ -161,20 +179,7 @@ async fn cancel_keeps_the_partial_reply_marked_interrupted() {
     let dir = ScratchDir::new("core-cancel");
     let hearth = open(&dir).await;
     let chat = hearth.new_chat(None).await.unwrap();
-    let mut events = hearth.subscribe();
-    let reply = hearth
-        .send(
-            chat.id,
-            "Count from 1 to 500, separated by commas.",
-            &greedy(2000),
-        )
-        .await
-        .unwrap();
-    loop {
-        if let Ok(CoreEvent::Token { .. }) = events.recv().await {
-            break;
-        }
-    }
+    let reply = long_reply(&hearth, chat.id).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     hearth.cancel(chat.id);
     let message = reply.wait().await.unwrap();
@@ -194,20 +199,7 @@ async fn a_dead_engine_interrupts_the_reply_and_the_next_message_works() {
         .await
         .unwrap();
     let chat = hearth.new_chat(None).await.unwrap();
-    let mut events = hearth.subscribe();
-    let reply = hearth
-        .send(
-            chat.id,
-            "Count from 1 to 500, separated by commas.",
-            &greedy(2000),
-        )
-        .await
-        .unwrap();
-    loop {
-        if let Ok(CoreEvent::Token { .. }) = events.recv().await {
-            break;
-        }
-    }
+    let reply = long_reply(&hearth, chat.id).await;
     let pid = engine.worker_pid().await.unwrap();
     hearth_testkit::kill(pid, "KILL");
     let message = reply.wait().await.unwrap();
