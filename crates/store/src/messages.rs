@@ -150,43 +150,43 @@ impl Store {
         // IMMEDIATE: take the write lock up front. A deferred transaction that reads first
         // cannot wait for another process's write (SQLITE_BUSY_SNAPSHOT): it fails at once.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let (id,): (Id,) = sqlx::query_as(
+        let sql = format!(
             "INSERT INTO messages (chat_id, parent_id, role, content, status, model_file, model_sha256, sampling, seed, created_at, updated_at) \
-             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM chats WHERE id = ?) RETURNING id",
-        )
-        .bind(chat_id)
-        .bind(parent)
-        .bind(message.role)
-        .bind(&message.content)
-        .bind(message.status)
-        .bind(&message.model_file)
-        .bind(&message.model_sha256)
-        .bind(&message.sampling)
-        .bind(message.seed)
-        .bind(now)
-        .bind(now)
-        .bind(chat_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound { what: "chat", id: chat_id })?;
-        sqlx::query("UPDATE chats SET current_leaf = ?, updated_at = ? WHERE id = ?")
-            .bind(id)
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM chats WHERE id = ?) RETURNING {MESSAGE_COLUMNS}"
+        );
+        let written: Message = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(chat_id)
+            .bind(parent)
+            .bind(message.role)
+            .bind(&message.content)
+            .bind(message.status)
+            .bind(&message.model_file)
+            .bind(&message.model_sha256)
+            .bind(&message.sampling)
+            .bind(message.seed)
+            .bind(now)
             .bind(now)
             .bind(chat_id)
-            .execute(&mut *tx)
-            .await?;
-        // A second child of the same parent: from now on the chat's branch must be walked.
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "chat",
+                id: chat_id,
+            })?;
+        // Show the new message's branch; a second child of one parent means the chat's branch
+        // must be walked from now on.
         sqlx::query(
-            "UPDATE chats SET branched = 1 WHERE id = ?1 AND branched = 0 AND EXISTS \
-             (SELECT 1 FROM messages WHERE chat_id = ?1 AND parent_id IS ?2 AND id <> ?3)",
+            "UPDATE chats SET current_leaf = ?3, updated_at = ?4, branched = branched OR EXISTS \
+             (SELECT 1 FROM messages WHERE chat_id = ?1 AND parent_id IS ?2 AND id <> ?3) WHERE id = ?1",
         )
         .bind(chat_id)
         .bind(parent)
-        .bind(id)
+        .bind(written.id)
+        .bind(now)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.message(id).await
+        Ok(written)
     }
 
     /// The message with this id.
