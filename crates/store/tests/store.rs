@@ -2,13 +2,36 @@
 //! damaged files, migration backups, and two processes' worth of writers on one file.
 
 use hearth_store::{
-    ExportFormat, MessageStats, MessageStatus, NewMessage, Role, Store, StoreError,
+    Chat, ExportFormat, Message, MessageStats, MessageStatus, NewMessage, Role, Store, StoreError,
 };
 use hearth_testkit::ScratchDir;
 use proptest::prelude::*;
 
 async fn fresh(dir: &ScratchDir) -> Store {
     Store::open(&dir.path().join("hearth.db")).await.unwrap()
+}
+
+/// A new chat holding one question and its answer.
+async fn exchange(
+    store: &Store,
+    title: &str,
+    question: &str,
+    answer: &str,
+) -> (Chat, Message, Message) {
+    let chat = store.create_chat(title, None).await.unwrap();
+    let q = store
+        .add_message(chat.id, None, NewMessage::user(question))
+        .await
+        .unwrap();
+    let a = store
+        .add_message(
+            chat.id,
+            Some(q.id),
+            NewMessage::complete(Role::Assistant, answer),
+        )
+        .await
+        .unwrap();
+    (chat, q, a)
 }
 
 #[tokio::test]
@@ -292,19 +315,7 @@ fn strip_ids(json: &str) -> serde_json::Value {
 async fn markdown_export_shows_the_branch() {
     let dir = ScratchDir::new("store-md");
     let store = fresh(&dir).await;
-    let chat = store.create_chat("Notes", None).await.unwrap();
-    let q = store
-        .add_message(chat.id, None, NewMessage::user("Question?"))
-        .await
-        .unwrap();
-    store
-        .add_message(
-            chat.id,
-            Some(q.id),
-            NewMessage::complete(Role::Assistant, "Answer."),
-        )
-        .await
-        .unwrap();
+    let (chat, _, _) = exchange(&store, "Notes", "Question?", "Answer.").await;
     let md = store
         .export(Some(chat.id), ExportFormat::Markdown)
         .await
@@ -556,32 +567,8 @@ async fn an_older_database_is_backed_up_and_upgraded() {
     let path = dir.path().join("hearth.db");
     let (linear, forked) = {
         let store = Store::open(&path).await.unwrap();
-        let linear = store.create_chat("linear", None).await.unwrap();
-        let q = store
-            .add_message(linear.id, None, NewMessage::user("q"))
-            .await
-            .unwrap();
-        store
-            .add_message(
-                linear.id,
-                Some(q.id),
-                NewMessage::complete(Role::Assistant, "a"),
-            )
-            .await
-            .unwrap();
-        let forked = store.create_chat("forked", None).await.unwrap();
-        let q = store
-            .add_message(forked.id, None, NewMessage::user("q"))
-            .await
-            .unwrap();
-        store
-            .add_message(
-                forked.id,
-                Some(q.id),
-                NewMessage::complete(Role::Assistant, "a1"),
-            )
-            .await
-            .unwrap();
+        let (linear, _, _) = exchange(&store, "linear", "q", "a").await;
+        let (forked, q, _) = exchange(&store, "forked", "q", "a1").await;
         store
             .add_message(
                 forked.id,
