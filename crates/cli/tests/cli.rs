@@ -14,6 +14,21 @@ fn cli() -> Command {
     command
 }
 
+/// Spawning with every stream piped, as a terminal session would be driven.
+trait PipedSpawn {
+    fn piped_spawn(&mut self) -> std::process::Child;
+}
+
+impl PipedSpawn for Command {
+    fn piped_spawn(&mut self) -> std::process::Child {
+        self.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hearth-cli starts")
+    }
+}
+
 /// One scratch data folder per test process (the directory is left for the OS to clean).
 fn scratch_data() -> std::path::PathBuf {
     static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
@@ -75,11 +90,7 @@ fn interactive_chat_keeps_the_conversation_and_exits() {
             "--max-tokens",
             "48",
         ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .piped_spawn();
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "{CAPITAL_QUESTION}\nAnd of Germany?\n/reset\n/exit").unwrap();
     let out = child.wait_with_output().unwrap();
@@ -114,11 +125,7 @@ fn ctrl_c_stops_the_reply_not_the_program() {
             "--max-tokens",
             "3000",
         ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .piped_spawn();
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
