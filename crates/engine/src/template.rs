@@ -69,17 +69,20 @@ pub enum NamedTemplate {
     Openchatkit,
     /// RWKV World: `User: ...\n\nAssistant:`.
     RwkvWorld,
+    /// No chat format: the newest instruction alone (base models, Flan-T5).
+    Completion,
 }
 
 impl NamedTemplate {
     /// Every named template, for help texts.
-    pub const ALL: [NamedTemplate; 6] = [
+    pub const ALL: [NamedTemplate; 7] = [
         NamedTemplate::Chatml,
         NamedTemplate::Alpaca,
         NamedTemplate::Vicuna,
         NamedTemplate::Dolly,
         NamedTemplate::Openchatkit,
         NamedTemplate::RwkvWorld,
+        NamedTemplate::Completion,
     ];
 
     /// The name used on the command line and in the catalog.
@@ -91,6 +94,7 @@ impl NamedTemplate {
             NamedTemplate::Dolly => "dolly",
             NamedTemplate::Openchatkit => "openchatkit",
             NamedTemplate::RwkvWorld => "rwkv-world",
+            NamedTemplate::Completion => "completion",
         }
     }
 
@@ -103,6 +107,7 @@ impl NamedTemplate {
             NamedTemplate::Dolly => include_str!("templates/dolly.jinja"),
             NamedTemplate::Openchatkit => include_str!("templates/openchatkit.jinja"),
             NamedTemplate::RwkvWorld => include_str!("templates/rwkv-world.jinja"),
+            NamedTemplate::Completion => include_str!("templates/completion.jinja"),
         }
     }
 
@@ -116,6 +121,7 @@ impl NamedTemplate {
             NamedTemplate::Dolly => &["### End", "### Instruction:"],
             NamedTemplate::Openchatkit => &["<human>:"],
             NamedTemplate::RwkvWorld => &["\n\nUser:"],
+            NamedTemplate::Completion => &[],
         }
     }
 }

@@ -167,3 +167,12 @@ fn chatml() {
          <|im_start|>assistant\n"
     );
 }
+
+#[test]
+fn completion_shows_only_the_newest_instruction() {
+    assert_eq!(
+        named(NamedTemplate::Completion, true),
+        "You are helpful.\n\nWho are you?"
+    );
+    assert_eq!(named(NamedTemplate::Completion, false), "Who are you?");
+}

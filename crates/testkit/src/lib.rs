@@ -3,6 +3,10 @@
 //! files. Used only as a dev-dependency; it must never mock the engine or the database.
 #![deny(missing_docs)]
 
+mod file_server;
+
+pub use file_server::{Faults, FileServer, SeenRequest};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

@@ -1,0 +1,290 @@
+//! The models installed in `models/`: list, import, verify, delete.
+//!
+//! `models/hearth-models.json` records the SHA-256 of every file Hearth put there (downloaded or
+//! imported), so "verify" can tell a file that rotted on disk from a good one.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{is_safe_file_name, Catalog};
+use crate::{ModelFacts, ModelsError};
+
+const MANIFEST: &str = "hearth-models.json";
+
+/// The models directory.
+#[derive(Debug, Clone)]
+pub struct Library {
+    dir: PathBuf,
+}
+
+/// What Hearth remembers about one installed file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorded {
+    /// Its SHA-256 when it was installed.
+    pub sha256: String,
+    /// Where it came from (URL or the imported path).
+    pub source: String,
+}
+
+/// An installed model file.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstalledModel {
+    /// File name inside `models/`.
+    pub file: String,
+    /// Full path.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// The catalog entry it was downloaded from, if any.
+    pub catalog_id: Option<String>,
+    /// What its header says; `None` when the header could not be read.
+    pub facts: Option<ModelFacts>,
+    /// Why the header could not be read.
+    pub problem: Option<String>,
+    /// The SHA-256 recorded at install time.
+    pub sha256: Option<String>,
+}
+
+/// How an imported file was brought in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportedAs {
+    /// A hard link: no extra disk space; the original may be moved or deleted safely.
+    HardLink,
+    /// A copy.
+    Copy,
+}
+
+/// The result of checking a file's SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    /// File name.
+    pub file: String,
+    /// The checksum computed now.
+    pub sha256: String,
+    /// What it should be (catalog, else install record), if known.
+    pub expected: Option<String>,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+impl Verification {
+    /// True when the file matches what it should be; `None` when nothing says what it should be.
+    pub fn matches(&self) -> Option<bool> {
+        self.expected.as_ref().map(|e| *e == self.sha256)
+    }
+}
+
+impl Library {
+    /// The library in `dir`.
+    pub fn new(dir: &Path) -> Library {
+        Library {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Every `.gguf` file in the directory, with what its header says.
+    pub fn list(&self, catalog: &Catalog) -> Result<Vec<InstalledModel>, ModelsError> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(self.io(&self.dir, source)),
+        };
+        let manifest = self.manifest();
+        let mut models = Vec::new();
+        for entry in entries.flatten() {
+            let Ok(file) = entry.file_name().into_string() else {
+                continue;
+            };
+            if !file.to_ascii_lowercase().ends_with(".gguf") || file.starts_with('.') {
+                continue;
+            }
+            models.push(self.describe(&file, catalog, &manifest));
+        }
+        models.sort_by_key(|m| m.file.to_lowercase());
+        Ok(models)
+    }
+
+    /// One installed file, described.
+    pub fn get(&self, file: &str, catalog: &Catalog) -> Result<InstalledModel, ModelsError> {
+        if !is_safe_file_name(file) || !self.dir.join(file).is_file() {
+            return Err(ModelsError::NotInstalled(file.to_owned()));
+        }
+        Ok(self.describe(file, catalog, &self.manifest()))
+    }
+
+    fn describe(
+        &self,
+        file: &str,
+        catalog: &Catalog,
+        manifest: &BTreeMap<String, Recorded>,
+    ) -> InstalledModel {
+        let path = self.dir.join(file);
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let (facts, problem) = match ModelFacts::inspect(&path) {
+            Ok(facts) => (Some(facts), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        InstalledModel {
+            file: file.to_owned(),
+            catalog_id: catalog.entry_for_file(file).map(|e| e.id.clone()),
+            sha256: manifest.get(file).map(|r| r.sha256.clone()),
+            path,
+            size,
+            facts,
+            problem,
+        }
+    }
+
+    /// Finds an installed model by catalog id or file name.
+    pub fn resolve(&self, catalog: &Catalog, id_or_file: &str) -> Result<String, ModelsError> {
+        let file = catalog
+            .entry(id_or_file)
+            .map_or(id_or_file, |entry| entry.file.as_str());
+        if is_safe_file_name(file) && self.dir.join(file).is_file() {
+            Ok(file.to_owned())
+        } else {
+            Err(ModelsError::NotInstalled(id_or_file.to_owned()))
+        }
+    }
+
+    /// Checks a GGUF file anywhere on disk, then brings it into `models/`: a hard link where the
+    /// file system allows one, else a copy. The file's SHA-256 is recorded.
+    pub fn import(&self, source: &Path) -> Result<(InstalledModel, ImportedAs), ModelsError> {
+        let facts = ModelFacts::inspect(source)?;
+        if !facts.runnable {
+            return Err(hearth_gguf::GgufError::UnsupportedArchitecture(facts.architecture).into());
+        }
+        let file = source
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| is_safe_file_name(n))
+            .ok_or_else(|| ModelsError::UnsafeFileName(source.display().to_string()))?
+            .to_owned();
+        let file = if file.to_ascii_lowercase().ends_with(".gguf") {
+            file
+        } else {
+            format!("{file}.gguf")
+        };
+        let target = self.dir.join(&file);
+        if target.exists() {
+            return Err(ModelsError::AlreadyInstalled(target));
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|e| self.io(&self.dir, e))?;
+        let how = if std::fs::hard_link(source, &target).is_ok() {
+            ImportedAs::HardLink
+        } else {
+            // Copy under a temporary name so a half-copied file is never taken for a model.
+            let tmp = self.dir.join(format!(".{file}.import"));
+            if let Err(e) = std::fs::copy(source, &tmp) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(self.io(&tmp, e));
+            }
+            std::fs::rename(&tmp, &target).map_err(|e| self.io(&target, e))?;
+            ImportedAs::Copy
+        };
+        let sha256 = sha256_file(&target)?.0;
+        self.record(&file, &sha256, &source.display().to_string())?;
+        let model = self.get(&file, &Catalog::empty())?;
+        Ok((model, how))
+    }
+
+    /// Recomputes a file's SHA-256 and compares it with the catalog's, else the recorded one.
+    pub fn verify(&self, file: &str, catalog: &Catalog) -> Result<Verification, ModelsError> {
+        let path = self.dir.join(file);
+        if !is_safe_file_name(file) || !path.is_file() {
+            return Err(ModelsError::NotInstalled(file.to_owned()));
+        }
+        let (sha256, bytes) = sha256_file(&path)?;
+        let expected = catalog
+            .entry_for_file(file)
+            .and_then(|e| e.sha256.clone())
+            .or_else(|| self.manifest().get(file).map(|r| r.sha256.clone()));
+        Ok(Verification {
+            file: file.to_owned(),
+            sha256,
+            expected,
+            bytes,
+        })
+    }
+
+    /// Deletes an installed file and its record.
+    pub fn delete(&self, file: &str) -> Result<(), ModelsError> {
+        let path = self.dir.join(file);
+        if !is_safe_file_name(file) || !path.is_file() {
+            return Err(ModelsError::NotInstalled(file.to_owned()));
+        }
+        std::fs::remove_file(&path).map_err(|e| self.io(&path, e))?;
+        let mut manifest = self.manifest();
+        if manifest.remove(file).is_some() {
+            self.save_manifest(&manifest)?;
+        }
+        Ok(())
+    }
+
+    /// Remembers the checksum and origin of an installed file.
+    pub fn record(&self, file: &str, sha256: &str, source: &str) -> Result<(), ModelsError> {
+        let mut manifest = self.manifest();
+        manifest.insert(
+            file.to_owned(),
+            Recorded {
+                sha256: sha256.to_owned(),
+                source: source.to_owned(),
+            },
+        );
+        self.save_manifest(&manifest)
+    }
+
+    fn manifest(&self) -> BTreeMap<String, Recorded> {
+        std::fs::read(self.dir.join(MANIFEST))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    fn save_manifest(&self, manifest: &BTreeMap<String, Recorded>) -> Result<(), ModelsError> {
+        let path = self.dir.join(MANIFEST);
+        let tmp = self.dir.join(format!(".{MANIFEST}.tmp"));
+        let json = serde_json::to_vec_pretty(manifest)
+            .map_err(|e| self.io(&path, std::io::Error::other(e)))?;
+        std::fs::write(&tmp, json).map_err(|e| self.io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| self.io(&path, e))
+    }
+
+    fn io(&self, path: &Path, source: std::io::Error) -> ModelsError {
+        ModelsError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// SHA-256 of a file and its length, read in 4 MiB blocks.
+pub fn sha256_file(path: &Path) -> Result<(String, u64), ModelsError> {
+    let io = |source| ModelsError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 4 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        bytes += n as u64;
+    }
+    Ok((format!("{:x}", hasher.finalize()), bytes))
+}
