@@ -214,6 +214,38 @@ impl Catalog {
     }
 }
 
+/// Which catalog entries to show.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogFilter {
+    /// Only models that run well or tight on this machine.
+    pub fits: Option<crate::Machine>,
+    /// Only models whose licence allows commercial use.
+    pub commercial: bool,
+    /// Only this family (case-insensitive).
+    pub family: Option<String>,
+}
+
+impl Catalog {
+    /// The entries that pass `filter`, in catalog order.
+    pub fn matching(&self, filter: &CatalogFilter) -> Vec<&CatalogEntry> {
+        self.models
+            .iter()
+            .filter(|e| {
+                filter
+                    .fits
+                    .is_none_or(|m| m.fit(e.ram) != crate::Fit::TooBig)
+            })
+            .filter(|e| !filter.commercial || e.commercial_use)
+            .filter(|e| {
+                filter
+                    .family
+                    .as_ref()
+                    .is_none_or(|f| e.family.eq_ignore_ascii_case(f.trim()))
+            })
+            .collect()
+    }
+}
+
 /// A file name that stays inside `models/`: no separators, no `..`, nothing hidden or empty.
 pub fn is_safe_file_name(name: &str) -> bool {
     !name.is_empty()

@@ -18,7 +18,7 @@ mod library;
 
 use std::path::PathBuf;
 
-pub use catalog::{Catalog, CatalogEntry, CatalogTemplate, GuideEntry, Runs};
+pub use catalog::{Catalog, CatalogEntry, CatalogFilter, CatalogTemplate, GuideEntry, Runs};
 pub use download::{DownloadEvent, DownloadRequest, DownloadSettings, Downloader};
 pub use fit::{Fit, Machine};
 pub use hearth_gguf::GgufError;

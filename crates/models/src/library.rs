@@ -160,10 +160,7 @@ impl Library {
     /// Checks a GGUF file anywhere on disk, then brings it into `models/`: a hard link where the
     /// file system allows one, else a copy. The file's SHA-256 is recorded.
     pub fn import(&self, source: &Path) -> Result<(InstalledModel, ImportedAs), ModelsError> {
-        let facts = ModelFacts::inspect(source)?;
-        if !facts.runnable {
-            return Err(hearth_gguf::GgufError::UnsupportedArchitecture(facts.architecture).into());
-        }
+        hearth_gguf::GgufFile::open(source)?.check_runnable()?;
         let file = source
             .file_name()
             .and_then(|n| n.to_str())
