@@ -62,7 +62,7 @@ struct TestResult {
     samples_ts: Vec<f64>,
 }
 
-pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
+pub async fn run(mut args: BenchArgs, data_dir: Option<std::path::PathBuf>) -> anyhow::Result<()> {
     if args.repetitions == 0 {
         bail!("repetitions (-r) must be at least 1");
     }
@@ -73,9 +73,9 @@ pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
         args.model.ctx = Some((args.n_prompt + args.n_gen).max(256));
     }
     let n_batch = *args.model.batch.get_or_insert(2048);
-    let path = args.model.model_path()?;
+    let (path, load) = args.model.resolve(data_dir.as_deref())?;
     let engine = EngineClient::from_environment()?;
-    let info = engine.load(path, args.model.load_options()?).await?;
+    let info = engine.load(&path, load).await?;
     let result = |n_prompt, n_gen, sampling, samples_ns: Vec<u64>| {
         summarize(&args, &info, n_batch, n_prompt, n_gen, sampling, samples_ns)
     };
@@ -162,7 +162,7 @@ fn summarize(
         .collect();
     let ns: Vec<f64> = samples_ns.iter().map(|&n| n as f64).collect();
     TestResult {
-        model_filename: args.model.model.display().to_string(),
+        model_filename: args.model.model.clone(),
         model_type: format!("{} {}", info.architecture, params_label(info.n_params)),
         model_size: info.size_bytes,
         model_n_params: info.n_params,

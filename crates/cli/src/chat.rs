@@ -111,8 +111,7 @@ pub async fn run(args: ChatArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()
     if args.prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
         bail!("the prompt is empty; type a question after --prompt");
     }
-    let load = args.model.load_options()?;
-    let path = args.model.model_path()?.to_path_buf();
+    let (path, load) = args.model.resolve(data_dir.as_deref())?;
     // Ctrl-C is ours from here on: it stops a reply, never the program mid-write.
     let mut interrupts = Interrupts::install()?;
     let engine = EngineClient::from_environment()?;

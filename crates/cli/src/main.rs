@@ -1,4 +1,5 @@
-//! hearth-cli: Hearth's terminal front door — chat with a local model, or benchmark one.
+//! hearth-cli: Hearth's terminal front door — chat with a local model, manage models and chats,
+//! or benchmark a model.
 //!
 //! Errors are reported once, here, as one line on stderr with a non-zero exit.
 
@@ -6,6 +7,7 @@ mod bench;
 mod chat;
 mod chats;
 mod interrupts;
+mod models;
 mod options;
 
 use std::process::ExitCode;
@@ -32,6 +34,8 @@ enum Command {
     Chat(chat::ChatArgs),
     /// Measure prompt processing and generation speed, as llama.cpp's llama-bench does.
     Bench(bench::BenchArgs),
+    /// Models: catalog, pull, list, inspect, import, verify, rm.
+    Models(models::ModelsArgs),
     /// The saved chat history: list, show, search, export, import, rm.
     #[command(subcommand)]
     Chats(chats::ChatsCommand),
@@ -40,6 +44,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    if !matches!(cli.command, Command::Chat(_) | Command::Bench(_)) {
+        quiet_on_closed_pipe();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -55,7 +62,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Chat(args) => chat::run(args, cli.data_dir).await,
             Command::Chats(command) => chats::run(command, cli.data_dir).await,
-            Command::Bench(args) => bench::run(args).await,
+            Command::Models(args) => models::run(args, cli.data_dir).await,
+            Command::Bench(args) => bench::run(args, cli.data_dir).await,
         }
     });
     match result {
@@ -64,6 +72,17 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `hearth-cli models list | head` ends quietly, as Unix tools do, instead of panicking in
+/// `println!`. Only for commands that talk to no worker: a write to a dead worker's pipe must
+/// stay an error, not kill the program.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

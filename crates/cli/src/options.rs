@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
+use hearth_core::model_manager::Catalog;
+use hearth_core::{template_for, DataDir, ModelManager};
 use hearth_engine::{LoadOptions, NamedTemplate, TemplateChoice};
 
 /// The system prompt used unless `--system` says otherwise.
@@ -12,9 +14,9 @@ pub const DEFAULT_SYSTEM_PROMPT: &str = "You are a helpful assistant.";
 /// Which model and how to load it.
 #[derive(Args, Debug)]
 pub struct ModelArgs {
-    /// The GGUF model file.
+    /// The model: a GGUF file, or the catalog id or file name of an installed model.
     #[arg(long, short)]
-    pub model: PathBuf,
+    pub model: String,
     /// Context size in tokens (default: the model's own, up to 4096).
     #[arg(long)]
     pub ctx: Option<u32>,
@@ -24,8 +26,8 @@ pub struct ModelArgs {
     /// Prompt batch size.
     #[arg(long)]
     pub batch: Option<u32>,
-    /// Prompt format instead of the model's own: chatml, alpaca, vicuna, dolly, openchatkit,
-    /// rwkv-world, or a path to a Jinja template file.
+    /// Prompt format instead of the model's own (or the catalog's): chatml, alpaca, vicuna, dolly,
+    /// openchatkit, rwkv-world, completion, or a path to a Jinja template file.
     #[arg(long)]
     pub template: Option<String>,
 }
@@ -45,12 +47,23 @@ impl ModelArgs {
         })
     }
 
-    /// The model path, checked to exist so the message names it plainly.
-    pub fn model_path(&self) -> anyhow::Result<&Path> {
-        if !self.model.exists() {
-            bail!("model file not found: {}", self.model.display());
+    /// The model file and how to load it: `--model` found as a file or among the installed
+    /// models, with the catalog's prompt format for models that carry none (unless `--template`).
+    pub fn resolve(&self, data_dir: Option<&Path>) -> anyhow::Result<(PathBuf, LoadOptions)> {
+        let mut load = self.load_options()?;
+        let given = Path::new(&self.model);
+        let (path, catalog) = if given.is_file() {
+            (given.to_path_buf(), Catalog::built_in()?)
+        } else if given.components().count() > 1 {
+            bail!("model file not found: {}", given.display());
+        } else {
+            let manager = ModelManager::open(&DataDir::resolve(data_dir)?, None)?;
+            (manager.locate(&self.model)?, manager.catalog().clone())
+        };
+        if load.template.is_none() {
+            load.template = template_for(&catalog, &path)?;
         }
-        Ok(&self.model)
+        Ok((path, load))
     }
 }
 

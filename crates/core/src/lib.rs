@@ -24,18 +24,22 @@
 //! - `data_dir`: where Hearth keeps its files, per OS.
 //! - `service`: [`Hearth`]: chats, send, regenerate, edit, cancel.
 //! - `reply`: the task that streams one reply into the store.
+//! - `models`: [`ModelManager`]: catalog, downloads and installed models of the data folder.
 #![deny(missing_docs)]
 
 mod data_dir;
 mod model_hash;
+mod models;
 mod reply;
 mod service;
 
 pub use data_dir::DataDir;
 pub use hearth_engine::{EngineClient, EngineError, LoadOptions, ModelInfo, SamplingParams};
+pub use hearth_models as model_manager;
 pub use hearth_store::{
     Chat, ExportFormat, Id, Message, MessageStatus, NewMessage, Role, SearchHit, Store, StoreError,
 };
+pub use models::{catalog_template, template_for, ModelManager};
 pub use reply::ReplyHandle;
 pub use service::{ChatModel, CoreEvent, Hearth, DEFAULT_SYSTEM_PROMPT, NEW_CHAT_TITLE};
 
@@ -56,6 +60,9 @@ pub enum CoreError {
         /// What went wrong.
         detail: String,
     },
+    /// The model manager failed (catalog, download, model files).
+    #[error(transparent)]
+    Models(#[from] hearth_models::ModelsError),
     /// The request makes no sense in the chat's state.
     #[error("{0}")]
     Invalid(String),

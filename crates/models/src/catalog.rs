@@ -164,7 +164,7 @@ impl Catalog {
             if !is_safe_file_name(&entry.file) {
                 problems.push(format!("{id}: unsafe file name {:?}", entry.file));
             }
-            if !entry.url.starts_with("https://") {
+            if !is_allowed_url(&entry.url) {
                 problems.push(format!("{id}: URL is not https: {}", entry.url));
             }
             match &entry.sha256 {
@@ -253,6 +253,25 @@ pub fn is_safe_file_name(name: &str) -> bool {
         && !name.starts_with('.')
         && !name.contains(['/', '\\', ':', '\0'])
         && !name.chars().any(char::is_control)
+}
+
+/// https anywhere; plain http only to this computer (test and mirror servers on loopback).
+pub fn is_allowed_url(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
 }
 
 /// 64 lowercase hex digits.

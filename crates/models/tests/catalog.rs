@@ -170,3 +170,16 @@ fn filters_for_fit_licence_and_family() {
     let ids: Vec<&str> = qwen3.iter().map(|e| e.id.as_str()).collect();
     assert_eq!(ids, ["qwen3-0.6b", "qwen3-1.7b", "qwen3-4b"]);
 }
+
+#[test]
+fn plain_http_only_on_loopback() {
+    use hearth_models::catalog::is_allowed_url;
+    assert!(is_allowed_url("https://huggingface.co/a/b.gguf"));
+    assert!(is_allowed_url("http://127.0.0.1:8080/b.gguf"));
+    assert!(is_allowed_url("http://localhost/b.gguf"));
+    assert!(is_allowed_url("http://[::1]:9/b.gguf"));
+    assert!(!is_allowed_url("http://127.0.0.1.evil.example/b.gguf"));
+    assert!(!is_allowed_url("http://localhost@evil.example/b.gguf"));
+    assert!(!is_allowed_url("http://example.com/b.gguf"));
+    assert!(!is_allowed_url("ftp://127.0.0.1/b.gguf"));
+}
