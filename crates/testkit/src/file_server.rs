@@ -216,6 +216,7 @@ async fn serve(
     reply = reply.header(header::CONTENT_LENGTH, len - start);
     let first = n == 0;
     let plan = Plan {
+        started: tokio::time::Instant::now(),
         content,
         pos: start as usize,
         sent: 0,
@@ -229,6 +230,7 @@ async fn serve(
 
 /// The body of one reply, chunk by chunk, with its faults.
 struct Plan {
+    started: tokio::time::Instant,
     content: Bytes,
     pos: usize,
     sent: u64,
@@ -259,7 +261,9 @@ impl Plan {
         }
         let chunk = self.content.slice(self.pos..end);
         if let Some(rate) = self.rate {
-            tokio::time::sleep(Duration::from_secs_f64(chunk.len() as f64 / rate as f64)).await;
+            // Pace against the start, not per chunk: timer granularity would otherwise slow it.
+            let due = (self.sent + chunk.len() as u64) as f64 / rate as f64;
+            tokio::time::sleep_until(self.started + Duration::from_secs_f64(due)).await;
         }
         self.pos = end;
         self.sent += chunk.len() as u64;
