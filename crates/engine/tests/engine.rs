@@ -383,3 +383,51 @@ async fn named_template_override_is_used() {
     let (text, _) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(24)).await;
     assert!(!text.contains("### Instruction:"), "{text:?}");
 }
+
+#[tokio::test]
+async fn an_encoder_decoder_model_answers_one_turn_at_a_time() {
+    let engine = client();
+    let info = engine
+        .load(&hearth_testkit::tiny_t5(), LoadOptions::default())
+        .await
+        .expect("the tiny T5 loads");
+    assert_eq!(info.architecture, "t5");
+    assert_eq!(
+        info.template_source,
+        "completion (the model has no template)"
+    );
+    let input = chat(&[
+        (Role::User, "What is the answer?"),
+        (Role::Assistant, "Paris."),
+        (Role::User, CAPITAL_QUESTION),
+    ]);
+    let mut events = engine.generate(input.clone(), greedy(12)).await.unwrap();
+    let mut tokens = 0;
+    let done = loop {
+        match events.next().await {
+            Some(Ok(GenerationEvent::Token(_))) => tokens += 1,
+            Some(Ok(GenerationEvent::Done(done))) => break done,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    // Random weights say nothing sensible, but the path must run and end cleanly.
+    assert!(
+        matches!(done.finish, FinishReason::Length | FinishReason::Stop),
+        "{:?}",
+        done.finish
+    );
+    assert!(tokens > 0 || done.finish == FinishReason::Stop);
+    assert_eq!(
+        done.dropped_messages, 2,
+        "the earlier turn is not shown to the encoder"
+    );
+    assert_eq!(
+        done.timings.cached_tokens, 0,
+        "every prompt is encoded whole"
+    );
+    assert_eq!(done.timings.evaluated_tokens, done.timings.prompt_tokens);
+    // The same question again gives the same greedy answer: nothing is left over from before.
+    let (first, _) = reply(&engine, input.clone(), greedy(12)).await;
+    let (second, _) = reply(&engine, input, greedy(12)).await;
+    assert_eq!(first, second);
+}

@@ -43,6 +43,27 @@ pub fn test_model() -> PathBuf {
     .clone()
 }
 
+/// Path of a tiny random-weight T5 GGUF made by `scripts/make-tiny-t5` (with the `gguf` package
+/// from PyPI) on first use: no real Flan-T5 GGUF can be downloaded here.
+pub fn tiny_t5() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let script = repo_root().join("scripts/make-tiny-t5");
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "{} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    })
+    .clone()
+}
+
 /// The repository's top directory.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -36,6 +36,9 @@ pub(crate) struct Session<'m> {
     /// Tokens whose keys and values are in sequence 0 of the cache, in order.
     pub(crate) cached: Vec<LlamaToken>,
     pub(crate) n_batch: usize,
+    /// An encoder-decoder model (T5): each prompt is encoded whole, then decoded from the
+    /// decoder's start token; it sees one turn at a time.
+    encoder_decoder: bool,
     /// Every end-of-generation token of the vocabulary.
     pub(crate) eog_tokens: Vec<LlamaToken>,
 }
@@ -72,11 +75,20 @@ impl<'m> Session<'m> {
                 format!("llama.cpp could not create a context of {n_ctx} tokens ({e}); try a smaller context size"),
             )
         })?;
-        let (format, source, stops) = choose_format(model, options.template.as_ref())?;
+        let architecture = model
+            .meta_val_str("general.architecture")
+            .unwrap_or_default();
+        let encoder_decoder = architecture == "t5";
+        // Without a template of its own, a chat model gets ChatML; an encoder-decoder model,
+        // which was trained on bare instructions, gets the instruction alone.
+        let fallback = if encoder_decoder {
+            NamedTemplate::Completion
+        } else {
+            NamedTemplate::Chatml
+        };
+        let (format, source, stops) = choose_format(model, options.template.as_ref(), fallback)?;
         let info = ModelInfo {
-            architecture: model
-                .meta_val_str("general.architecture")
-                .unwrap_or_default(),
+            architecture,
             name: model.meta_val_str("general.name").ok(),
             n_params: model.n_params(),
             size_bytes: model.size(),
@@ -96,6 +108,7 @@ impl<'m> Session<'m> {
             info,
             cached: Vec::new(),
             n_batch: n_batch as usize,
+            encoder_decoder,
             eog_tokens,
         })
     }
@@ -122,6 +135,9 @@ impl<'m> Session<'m> {
             }
             Input::Chat { messages } => messages,
         };
+        if self.encoder_decoder {
+            return self.one_turn(messages);
+        }
         if messages.is_empty() {
             return Err((
                 ErrorKind::InvalidRequest,
@@ -152,6 +168,35 @@ impl<'m> Session<'m> {
                 dropped += 1;
             }
         }
+    }
+
+    /// An encoder-decoder model sees the system message and the newest question only.
+    fn one_turn(&self, messages: &[ChatMessage]) -> Result<Prompt, Failure> {
+        let system = messages.iter().find(|m| m.role == Role::System);
+        let Some(question) = messages.iter().rev().find(|m| m.role == Role::User) else {
+            return Err((
+                ErrorKind::InvalidRequest,
+                "there is no question to answer".into(),
+            ));
+        };
+        let kept: Vec<ChatMessage> = system.into_iter().chain([question]).cloned().collect();
+        let tokens = self.tokenize(&self.render(&kept)?);
+        // The encoder reads the whole prompt in one batch.
+        let limit = self.n_batch.min(self.n_ctx());
+        if tokens.len() > limit {
+            return Err((
+                ErrorKind::ContextOverflow,
+                format!(
+                    "the question is {} tokens; this model reads at most {limit} at once, so shorten it",
+                    tokens.len()
+                ),
+            ));
+        }
+        let dropped = messages.len() - kept.len();
+        Ok(Prompt {
+            tokens,
+            dropped_messages: u32::try_from(dropped).unwrap_or(u32::MAX),
+        })
     }
 
     fn check_fits(&self, n_tokens: usize) -> Result<(), Failure> {
@@ -201,12 +246,19 @@ impl<'m> Session<'m> {
         if vocab.should_add_bos() && tokens.first() != Some(&vocab.bos()) {
             tokens.insert(0, vocab.bos());
         }
+        // T5's encoder input ends with </s>.
+        if self.encoder_decoder && vocab.should_add_eos() && tokens.last() != Some(&vocab.eos()) {
+            tokens.push(vocab.eos());
+        }
         tokens
     }
 
     /// Makes the cache hold `tokens` minus the last one's successor: reuses the longest common
     /// prefix with what it holds and evaluates the rest. Returns how many tokens were reused.
     pub(crate) fn evaluate(&mut self, tokens: &[LlamaToken]) -> Result<usize, Failure> {
+        if self.encoder_decoder {
+            return self.encode(tokens);
+        }
         let mut reuse = self
             .cached
             .iter()
@@ -248,6 +300,35 @@ impl<'m> Session<'m> {
     }
 }
 
+impl Session<'_> {
+    /// Encodes the whole prompt, then starts the decoder: its cache then holds the start token.
+    fn encode(&mut self, tokens: &[LlamaToken]) -> Result<usize, Failure> {
+        self.ctx.clear_kv_cache();
+        self.cached.clear();
+        let mut batch = LlamaBatch::new(tokens.len(), 1);
+        for (i, token) in tokens.iter().enumerate() {
+            let pos = i32::try_from(i).unwrap_or(i32::MAX);
+            batch
+                .add(*token, pos, &[0], false)
+                .map_err(inference_failure)?;
+        }
+        self.ctx.encode(&mut batch).map_err(inference_failure)?;
+        let mut start = self.model.decode_start_token();
+        if start.0 < 0 {
+            // Every T5 vocabulary has <pad> as token 0, which is what T5's decoder starts from.
+            start = LlamaToken(0);
+        }
+        batch.clear();
+        batch.add(start, 0, &[0], true).map_err(inference_failure)?;
+        if let Err(e) = self.ctx.decode(&mut batch) {
+            self.ctx.clear_kv_cache();
+            return Err(inference_failure(e));
+        }
+        self.cached.push(start);
+        Ok(0)
+    }
+}
+
 pub(crate) fn inference_failure(e: impl std::fmt::Display) -> Failure {
     (
         ErrorKind::Inference,
@@ -265,10 +346,16 @@ fn default_threads() -> u32 {
 fn choose_format(
     model: &LlamaModel,
     choice: Option<&TemplateChoice>,
+    fallback: NamedTemplate,
 ) -> Result<(PromptFormat, String, Vec<String>), Failure> {
     let vocab = model.vocab();
-    let piece =
-        |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
+    // T5 and some others have no BOS: token -1, which llama.cpp answers with a C++ exception.
+    let piece = |t: LlamaToken| {
+        if t.0 < 0 || t.0 >= model.n_vocab() {
+            return String::new();
+        }
+        String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned()
+    };
     let (bos, eos) = (piece(vocab.bos()), piece(vocab.eos()));
     let stops = |t: NamedTemplate| t.stops().iter().map(|s| s.to_string()).collect::<Vec<_>>();
     match choice {
@@ -303,13 +390,9 @@ fn choose_format(
                 }
             }
             Err(_) => Ok((
-                PromptFormat::Jinja(Box::new(ChatTemplate::named(
-                    NamedTemplate::Chatml,
-                    &bos,
-                    &eos,
-                ))),
-                "ChatML (the model has no template)".to_owned(),
-                stops(NamedTemplate::Chatml),
+                PromptFormat::Jinja(Box::new(ChatTemplate::named(fallback, &bos, &eos))),
+                format!("{fallback} (the model has no template)"),
+                stops(fallback),
             )),
         },
     }
