@@ -266,17 +266,20 @@ impl Store {
         let Some(leaf) = leaf else {
             return Ok(Vec::new());
         };
-        if !branched {
-            // One straight line: the branch is every message of the chat.
-            let line = self.read_json_rows("m.chat_id = ?", chat_id).await?;
-            if line.last().map(|m| m.id) == Some(leaf) {
-                return Ok(line);
-            }
+        // Every message of the chat in one indexed read; a straight line is the branch itself, a
+        // tree is walked from the leaf in memory, which is cheaper than a recursive CTE that
+        // looks each parent up again.
+        let all = self.read_json_rows("m.chat_id = ?", chat_id).await?;
+        if !branched && all.last().map(|m| m.id) == Some(leaf) {
+            return Ok(all);
         }
-        self.path_to(leaf).await
+        match walk_up(all, leaf) {
+            Some(branch) => Ok(branch),
+            None => self.path_to(leaf).await,
+        }
     }
 
-    /// The messages from the first one down to `leaf`, oldest first.
+    /// The messages from the first one down to `leaf`, oldest first (read through parent links).
     pub async fn path_to(&self, leaf: Id) -> Result<Vec<Message>, StoreError> {
         self.read_json_rows(
             "m.id IN (WITH RECURSIVE path(id) AS (SELECT ? UNION ALL \
@@ -355,4 +358,29 @@ impl Store {
             .fetch_all(&self.pool)
             .await?)
     }
+}
+
+/// The path from the root down to `leaf` among `messages` (sorted by id); `None` if `leaf` or a
+/// parent on the way is missing.
+fn walk_up(messages: Vec<Message>, leaf: Id) -> Option<Vec<Message>> {
+    let index = |id: Id| messages.binary_search_by_key(&id, |m| m.id).ok();
+    let mut path = Vec::new();
+    let mut at = Some(index(leaf)?);
+    while let Some(i) = at {
+        path.push(i);
+        if path.len() > messages.len() {
+            return None; // a cycle: the database is damaged
+        }
+        at = match messages[i].parent_id {
+            Some(parent) => Some(index(parent)?),
+            None => None,
+        };
+    }
+    let mut slots: Vec<Option<Message>> = messages.into_iter().map(Some).collect();
+    Some(
+        path.into_iter()
+            .rev()
+            .filter_map(|i| slots[i].take())
+            .collect(),
+    )
 }
