@@ -11,7 +11,7 @@ BIN := $(CARGO_TARGET_DIR)/release
 APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config
 CARGO := cargo
 
-.PHONY: all run test deps test-model engine build lint unit-tests help
+.PHONY: all run test deps test-model engine build lint unit-tests fuzz help
 
 all: build
 
@@ -47,4 +47,14 @@ unit-tests: engine test-model
 	HEARTH_TEST_MODEL="$$(scripts/fetch-test-model)" $(CARGO) test --release --locked --workspace
 	$(CARGO) test --release --locked -p hearth-engine --features worker --lib worker::
 
-test: lint unit-tests
+# A short fuzzing run of the GGUF header reader (cargo-fuzz without a sanitizer, so the stable
+# toolchain can build it); set FUZZ_SECONDS for a longer one.
+FUZZ_SECONDS ?= 20
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked --quiet cargo-fuzz --version 0.13.2
+	@cd crates/gguf && $(CARGO) fuzz run --sanitizer none --target-dir $(CARGO_TARGET_DIR)/fuzz \
+	  header -- -max_total_time=$(FUZZ_SECONDS) > $(CARGO_TARGET_DIR)/fuzz.log 2>&1 || \
+	  { tail -30 $(CARGO_TARGET_DIR)/fuzz.log; echo "fuzzing the GGUF reader failed (crash inputs: crates/gguf/fuzz/artifacts/header)"; exit 1; }
+	@grep -E '^Done' $(CARGO_TARGET_DIR)/fuzz.log
+
+test: lint unit-tests fuzz
