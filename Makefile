@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/hearth/target
 export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/release
 
-APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config
+APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config python3-venv curl
 CARGO := cargo
 
 .PHONY: all run test deps test-model engine build lint unit-tests fuzz help

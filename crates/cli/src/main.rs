@@ -9,6 +9,7 @@ mod chats;
 mod interrupts;
 mod models;
 mod options;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,8 @@ enum Command {
     Chat(chat::ChatArgs),
     /// Measure prompt processing and generation speed, as llama.cpp's llama-bench does.
     Bench(bench::BenchArgs),
+    /// Serve the local OpenAI-compatible API (/v1/models, /v1/chat/completions, /v1/completions).
+    Serve(serve::ServeArgs),
     /// Models: catalog, pull, list, inspect, import, verify, rm.
     Models(models::ModelsArgs),
     /// The saved chat history: list, show, search, export, import, rm.
@@ -44,7 +47,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    if !matches!(cli.command, Command::Chat(_) | Command::Bench(_)) {
+    if !matches!(
+        cli.command,
+        Command::Chat(_) | Command::Bench(_) | Command::Serve(_)
+    ) {
         quiet_on_closed_pipe();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -63,6 +69,7 @@ fn main() -> ExitCode {
             Command::Chat(args) => chat::run(args, cli.data_dir).await,
             Command::Chats(command) => chats::run(command, cli.data_dir).await,
             Command::Models(args) => models::run(args, cli.data_dir).await,
+            Command::Serve(args) => serve::run(args, cli.data_dir).await,
             Command::Bench(args) => bench::run(args, cli.data_dir).await,
         }
     });

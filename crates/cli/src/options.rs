@@ -52,7 +52,8 @@ impl ModelArgs {
     pub fn resolve(&self, data_dir: Option<&Path>) -> anyhow::Result<(PathBuf, LoadOptions)> {
         let mut load = self.load_options()?;
         let given = Path::new(&self.model);
-        let (path, catalog) = if given.is_file() {
+        // Anything that exists is taken as meant; the engine says what is wrong with a directory.
+        let (path, catalog) = if given.exists() {
             (given.to_path_buf(), Catalog::built_in()?)
         } else if given.components().count() > 1 {
             bail!("model file not found: {}", given.display());

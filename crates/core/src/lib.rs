@@ -25,11 +25,15 @@
 //! - `service`: [`Hearth`]: chats, send, regenerate, edit, cancel.
 //! - `reply`: the task that streams one reply into the store.
 //! - `models`: [`ModelManager`]: catalog, downloads and installed models of the data folder.
+//! - `oneshot`: generations outside a saved chat (the API), and saving one when asked.
+//! - `api`: the local OpenAI-compatible HTTP server.
 #![deny(missing_docs)]
 
+pub mod api;
 mod data_dir;
 mod model_hash;
 mod models;
+mod oneshot;
 mod reply;
 mod service;
 

@@ -1,0 +1,102 @@
+//! `hearth-cli serve`: the local OpenAI-compatible API.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use hearth_core::api::{
+    self, ApiConfig, ALLOWED_ORIGINS_SETTING, SAVE_HISTORY_SETTING, TOKEN_SETTING,
+};
+use hearth_core::{DataDir, EngineClient, Hearth, ModelManager};
+
+use crate::interrupts::Interrupts;
+
+/// Where and how to serve.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but loopback lets other computers in (they still need the token).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port (0 picks a free one).
+    #[arg(long, default_value_t = api::DEFAULT_PORT)]
+    port: u16,
+    /// Bearer token to require (default: the one generated on first start and kept in settings).
+    #[arg(long)]
+    token: Option<String>,
+    /// Let web pages from this origin call the API (repeatable; never "*").
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
+    /// Save API conversations in the chat history.
+    #[arg(long)]
+    save_history: bool,
+    /// Requests that may wait for the model before the server answers 429.
+    #[arg(long, default_value_t = 16)]
+    queue: usize,
+    /// Use this catalog file instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    catalog: Option<PathBuf>,
+}
+
+/// Serves until Ctrl-C.
+pub async fn run(args: ServeArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    if args.allow_origins.iter().any(|o| o.trim() == "*") {
+        anyhow::bail!(
+            "--allow-origin \"*\" would let any web page use your models; list each origin instead"
+        );
+    }
+    let data = DataDir::resolve(data_dir.as_deref())?;
+    let models = ModelManager::open(&data, args.catalog.as_deref())?;
+    let hearth = Hearth::open(data, EngineClient::from_environment()?).await?;
+    let store = hearth.store();
+    let token = match args.token {
+        Some(token) if token.trim().len() >= 8 => token.trim().to_owned(),
+        Some(_) => anyhow::bail!("--token must be at least 8 characters"),
+        None => match store.setting::<String>(TOKEN_SETTING).await? {
+            Some(token) => token,
+            None => {
+                let token = api::new_token()?;
+                store.set_setting(TOKEN_SETTING, &token).await?;
+                token
+            }
+        },
+    };
+    let mut allowed_origins = store
+        .setting::<Vec<String>>(ALLOWED_ORIGINS_SETTING)
+        .await?
+        .unwrap_or_default();
+    allowed_origins.extend(args.allow_origins);
+    let save_history = args.save_history
+        || store
+            .setting::<bool>(SAVE_HISTORY_SETTING)
+            .await?
+            .unwrap_or(false);
+    let config = ApiConfig {
+        host: args.host.clone(),
+        allowed_origins,
+        queue_limit: args.queue,
+        save_history,
+        ..ApiConfig::new(token.clone())
+    };
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
+    let addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() {
+        eprintln!("warning: listening on {addr}, reachable from other computers; anyone with the token can use your models");
+    }
+    let mut out = std::io::stdout();
+    writeln!(out, "Hearth API on http://{addr}/v1")?;
+    writeln!(out, "token: {token}")?;
+    writeln!(
+        out,
+        "(OpenAI clients: base_url=\"http://{addr}/v1\", api_key=<the token>; Ctrl-C stops)"
+    )?;
+    out.flush()?;
+    let mut interrupts = Interrupts::install()?;
+    api::serve(listener, hearth, models, config, async move {
+        interrupts.next().await
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,464 @@
+//! `hearth-cli serve`, the local OpenAI-compatible API: the official `openai` Python client, and
+//! raw HTTP for everything a hostile page or a careless client could send.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hearth_testkit::{test_model, ScratchDir};
+
+const MODEL: &str = "smollm2-135m-instruct";
+
+/// A running `hearth-cli serve` with the test model installed; killed on drop.
+struct Server {
+    child: Child,
+    addr: String,
+    token: String,
+    data: PathBuf,
+    _dir: ScratchDir,
+}
+
+impl Server {
+    fn start(label: &str, extra: &[&str]) -> Server {
+        let dir = ScratchDir::new(label);
+        let data = dir.path().join("data");
+        let models = data.join("models");
+        std::fs::create_dir_all(&models).unwrap();
+        // A hard link is enough: the server only reads the model.
+        let installed = models.join("SmolLM2-135M-Instruct.Q4_1.gguf");
+        if std::fs::hard_link(test_model(), &installed).is_err() {
+            std::fs::copy(test_model(), &installed).unwrap();
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["serve", "--port", "0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("hearth-cli serve starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let url = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap()
+            .to_owned();
+        let token = lines
+            .next()
+            .unwrap()
+            .unwrap()
+            .trim_start_matches("token: ")
+            .to_owned();
+        let addr = url
+            .trim_start_matches("http://")
+            .trim_end_matches("/v1")
+            .to_owned();
+        // Keep reading so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            addr,
+            token,
+            data,
+            _dir: dir,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// One raw HTTP/1.1 request; `headers` are written as given (Host and auth included).
+    fn raw(&self, method: &str, path: &str, headers: &[String], body: &[u8]) -> Reply {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for h in headers {
+            head.push_str(h);
+            head.push_str("\r\n");
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        // The server may answer (413) before reading a large body; a failed write is fine then.
+        let _ = stream.write_all(body);
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw);
+        Reply::parse(&raw)
+    }
+
+    fn host(&self) -> String {
+        format!("Host: {}", self.addr)
+    }
+
+    fn auth(&self) -> String {
+        format!("Authorization: Bearer {}", self.token)
+    }
+
+    fn post(&self, path: &str, body: &str) -> Reply {
+        self.raw(
+            "POST",
+            path,
+            &[
+                self.host(),
+                self.auth(),
+                "Content-Type: application/json".into(),
+            ],
+            body.as_bytes(),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Reply {
+    fn parse(raw: &[u8]) -> Reply {
+        let text = String::from_utf8_lossy(raw).into_owned();
+        let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = headers
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        Reply {
+            status,
+            headers: headers.to_ascii_lowercase(),
+            body: body.to_owned(),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        // Bodies may be chunked; the JSON object is between the first '{' and the last '}'.
+        let (Some(start), Some(end)) = (self.body.find('{'), self.body.rfind('}')) else {
+            panic!("no JSON in {:?}", self.body);
+        };
+        serde_json::from_str(&self.body[start..=end])
+            .unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+fn chat_body(max_tokens: u32, stream: bool) -> String {
+    serde_json::json!({
+        "model": MODEL,
+        "messages": [{"role": "system", "content": "You are a helpful assistant."},
+                     {"role": "user", "content": "What is the capital of France?"}],
+        "temperature": 0, "max_tokens": max_tokens, "stream": stream,
+    })
+    .to_string()
+}
+
+/// A virtual environment with the official `openai` package, made once and cached.
+fn openai_python() -> PathBuf {
+    let cache = std::env::var_os("HEARTH_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/hearth"));
+    let venv = cache.join("venv-openai");
+    let python = venv.join("bin/python");
+    let ready = |p: &Path| {
+        Command::new(p)
+            .args(["-c", "import openai"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !ready(&python) {
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .unwrap();
+        assert!(
+            ok.success(),
+            "python3 -m venv failed (Debian: apt-get install python3-venv)"
+        );
+        let ok = Command::new(venv.join("bin/pip"))
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "openai==3.57.0",
+            ])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "pip install openai failed");
+    }
+    python
+}
+
+#[test]
+fn the_official_openai_client_works() {
+    let server = Server::start("api-openai", &[]);
+    let out = Command::new(openai_python())
+        .arg(hearth_testkit::repo_root().join("tests/api/openai_client.py"))
+        .env("HEARTH_API_URL", server.url())
+        .env("HEARTH_API_TOKEN", &server.token)
+        .env("HEARTH_API_MODEL", MODEL)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("all checks passed"), "{stdout}");
+}
+
+#[test]
+fn no_token_wrong_host_or_foreign_origin_gets_nothing() {
+    let server = Server::start("api-guard", &["--allow-origin", "http://good.example"]);
+    let get = |headers: &[String]| server.raw("GET", "/v1/models", headers, b"");
+
+    let ok = get(&[server.host(), server.auth()]);
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.json()["data"][0]["id"], MODEL);
+
+    let no_token = get(&[server.host()]);
+    assert_eq!(no_token.status, 401);
+    assert_eq!(no_token.json()["error"]["code"], "invalid_api_key");
+    assert_eq!(
+        get(&[server.host(), "Authorization: Bearer nope".into()]).status,
+        401
+    );
+    assert_eq!(
+        get(&[
+            server.host(),
+            format!("Authorization: Basic {}", server.token)
+        ])
+        .status,
+        401
+    );
+
+    // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends its own Host.
+    let port = server.addr.rsplit(':').next().unwrap();
+    for host in [
+        "Host: evil.example".to_owned(),
+        format!("Host: evil.example:{port}"),
+        "Host:".into(),
+    ] {
+        let reply = get(&[host.clone(), server.auth()]);
+        assert_eq!(reply.status, 403, "{host}: {}", reply.body);
+        assert_eq!(reply.json()["error"]["type"], "permission_error");
+    }
+    assert_eq!(
+        get(&[format!("Host: localhost:{port}"), server.auth()]).status,
+        200
+    );
+
+    // CORS: no grant for a foreign origin, on a request or a preflight; the listed one gets one.
+    let evil = get(&[
+        server.host(),
+        server.auth(),
+        "Origin: http://evil.example".into(),
+    ]);
+    assert!(
+        !evil.headers.contains("access-control-allow-origin"),
+        "{}",
+        evil.headers
+    );
+    let preflight = |origin: &str| {
+        server.raw(
+            "OPTIONS",
+            "/v1/chat/completions",
+            &[
+                server.host(),
+                format!("Origin: {origin}"),
+                "Access-Control-Request-Method: POST".into(),
+                "Access-Control-Request-Headers: authorization, content-type".into(),
+            ],
+            b"",
+        )
+    };
+    assert!(!preflight("http://evil.example")
+        .headers
+        .contains("access-control-allow-origin"));
+    let good = preflight("http://good.example");
+    assert!(
+        good.headers
+            .contains("access-control-allow-origin: http://good.example"),
+        "{}",
+        good.headers
+    );
+}
+
+#[test]
+fn bad_requests_get_clear_openai_shaped_errors() {
+    let server = Server::start("api-bad", &[]);
+    let big = format!(
+        "{{\"model\": \"{MODEL}\", \"prompt\": \"{}\"}}",
+        "a".repeat(2 << 20)
+    );
+    let reply = server.post("/v1/completions", &big);
+    assert_eq!(reply.status, 413, "{}", reply.body);
+
+    let reply = server.post("/v1/chat/completions", "{\"model\": ");
+    assert_eq!(reply.status, 400);
+    let message = reply.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("not valid JSON"), "{message}");
+
+    let cases = [
+        (
+            r#"{"model": "gpt-5", "messages": [{"role": "user", "content": "hi"}]}"#,
+            404,
+            "model_not_found",
+        ),
+        (
+            r#"{"model": "../../etc/passwd", "messages": [{"role": "user", "content": "hi"}]}"#,
+            404,
+            "model_not_found",
+        ),
+        (
+            r#"{"model": "smollm2-135m-instruct", "messages": []}"#,
+            400,
+            "messages",
+        ),
+        (
+            r#"{"model": "smollm2-135m-instruct", "messages": [{"role": "user", "content": "hi"}], "n": 3}"#,
+            400,
+            "n",
+        ),
+        (
+            r#"{"model": "smollm2-135m-instruct", "messages": [{"role": "user", "content": "hi"}], "temperature": 7}"#,
+            400,
+            "temperature",
+        ),
+        (
+            r#"{"model": "smollm2-135m-instruct", "messages": [{"role": "wizard", "content": "hi"}]}"#,
+            400,
+            "messages",
+        ),
+    ];
+    for (body, status, hint) in cases {
+        let reply = server.post("/v1/chat/completions", body);
+        assert_eq!(reply.status, status, "{body}: {}", reply.body);
+        let error = &reply.json()["error"];
+        assert!(error.to_string().contains(hint), "{body}: {error}");
+    }
+    let unknown = server.raw(
+        "GET",
+        "/v2/everything",
+        &[server.host(), server.auth()],
+        b"",
+    );
+    assert_eq!(unknown.status, 404);
+}
+
+#[test]
+fn a_hundred_clients_at_once_are_answered_or_told_to_wait() {
+    let server = Server::start("api-load", &["--queue", "8"]);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..100)
+            .map(|_| {
+                scope.spawn(|| {
+                    server
+                        .post("/v1/chat/completions", &chat_body(4, false))
+                        .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    let busy = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(ok + busy, 100, "{statuses:?}");
+    assert!(ok >= 1 && busy >= 1, "ok {ok}, 429 {busy}");
+    let after = server.post("/v1/chat/completions", &chat_body(8, false));
+    assert_eq!(
+        after.status, 200,
+        "the server still answers: {}",
+        after.body
+    );
+    assert!(after.json()["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Paris"));
+}
+
+#[test]
+fn a_client_that_disconnects_frees_the_model_for_the_next() {
+    let server = Server::start("api-disconnect", &[]);
+    let long = serde_json::json!({
+        "model": MODEL, "max_tokens": 4000, "stream": true, "temperature": 0,
+        "messages": [{"role": "user", "content": "Count from 1 to 5000, separated by commas."}],
+    })
+    .to_string();
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\n{}\r\n{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        server.host(),
+        server.auth(),
+        long.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(long.as_bytes()).unwrap();
+    let mut first = [0u8; 512];
+    let n = stream.read(&mut first).unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).contains("200 OK"));
+    drop(stream);
+    // 4,000 tokens would take a minute; the next request is served at once instead.
+    let started = Instant::now();
+    let next = server.post("/v1/chat/completions", &chat_body(8, false));
+    assert_eq!(next.status, 200, "{}", next.body);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "waited {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn api_conversations_stay_out_of_the_history_unless_asked() {
+    let chats = |data: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
+            .arg("--data-dir")
+            .arg(data)
+            .args(["chats", "list"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let server = Server::start("api-private", &[]);
+    assert_eq!(
+        server
+            .post("/v1/chat/completions", &chat_body(8, false))
+            .status,
+        200
+    );
+    assert!(
+        !chats(&server.data).contains("API:"),
+        "{}",
+        chats(&server.data)
+    );
+
+    let server = Server::start("api-saved", &["--save-history"]);
+    assert_eq!(
+        server
+            .post("/v1/chat/completions", &chat_body(8, true))
+            .status,
+        200
+    );
+    let listed = chats(&server.data);
+    assert!(
+        listed.contains("API: What is the capital of France?"),
+        "{listed}"
+    );
+}

@@ -1,0 +1,140 @@
+//! The local OpenAI-compatible API: `/v1/models`, `/v1/chat/completions`, `/v1/completions`,
+//! for programs on this computer (the `openai` client, LangChain, editors).
+//!
+//! Safe by default: it binds loopback unless told otherwise, every route needs the bearer token,
+//! the `Host` header must name this server (no DNS rebinding), CORS grants only listed origins,
+//! bodies are size-limited and requests time out. Requests queue fairly behind the one engine;
+//! past the queue's bound they get 429. A client that goes away cancels its generation.
+
+mod guard;
+mod openai;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+pub use openai::ApiError;
+
+use crate::{Hearth, ModelManager};
+
+/// Settings key of the API token, generated on first start.
+pub const TOKEN_SETTING: &str = "api.token";
+/// Settings key: write API conversations into the chat history (default false).
+pub const SAVE_HISTORY_SETTING: &str = "api.save_history";
+/// Settings key: origins granted CORS (default none).
+pub const ALLOWED_ORIGINS_SETTING: &str = "api.allowed_origins";
+/// GPT4All's port, so tools written for it find Hearth.
+pub const DEFAULT_PORT: u16 = 4891;
+
+/// How the API server behaves.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The bearer token every request must carry.
+    pub token: String,
+    /// The host name requests must address besides the loopback names.
+    pub host: String,
+    /// Origins whose pages may call the API from a browser.
+    pub allowed_origins: Vec<String>,
+    /// Requests that may wait for the engine; more get 429.
+    pub queue_limit: usize,
+    /// Largest request body, in bytes.
+    pub body_limit: usize,
+    /// Longest a non-streamed request may take.
+    pub timeout: Duration,
+    /// Write API conversations into the chat history.
+    pub save_history: bool,
+}
+
+impl ApiConfig {
+    /// Safe defaults around `token`: loopback, no CORS, 16 waiting, 1 MiB, 10 minutes.
+    pub fn new(token: String) -> ApiConfig {
+        ApiConfig {
+            token,
+            host: "127.0.0.1".into(),
+            allowed_origins: Vec::new(),
+            queue_limit: 16,
+            body_limit: 1 << 20,
+            timeout: Duration::from_secs(600),
+            save_history: false,
+        }
+    }
+}
+
+/// What every request handler shares.
+pub(crate) struct Shared {
+    /// The app: engine, store, loaded-model cache.
+    hearth: Hearth,
+    /// Installed models, for `/v1/models` and on-demand loading.
+    models: ModelManager,
+    /// The token, compared in constant time.
+    token: String,
+    /// `Host` values accepted (with the port).
+    allowed_hosts: Vec<String>,
+    /// One generation at a time; waiting requests queue here in arrival order.
+    engine_slot: Arc<Semaphore>,
+    /// Requests waiting for the slot now.
+    waiting: AtomicUsize,
+    /// Bound on `waiting`.
+    queue_limit: usize,
+    /// Write conversations into the history.
+    save_history: bool,
+    /// Longest a non-streamed request may take.
+    timeout: Duration,
+}
+
+/// Serves the API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    hearth: Hearth,
+    models: ModelManager,
+    config: ApiConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr: SocketAddr = listener.local_addr()?;
+    let shared = Arc::new(Shared {
+        hearth,
+        models,
+        token: config.token.clone(),
+        allowed_hosts: guard::allowed_hosts(&config.host, addr.port()),
+        engine_slot: Arc::new(Semaphore::new(1)),
+        waiting: AtomicUsize::new(0),
+        queue_limit: config.queue_limit,
+        save_history: config.save_history,
+        timeout: config.timeout,
+    });
+    let app = router(shared.clone(), &config);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
+    Router::new()
+        .route("/v1/models", get(routes::list_models))
+        .route("/v1/models/{*id}", get(routes::get_model))
+        .route("/v1/chat/completions", post(routes::chat_completions))
+        .route("/v1/completions", post(routes::completions))
+        .fallback(routes::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            guard::check,
+        ))
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(guard::cors(&config.allowed_origins))
+        .with_state(shared)
+}
+
+/// A new random token: 32 bytes from the OS, hex.
+pub fn new_token() -> std::io::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}

@@ -1,0 +1,451 @@
+//! The route handlers: models, chat completions and completions, streamed or not.
+
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures::stream::{self, Stream, StreamExt};
+use hearth_engine::{
+    ChatMessage, Completion, EngineError, Generation, GenerationEvent, Input, Role,
+};
+use serde_json::{json, Value};
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::openai::{self, ApiError, ChatRequest, CompletionRequest, ModelObject, Sampling};
+use super::Shared;
+use crate::{ChatModel, CoreError};
+
+type ApiResult = Result<Response, ApiError>;
+
+/// `GET /v1/models`: the installed models that llama.cpp can run.
+pub(super) async fn list_models(State(shared): State<Arc<Shared>>) -> ApiResult {
+    Ok(Json(json!({"object": "list", "data": installed(&shared)?})).into_response())
+}
+
+/// `GET /v1/models/{id}`.
+pub(super) async fn get_model(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    installed(&shared)?
+        .into_iter()
+        .find(|m| m.id == id)
+        .map(|m| Json(m).into_response())
+        .ok_or_else(|| ApiError::model_not_found(&id))
+}
+
+/// Anything else: OpenAI's 404 shape.
+pub(super) async fn not_found() -> ApiError {
+    ApiError::status(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        "no such route; this server has /v1/models, /v1/chat/completions and /v1/completions",
+    )
+}
+
+fn installed(shared: &Shared) -> Result<Vec<ModelObject>, ApiError> {
+    let models = shared
+        .models
+        .library()
+        .list(shared.models.catalog())
+        .map_err(|e| internal(e.to_string()))?;
+    Ok(models
+        .into_iter()
+        .filter(|m| m.facts.as_ref().is_some_and(|f| f.runnable))
+        .map(|m| ModelObject {
+            created: std::fs::metadata(&m.path)
+                .and_then(|meta| meta.modified())
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs()),
+            id: m.catalog_id.unwrap_or(m.file),
+            object: "model",
+            owned_by: "hearth",
+        })
+        .collect())
+}
+
+/// `POST /v1/chat/completions`.
+pub(super) async fn chat_completions(
+    State(shared): State<Arc<Shared>>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let request: ChatRequest = parse(body)?;
+    if request.messages.is_empty() {
+        return Err(ApiError::invalid(
+            "messages must not be empty",
+            Some("messages"),
+        ));
+    }
+    let mut messages = Vec::with_capacity(request.messages.len());
+    for m in &request.messages {
+        let role = match m.role.as_str() {
+            "system" | "developer" => Role::System,
+            "user" => Role::User,
+            "assistant" => Role::Assistant,
+            other => return Err(ApiError::invalid(
+                format!(
+                    "message role {other:?} is not supported (system, developer, user, assistant)"
+                ),
+                Some("messages"),
+            )),
+        };
+        messages.push(ChatMessage::new(role, openai::content_text(&m.content)?));
+    }
+    let job = Job::new(
+        &shared,
+        &request.model,
+        &request.sampling,
+        Input::Chat { messages },
+    )
+    .await?;
+    job.respond(shared, Kind::Chat).await
+}
+
+/// `POST /v1/completions`.
+pub(super) async fn completions(
+    State(shared): State<Arc<Shared>>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let request: CompletionRequest = parse(body)?;
+    let prompt = match &request.prompt {
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.len() == 1 && items[0].is_string() => {
+            items[0].as_str().unwrap_or_default().to_owned()
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "prompt must be one string",
+                Some("prompt"),
+            ))
+        }
+    };
+    if prompt.is_empty() {
+        return Err(ApiError::invalid(
+            "prompt must not be empty",
+            Some("prompt"),
+        ));
+    }
+    let job = Job::new(
+        &shared,
+        &request.model,
+        &request.sampling,
+        Input::Raw { prompt },
+    )
+    .await?;
+    job.respond(shared, Kind::Text).await
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Chat,
+    Text,
+}
+
+/// A request that holds the engine: its generation runs while `_slot` is held.
+struct Job {
+    model_id: String,
+    stream: bool,
+    input: Input,
+    generation: Generation,
+    slot: OwnedSemaphorePermit,
+}
+
+impl Job {
+    /// Waits its turn (or 429), loads the model on demand, starts generating.
+    async fn new(
+        shared: &Arc<Shared>,
+        model_id: &str,
+        sampling: &Sampling,
+        input: Input,
+    ) -> Result<Job, ApiError> {
+        let params = sampling.to_params()?;
+        // Only installed models, by id: a request never names a file path.
+        let file = shared
+            .models
+            .library()
+            .resolve(shared.models.catalog(), model_id)
+            .map_err(|_| ApiError::model_not_found(model_id))?;
+        let path = shared.models.library().dir().join(&file);
+        let slot = wait_turn(shared).await?;
+        let load = hearth_engine::LoadOptions {
+            template: shared
+                .models
+                .template_for(&path)
+                .map_err(|e| internal(e.to_string()))?,
+            ..Default::default()
+        };
+        let model = ChatModel {
+            path,
+            load,
+            sampling: params.clone(),
+        };
+        let generation = shared
+            .hearth
+            .generate(&model, input.clone())
+            .await
+            .map_err(engine_error)?;
+        Ok(Job {
+            model_id: model_id.to_owned(),
+            stream: sampling.stream,
+            input,
+            generation,
+            slot,
+        })
+    }
+
+    async fn respond(self, shared: Arc<Shared>, kind: Kind) -> ApiResult {
+        if self.stream {
+            return Ok(self.into_sse(shared, kind).into_response());
+        }
+        let timeout = shared.timeout;
+        let Job {
+            model_id,
+            input,
+            generation,
+            slot,
+            ..
+        } = self;
+        let (text, done) = tokio::time::timeout(timeout, generation.text())
+            .await
+            .map_err(|_| {
+                ApiError::status(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "timeout",
+                    "the reply took too long",
+                )
+            })?
+            .map_err(|e| engine_error(CoreError::Engine(e)))?;
+        drop(slot);
+        save_history(&shared, &input, &text, &model_id).await;
+        let (id, created) = ids(kind);
+        let finish = openai::finish_reason(done.finish);
+        let body = match kind {
+            Kind::Chat => json!({
+                "id": id, "object": "chat.completion", "created": created, "model": model_id,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish, "logprobs": null}],
+                "usage": openai::usage(&done.timings),
+            }),
+            Kind::Text => json!({
+                "id": id, "object": "text_completion", "created": created, "model": model_id,
+                "choices": [{"index": 0, "text": text, "finish_reason": finish, "logprobs": null}],
+                "usage": openai::usage(&done.timings),
+            }),
+        };
+        Ok(Json(body).into_response())
+    }
+
+    /// Server-sent events: one chunk per piece of text, then the finish, usage and `[DONE]`.
+    /// When the client goes away the stream is dropped, and with it the generation (cancelled).
+    fn into_sse(
+        self,
+        shared: Arc<Shared>,
+        kind: Kind,
+    ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+        let (id, created) = ids(kind);
+        let model = self.model_id.clone();
+        let state = Streaming {
+            job: Some(self),
+            shared,
+            id,
+            created,
+            model,
+            kind,
+            text: String::new(),
+            sent_role: false,
+        };
+        let events = stream::unfold(state, Streaming::next).flat_map(stream::iter);
+        Sse::new(events.map(Ok)).keep_alive(KeepAlive::default())
+    }
+}
+
+struct Streaming {
+    job: Option<Job>,
+    shared: Arc<Shared>,
+    id: String,
+    created: u64,
+    model: String,
+    kind: Kind,
+    text: String,
+    sent_role: bool,
+}
+
+impl Streaming {
+    async fn next(mut self) -> Option<(Vec<Event>, Streaming)> {
+        let job = self.job.as_mut()?;
+        if !self.sent_role {
+            self.sent_role = true;
+            if matches!(self.kind, Kind::Chat) {
+                let chunk = self.chunk(json!({"role": "assistant", "content": ""}), None, None);
+                return Some((vec![chunk], self));
+            }
+        }
+        let events = match job.generation.next().await {
+            Some(Ok(GenerationEvent::Token(text))) => {
+                self.text.push_str(&text);
+                vec![self.piece(text)]
+            }
+            Some(Ok(GenerationEvent::Done(done))) => self.finish(done).await,
+            Some(Err(e)) => {
+                self.job = None;
+                let error = engine_error(CoreError::Engine(e));
+                vec![
+                    Event::default().data(error.body().to_string()),
+                    Event::default().data("[DONE]"),
+                ]
+            }
+            None => {
+                self.job = None;
+                vec![Event::default().data("[DONE]")]
+            }
+        };
+        Some((events, self))
+    }
+
+    fn piece(&self, text: String) -> Event {
+        match self.kind {
+            Kind::Chat => self.chunk(json!({"content": text}), None, None),
+            Kind::Text => self.chunk(json!(text), None, None),
+        }
+    }
+
+    async fn finish(&mut self, done: Completion) -> Vec<Event> {
+        let Some(job) = self.job.take() else {
+            return Vec::new();
+        };
+        drop(job.slot);
+        save_history(&self.shared, &job.input, &self.text, &job.model_id).await;
+        let finish = openai::finish_reason(done.finish);
+        let last = match self.kind {
+            Kind::Chat => self.chunk(json!({}), Some(finish), Some(openai::usage(&done.timings))),
+            Kind::Text => self.chunk(json!(""), Some(finish), Some(openai::usage(&done.timings))),
+        };
+        vec![last, Event::default().data("[DONE]")]
+    }
+
+    fn chunk(&self, delta: Value, finish: Option<&str>, usage: Option<Value>) -> Event {
+        let choice = match self.kind {
+            Kind::Chat => {
+                json!({"index": 0, "delta": delta, "finish_reason": finish, "logprobs": null})
+            }
+            Kind::Text => {
+                json!({"index": 0, "text": delta, "finish_reason": finish, "logprobs": null})
+            }
+        };
+        let object = match self.kind {
+            Kind::Chat => "chat.completion.chunk",
+            Kind::Text => "text_completion",
+        };
+        let mut body = json!({"id": self.id, "object": object, "created": self.created, "model": self.model, "choices": [choice]});
+        if let Some(usage) = usage {
+            body["usage"] = usage;
+        }
+        Event::default().data(body.to_string())
+    }
+}
+
+/// Waits for the engine in arrival order; 429 when too many already wait.
+async fn wait_turn(shared: &Arc<Shared>) -> Result<OwnedSemaphorePermit, ApiError> {
+    let before = shared.waiting.fetch_add(1, Ordering::SeqCst);
+    // Decrements however this ends: served, refused, or the client gave up waiting.
+    let _waiting = Waiting(shared.clone());
+    if before >= shared.queue_limit {
+        return Err(ApiError::status(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_error",
+            format!("{before} requests are already waiting for the model; try again shortly"),
+        ));
+    }
+    shared
+        .engine_slot
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| internal("the server is shutting down".into()))
+}
+
+struct Waiting(Arc<Shared>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Writes the exchange into the chat history when the user asked for that.
+async fn save_history(shared: &Shared, input: &Input, reply: &str, model_id: &str) {
+    if !shared.save_history {
+        return;
+    }
+    if let Err(e) = shared.hearth.record_exchange(input, reply, model_id).await {
+        tracing::warn!("could not save an API conversation: {e}");
+    }
+}
+
+fn ids(kind: Kind) -> (String, u64) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let prefix = match kind {
+        Kind::Chat => "chatcmpl",
+        Kind::Text => "cmpl",
+    };
+    (format!("{prefix}-{:x}", now.as_nanos()), now.as_secs())
+}
+
+/// The body as JSON whatever its `Content-Type` (curl and many tools send none); 413 past the
+/// size limit, 400 with serde's words otherwise.
+fn parse<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        let status = rejection.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::status(
+                status,
+                "invalid_request_error",
+                "the request body is too large",
+            )
+        } else {
+            ApiError::invalid(
+                format!(
+                    "the request body could not be read: {}",
+                    rejection.body_text()
+                ),
+                None,
+            )
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::invalid(
+            format!("the request body is not valid JSON for this route: {e}"),
+            None,
+        )
+    })
+}
+
+fn engine_error(e: CoreError) -> ApiError {
+    match e {
+        CoreError::Engine(EngineError::Worker { kind, message }) => {
+            use hearth_engine::ErrorKind::*;
+            match kind {
+                InvalidRequest | ContextOverflow | Template => ApiError::invalid(message, None),
+                _ => internal(message),
+            }
+        }
+        CoreError::Engine(EngineError::Invalid(e)) => ApiError::invalid(e.to_string(), None),
+        other => internal(other.to_string()),
+    }
+}
+
+fn internal(message: String) -> ApiError {
+    ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, "server_error", message)
+}
