@@ -42,6 +42,15 @@ pub struct Sampling {
     /// Stream as server-sent events.
     #[serde(default)]
     pub stream: bool,
+    /// Extension (as llama.cpp's server): keep only the k most likely tokens.
+    pub top_k: Option<u32>,
+    /// Extension: drop tokens less likely than min_p × the most likely.
+    pub min_p: Option<f32>,
+    /// Extension: llama.cpp's repeat penalty (1 = none).
+    pub repeat_penalty: Option<f32>,
+    /// Extension: generate `max_tokens` whatever the model wants (benchmarks).
+    #[serde(default)]
+    pub ignore_eos: bool,
 }
 
 /// `POST /v1/chat/completions`.
@@ -180,6 +189,18 @@ impl Sampling {
             }
             params.max_tokens = max;
         }
+        if let Some(k) = self.top_k {
+            params.top_k = k;
+        }
+        if let Some(p) = self.min_p {
+            check_range(p, 0.0, 1.0, "min_p")?;
+            params.min_p = p;
+        }
+        if let Some(p) = self.repeat_penalty {
+            check_range(p, 0.0, 10.0, "repeat_penalty")?;
+            params.repeat_penalty = p;
+        }
+        params.ignore_eos = self.ignore_eos;
         // Any integer is a valid OpenAI seed; fold it into the engine's 32 bits.
         params.seed = self.seed.map(|s| (s as u64 ^ ((s as u64) >> 32)) as u32);
         params.stop = match &self.stop {

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::stream::{self, Stream, StreamExt};
 use hearth_engine::{
-    ChatMessage, Completion, EngineError, Generation, GenerationEvent, Input, Role,
+    ChatMessage, Completion, EngineError, Generation, GenerationEvent, Input, Role, Timings,
 };
 use serde_json::{json, Value};
 use tokio::sync::OwnedSemaphorePermit;
@@ -87,17 +87,7 @@ pub(super) async fn chat_completions(
     }
     let mut messages = Vec::with_capacity(request.messages.len());
     for m in &request.messages {
-        let role = match m.role.as_str() {
-            "system" | "developer" => Role::System,
-            "user" => Role::User,
-            "assistant" => Role::Assistant,
-            other => return Err(ApiError::invalid(
-                format!(
-                    "message role {other:?} is not supported (system, developer, user, assistant)"
-                ),
-                Some("messages"),
-            )),
-        };
+        let role = role(&m.role)?;
         messages.push(ChatMessage::new(role, openai::content_text(&m.content)?));
     }
     let job = Job::new(
@@ -142,6 +132,18 @@ pub(super) async fn completions(
     )
     .await?;
     job.respond(shared, Kind::Text).await
+}
+
+fn role(name: &str) -> Result<Role, ApiError> {
+    match name {
+        "system" | "developer" => Ok(Role::System),
+        "user" => Ok(Role::User),
+        "assistant" => Ok(Role::Assistant),
+        other => Err(ApiError::invalid(
+            format!("message role {other:?} is not supported (system, developer, user, assistant)"),
+            Some("messages"),
+        )),
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -284,7 +286,12 @@ impl Streaming {
         if !self.sent_role {
             self.sent_role = true;
             if matches!(self.kind, Kind::Chat) {
-                let chunk = self.chunk(json!({"role": "assistant", "content": ""}), None, None);
+                let chunk = self.chunk(
+                    json!({"role": "assistant", "content": ""}),
+                    None,
+                    None,
+                    None,
+                );
                 return Some((vec![chunk], self));
             }
         }
@@ -312,8 +319,8 @@ impl Streaming {
 
     fn piece(&self, text: String) -> Event {
         match self.kind {
-            Kind::Chat => self.chunk(json!({"content": text}), None, None),
-            Kind::Text => self.chunk(json!(text), None, None),
+            Kind::Chat => self.chunk(json!({"content": text}), None, None, None),
+            Kind::Text => self.chunk(json!(text), None, None, None),
         }
     }
 
@@ -325,13 +332,29 @@ impl Streaming {
         save_history(&self.shared, &job.input, &self.text, &job.model_id).await;
         let finish = openai::finish_reason(done.finish);
         let last = match self.kind {
-            Kind::Chat => self.chunk(json!({}), Some(finish), Some(openai::usage(&done.timings))),
-            Kind::Text => self.chunk(json!(""), Some(finish), Some(openai::usage(&done.timings))),
+            Kind::Chat => self.chunk(
+                json!({}),
+                Some(finish),
+                Some(openai::usage(&done.timings)),
+                Some(&done.timings),
+            ),
+            Kind::Text => self.chunk(
+                json!(""),
+                Some(finish),
+                Some(openai::usage(&done.timings)),
+                Some(&done.timings),
+            ),
         };
         vec![last, Event::default().data("[DONE]")]
     }
 
-    fn chunk(&self, delta: Value, finish: Option<&str>, usage: Option<Value>) -> Event {
+    fn chunk(
+        &self,
+        delta: Value,
+        finish: Option<&str>,
+        usage: Option<Value>,
+        timings: Option<&Timings>,
+    ) -> Event {
         let choice = match self.kind {
             Kind::Chat => {
                 json!({"index": 0, "delta": delta, "finish_reason": finish, "logprobs": null})
@@ -347,6 +370,10 @@ impl Streaming {
         let mut body = json!({"id": self.id, "object": object, "created": self.created, "model": self.model, "choices": [choice]});
         if let Some(usage) = usage {
             body["usage"] = usage;
+        }
+        if let Some(timings) = timings {
+            // An extension, as llama.cpp's server sends: the engine's own times.
+            body["timings"] = json!(timings);
         }
         Event::default().data(body.to_string())
     }
