@@ -286,7 +286,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         30.0,
     );
     line(
-        "open it after one regenerated reply (tree walk)",
+        "open it after one regenerated reply (a tree)",
         ms(percentile(&walked, 0.5)),
         30.0,
     );
