@@ -8,10 +8,10 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/hearth/target
 export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/release
 
-APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config python3-venv curl
+APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config python3-venv curl chromium
 CARGO := cargo
 
-.PHONY: all run test deps test-model engine build lint unit-tests fuzz help
+.PHONY: all run test deps test-model engine build lint unit-tests fuzz ui ui-deps e2e-browser help
 
 all: build
 
@@ -57,4 +57,17 @@ fuzz:
 	  { tail -30 $(CARGO_TARGET_DIR)/fuzz.log; echo "fuzzing the GGUF reader failed (crash inputs: crates/gguf/fuzz/artifacts/header)"; exit 1; }
 	@grep -E '^Done' $(CARGO_TARGET_DIR)/fuzz.log
 
-test: lint unit-tests fuzz
+# The web UI: npm ci when the lock file changed, then svelte-check, vitest and the build.
+ui/node_modules/.package-lock.json: ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+ui-deps: ui/node_modules/.package-lock.json
+
+ui: ui-deps
+	cd ui && npm run check && npm test && npm run build
+
+# The browser E2E: Debian's chromium against `hearth-cli serve` with the real test model.
+e2e-browser: deps engine test-model ui
+	$(CARGO) build --release --locked -p hearth-cli
+	HEARTH_ARTIFACTS=$(CARGO_TARGET_DIR)/e2e-artifacts node tests/e2e-browser/run.mjs
+
+test: lint unit-tests fuzz e2e-browser

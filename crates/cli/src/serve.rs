@@ -36,6 +36,27 @@ pub struct ServeArgs {
     /// Use this catalog file instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     catalog: Option<PathBuf>,
+    /// The built web UI to serve (default: HEARTH_UI_DIR, `ui/` beside this program, or the
+    /// repository's `ui/dist`).
+    #[arg(long, value_name = "DIR")]
+    ui: Option<PathBuf>,
+    /// Serve only the OpenAI-compatible API, not the web UI.
+    #[arg(long)]
+    no_ui: bool,
+}
+
+/// Where the built web UI is, if anywhere.
+fn find_ui(explicit: Option<PathBuf>) -> Option<PathBuf> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("ui")));
+    let dev = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/dist");
+    explicit
+        .into_iter()
+        .chain(std::env::var_os("HEARTH_UI_DIR").map(PathBuf::from))
+        .chain(beside)
+        .chain([dev])
+        .find(|dir| dir.join("index.html").is_file())
 }
 
 /// Serves until Ctrl-C.
@@ -71,8 +92,10 @@ pub async fn run(args: ServeArgs, data_dir: Option<PathBuf>) -> anyhow::Result<(
             .setting::<bool>(SAVE_HISTORY_SETTING)
             .await?
             .unwrap_or(false);
+    let ui_dir = if args.no_ui { None } else { find_ui(args.ui) };
     let config = ApiConfig {
         host: args.host.clone(),
+        ui_dir: ui_dir.clone(),
         allowed_origins,
         queue_limit: args.queue,
         save_history,
@@ -88,6 +111,11 @@ pub async fn run(args: ServeArgs, data_dir: Option<PathBuf>) -> anyhow::Result<(
     let mut out = std::io::stdout();
     writeln!(out, "Hearth API on http://{addr}/v1")?;
     writeln!(out, "token: {token}")?;
+    match &ui_dir {
+        Some(_) => writeln!(out, "Hearth in your browser: http://{addr}/#token={token}")?,
+        None if !args.no_ui => eprintln!("note: the web UI is not built (cd ui && npm ci && npm run build); serving the API only"),
+        None => {}
+    }
     writeln!(
         out,
         "(OpenAI clients: base_url=\"http://{addr}/v1\", api_key=<the token>; Ctrl-C stops)"

@@ -35,6 +35,12 @@ impl Server {
             .arg("--data-dir")
             .arg(&data)
             .args(["serve", "--port", "0"])
+            // The API tests run without the web UI unless they bring one.
+            .args(if extra.contains(&"--ui") {
+                None
+            } else {
+                Some("--no-ui")
+            })
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -460,5 +466,42 @@ fn api_conversations_stay_out_of_the_history_unless_asked() {
     assert!(
         listed.contains("API: What is the capital of France?"),
         "{listed}"
+    );
+}
+
+#[test]
+fn the_web_ui_loads_without_the_token_but_its_routes_need_it() {
+    let ui = ScratchDir::new("api-ui-files");
+    ui.file("index.html", b"<!doctype html><title>Hearth</title>");
+    let server = Server::start("api-ui", &["--ui", ui.path().to_str().unwrap()]);
+    let page = server.raw("GET", "/", &[server.host()], b"");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<title>Hearth</title>"));
+    // A deep link is the single-page app too.
+    assert_eq!(
+        server.raw("GET", "/chats/7", &[server.host()], b"").status,
+        200
+    );
+    // The page is still refused to a foreign Host (DNS rebinding).
+    assert_eq!(
+        server
+            .raw("GET", "/", &["Host: evil.example".into()], b"")
+            .status,
+        403
+    );
+    // Its routes need the token, like the OpenAI ones.
+    assert_eq!(
+        server
+            .raw("GET", "/api/chats", &[server.host()], b"")
+            .status,
+        401
+    );
+    let chats = server.raw("GET", "/api/chats", &[server.host(), server.auth()], b"");
+    assert_eq!(chats.status, 200, "{}", chats.body);
+    assert_eq!(
+        server
+            .raw("GET", "/api/nothing", &[server.host(), server.auth()], b"")
+            .status,
+        404
     );
 }

@@ -9,6 +9,7 @@
 mod guard;
 mod openai;
 mod routes;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicUsize;
@@ -16,10 +17,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post, put};
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tower_http::services::{ServeDir, ServeFile};
 
 pub use openai::ApiError;
 
@@ -51,6 +53,8 @@ pub struct ApiConfig {
     pub timeout: Duration,
     /// Write API conversations into the chat history.
     pub save_history: bool,
+    /// The built web UI to serve at `/` (with its routes under `/api/`), if any.
+    pub ui_dir: Option<std::path::PathBuf>,
 }
 
 impl ApiConfig {
@@ -64,6 +68,7 @@ impl ApiConfig {
             body_limit: 1 << 20,
             timeout: Duration::from_secs(600),
             save_history: false,
+            ui_dir: None,
         }
     }
 }
@@ -117,19 +122,47 @@ pub async fn serve(
 }
 
 fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
-    Router::new()
+    let mut app = Router::new()
         .route("/v1/models", get(routes::list_models))
         .route("/v1/models/{*id}", get(routes::get_model))
         .route("/v1/chat/completions", post(routes::chat_completions))
-        .route("/v1/completions", post(routes::completions))
-        .fallback(routes::not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            guard::check,
-        ))
-        .layer(DefaultBodyLimit::max(config.body_limit))
-        .layer(guard::cors(&config.allowed_origins))
-        .with_state(shared)
+        .route("/v1/completions", post(routes::completions));
+    if let Some(dir) = &config.ui_dir {
+        let index = dir.join("index.html");
+        app = app
+            .route("/api/models", get(ui::models))
+            .route("/api/models/default", put(ui::set_default))
+            .route("/api/chats", get(ui::list_chats).post(ui::create_chat))
+            .route(
+                "/api/chats/{id}",
+                get(ui::get_chat)
+                    .patch(ui::patch_chat)
+                    .delete(ui::delete_chat),
+            )
+            .route("/api/chats/{id}/messages", post(ui::send))
+            .route("/api/chats/{id}/regenerate", post(ui::regenerate))
+            .route("/api/chats/{id}/cancel", post(ui::cancel))
+            .route("/api/messages/{id}/edit", post(ui::edit))
+            .route("/api/messages/{id}/show", post(ui::show_version))
+            .route("/api/search", get(ui::search))
+            .route(
+                "/api/settings/generation",
+                get(ui::generation).put(ui::set_generation),
+            )
+            .route("/api/events", get(ui::events))
+            .route("/api/{*rest}", any(routes::not_found))
+            .route("/v1/{*rest}", any(routes::not_found))
+            .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
+    } else {
+        app = app.fallback(routes::not_found);
+    }
+    app.layer(axum::middleware::from_fn_with_state(
+        shared.clone(),
+        guard::check,
+    ))
+    .layer(DefaultBodyLimit::max(config.body_limit))
+    .layer(guard::cors(&config.allowed_origins))
+    .with_state(shared)
 }
 
 /// A new random token: 32 bytes from the OS, hex.

@@ -1,0 +1,377 @@
+//! The desktop UI's own routes under `/api/`, so the same Svelte app runs in a browser against
+//! `hearth-cli serve` as in the Tauri window: chats, messages and their versions, search,
+//! installed models, the default model, and the event stream.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures::stream::{self, Stream};
+use hearth_store::{Chat, Id, Message};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::openai::ApiError;
+use super::Shared;
+use crate::{ChatModel, CoreError, SamplingParams};
+
+/// Settings key of the model new chats use.
+pub const DEFAULT_MODEL_SETTING: &str = "default_model";
+/// Settings key of the generation settings replies use (GPT4All's defaults when unset).
+pub const GENERATION_SETTING: &str = "generation";
+
+type UiResult<T> = Result<Json<T>, ApiError>;
+
+/// One installed model as the model picker shows it.
+#[derive(Debug, Serialize)]
+pub struct ModelChoice {
+    id: String,
+    name: String,
+    quant: Option<String>,
+    size: u64,
+}
+
+/// `GET /api/models`: installed runnable models and the default one.
+pub(super) async fn models(State(shared): State<Arc<Shared>>) -> UiResult<serde_json::Value> {
+    let choices = installed(&shared)?;
+    let default = default_model(&shared, &choices).await?;
+    Ok(Json(json!({"models": choices, "default": default})))
+}
+
+fn installed(shared: &Shared) -> Result<Vec<ModelChoice>, ApiError> {
+    let catalog = shared.models.catalog();
+    let list = shared.models.library().list(catalog).map_err(internal)?;
+    Ok(list
+        .into_iter()
+        .filter(|m| m.facts.as_ref().is_some_and(|f| f.runnable))
+        .map(|m| {
+            let entry = m.catalog_id.as_deref().and_then(|id| catalog.entry(id));
+            ModelChoice {
+                name: entry.map_or_else(|| m.file.clone(), |e| e.name.clone()),
+                quant: m.facts.as_ref().and_then(|f| f.quant.clone()),
+                size: m.size,
+                id: m.catalog_id.unwrap_or(m.file),
+            }
+        })
+        .collect())
+}
+
+/// The chosen default, else the only installed model.
+async fn default_model(
+    shared: &Shared,
+    choices: &[ModelChoice],
+) -> Result<Option<String>, ApiError> {
+    let set: Option<String> = shared
+        .hearth
+        .store()
+        .setting(DEFAULT_MODEL_SETTING)
+        .await
+        .map_err(internal)?;
+    Ok(match set {
+        Some(id) if choices.iter().any(|c| c.id == id) => Some(id),
+        _ if choices.len() == 1 => Some(choices[0].id.clone()),
+        _ => None,
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct DefaultModel {
+    id: String,
+}
+
+/// `PUT /api/models/default`.
+pub(super) async fn set_default(
+    State(shared): State<Arc<Shared>>,
+    Json(body): Json<DefaultModel>,
+) -> UiResult<()> {
+    if !installed(&shared)?.iter().any(|m| m.id == body.id) {
+        return Err(ApiError::model_not_found(&body.id));
+    }
+    shared
+        .hearth
+        .store()
+        .set_setting(DEFAULT_MODEL_SETTING, &body.id)
+        .await
+        .map_err(internal)?;
+    Ok(Json(()))
+}
+
+/// `GET /api/chats`.
+pub(super) async fn list_chats(State(shared): State<Arc<Shared>>) -> UiResult<Vec<Chat>> {
+    Ok(Json(
+        shared
+            .hearth
+            .store()
+            .list_chats(false)
+            .await
+            .map_err(internal)?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct NewChat {
+    system_prompt: Option<String>,
+}
+
+/// `POST /api/chats`.
+pub(super) async fn create_chat(
+    State(shared): State<Arc<Shared>>,
+    body: Option<Json<NewChat>>,
+) -> UiResult<Chat> {
+    let body = body.map(|b| b.0).unwrap_or_default();
+    Ok(Json(
+        shared
+            .hearth
+            .new_chat(body.system_prompt.as_deref())
+            .await
+            .map_err(core)?,
+    ))
+}
+
+/// A message of the shown branch with the versions beside it.
+#[derive(Debug, Serialize)]
+pub struct ShownMessage {
+    #[serde(flatten)]
+    message: Message,
+    /// Ids of this message and its siblings, oldest first.
+    versions: Vec<Id>,
+}
+
+/// `GET /api/chats/{id}`: the chat and its shown branch.
+pub(super) async fn get_chat(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<Id>,
+) -> UiResult<serde_json::Value> {
+    let store = shared.hearth.store();
+    let chat = store.chat(id).await.map_err(not_found)?;
+    let branch = store.branch(id).await.map_err(internal)?;
+    // Versions are siblings: messages of this chat with the same parent.
+    let all = store.all_messages(id).await.map_err(internal)?;
+    let mut siblings: HashMap<Option<Id>, Vec<Id>> = HashMap::new();
+    for m in &all {
+        siblings.entry(m.parent_id).or_default().push(m.id);
+    }
+    let messages: Vec<ShownMessage> = branch
+        .into_iter()
+        .map(|m| ShownMessage {
+            versions: siblings
+                .get(&m.parent_id)
+                .cloned()
+                .unwrap_or_else(|| vec![m.id]),
+            message: m,
+        })
+        .collect();
+    Ok(Json(json!({"chat": chat, "messages": messages})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ChatPatch {
+    title: Option<String>,
+    pinned: Option<bool>,
+}
+
+/// `PATCH /api/chats/{id}`: rename, pin.
+pub(super) async fn patch_chat(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<Id>,
+    Json(body): Json<ChatPatch>,
+) -> UiResult<()> {
+    if let Some(title) = body.title {
+        shared.hearth.rename(id, &title).await.map_err(core)?;
+    }
+    if let Some(pinned) = body.pinned {
+        shared
+            .hearth
+            .store()
+            .set_pinned(id, pinned)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(Json(()))
+}
+
+/// `DELETE /api/chats/{id}`.
+pub(super) async fn delete_chat(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<Id>,
+) -> UiResult<()> {
+    shared.hearth.delete(id).await.map_err(core)?;
+    Ok(Json(()))
+}
+
+#[derive(Deserialize)]
+pub(super) struct Say {
+    text: Option<String>,
+    model: String,
+}
+
+/// `POST /api/chats/{id}/messages`: asks a question; the reply streams as events.
+pub(super) async fn send(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<Id>,
+    Json(body): Json<Say>,
+) -> UiResult<serde_json::Value> {
+    let model = chat_model(&shared, &body.model).await?;
+    let text = body.text.unwrap_or_default();
+    let reply = shared.hearth.send(id, &text, &model).await.map_err(core)?;
+    Ok(Json(
+        json!({"chat_id": reply.chat_id, "message_id": reply.message_id}),
+    ))
+}
+
+/// `POST /api/chats/{id}/regenerate`: a new version of the last reply.
+pub(super) async fn regenerate(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<Id>,
+    Json(body): Json<Say>,
+) -> UiResult<serde_json::Value> {
+    let model = chat_model(&shared, &body.model).await?;
+    let reply = shared.hearth.regenerate(id, &model).await.map_err(core)?;
+    Ok(Json(
+        json!({"chat_id": reply.chat_id, "message_id": reply.message_id}),
+    ))
+}
+
+/// `POST /api/messages/{id}/edit`: a new version of a question, answered.
+pub(super) async fn edit(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<Id>,
+    Json(body): Json<Say>,
+) -> UiResult<serde_json::Value> {
+    let model = chat_model(&shared, &body.model).await?;
+    let text = body.text.unwrap_or_default();
+    let reply = shared.hearth.edit(id, &text, &model).await.map_err(core)?;
+    Ok(Json(
+        json!({"chat_id": reply.chat_id, "message_id": reply.message_id}),
+    ))
+}
+
+/// `POST /api/messages/{id}/show`: shows the branch through this version.
+pub(super) async fn show_version(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<Id>,
+) -> UiResult<()> {
+    shared.hearth.switch_branch(id).await.map_err(core)?;
+    Ok(Json(()))
+}
+
+/// `POST /api/chats/{id}/cancel`.
+pub(super) async fn cancel(State(shared): State<Arc<Shared>>, Path(id): Path<Id>) -> UiResult<()> {
+    shared.hearth.cancel(id);
+    Ok(Json(()))
+}
+
+#[derive(Deserialize)]
+pub(super) struct SearchQuery {
+    q: String,
+}
+
+/// `GET /api/search?q=`.
+pub(super) async fn search(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<SearchQuery>,
+) -> Response {
+    match shared.hearth.store().search(&query.q, 30).await {
+        Ok(hits) => Json(hits).into_response(),
+        Err(e) => internal(e).into_response(),
+    }
+}
+
+/// `GET /api/events`: every [`crate::CoreEvent`] as a server-sent event.
+pub(super) async fn events(
+    State(shared): State<Arc<Shared>>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let receiver = shared.hearth.subscribe();
+    let events = stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(event) => {
+                    let data = serde_json::to_string(&event).unwrap_or_default();
+                    return Some((Ok(Event::default().data(data)), receiver));
+                }
+                // A slow page missed some events; it reloads the chat on the next one.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(events).keep_alive(KeepAlive::default())
+}
+
+/// `GET /api/settings/generation`.
+pub(super) async fn generation(State(shared): State<Arc<Shared>>) -> UiResult<SamplingParams> {
+    Ok(Json(generation_settings(&shared).await?))
+}
+
+/// `PUT /api/settings/generation`: checked before it is kept.
+pub(super) async fn set_generation(
+    State(shared): State<Arc<Shared>>,
+    Json(params): Json<SamplingParams>,
+) -> UiResult<()> {
+    params
+        .validate()
+        .map_err(|e| ApiError::invalid(e.to_string(), None))?;
+    shared
+        .hearth
+        .store()
+        .set_setting(GENERATION_SETTING, &params)
+        .await
+        .map_err(internal)?;
+    Ok(Json(()))
+}
+
+async fn generation_settings(shared: &Shared) -> Result<SamplingParams, ApiError> {
+    let saved: Option<SamplingParams> = shared
+        .hearth
+        .store()
+        .setting(GENERATION_SETTING)
+        .await
+        .map_err(internal)?;
+    Ok(saved.unwrap_or_default())
+}
+
+async fn chat_model(shared: &Shared, id: &str) -> Result<ChatModel, ApiError> {
+    let file = shared
+        .models
+        .library()
+        .resolve(shared.models.catalog(), id)
+        .map_err(|_| ApiError::model_not_found(id))?;
+    let path = shared.models.library().dir().join(file);
+    let mut model = shared.hearth.chat_model(&path);
+    model.load.template = shared.models.template_for(&path).map_err(core)?;
+    model.sampling = generation_settings(shared).await?;
+    Ok(model)
+}
+
+fn core(e: CoreError) -> ApiError {
+    match e {
+        CoreError::Invalid(message) => ApiError::invalid(message, None),
+        CoreError::Store(hearth_store::StoreError::NotFound { .. }) => ApiError::status(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            e.to_string(),
+        ),
+        other => internal(other),
+    }
+}
+
+fn not_found(e: impl std::fmt::Display) -> ApiError {
+    ApiError::status(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        e.to_string(),
+    )
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::status(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server_error",
+        e.to_string(),
+    )
+}

@@ -1,0 +1,183 @@
+// Browser E2E: Debian's chromium (headless, via playwright-core) against `hearth-cli serve` with
+// the real test model. Each step asserts what a person would see; screenshots go to
+// $HEARTH_ARTIFACTS (default: <target>/e2e-artifacts).
+//
+// Usage: node tests/e2e-browser/run.mjs   (after `cd ui && npm run build` and the Rust build)
+
+import { spawn, execFileSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(path.join(root, 'ui/package.json'));
+const { chromium } = require('playwright-core');
+
+const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache/hearth/target');
+const cli = path.join(target, 'release/hearth-cli');
+const artifacts = process.env.HEARTH_ARTIFACTS || path.join(target, 'e2e-artifacts');
+const model = execFileSync(path.join(root, 'scripts/fetch-test-model')).toString().trim();
+fs.mkdirSync(artifacts, { recursive: true });
+
+const data = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-e2e-'));
+fs.mkdirSync(path.join(data, 'models'));
+fs.linkSync(model, path.join(data, 'models', path.basename(model)));
+execFileSync(cli, ['--data-dir', data, 'chats', 'import', path.join(root, 'tests/e2e-browser/hostile-chat.json')]);
+
+const server = spawn(cli, ['--data-dir', data, 'serve', '--port', '0', '--ui', path.join(root, 'ui/dist')], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const url = await new Promise((resolve, reject) => {
+  const lines = createInterface({ input: server.stdout });
+  lines.on('line', (line) => {
+    const m = /in your browser: (\S+)/.exec(line);
+    if (m) resolve(m[1]);
+  });
+  server.on('exit', (code) => reject(new Error(`hearth-cli serve exited with ${code}`)));
+});
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] });
+const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+const dialogs = [];
+page.on('dialog', (d) => {
+  dialogs.push(d.message());
+  void d.dismiss();
+});
+const errors = [];
+page.on('pageerror', (e) => errors.push(String(e)));
+
+let passed = 0;
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`ok: ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    console.log(`FAILED: ${name}: ${e.message}`);
+    await page.screenshot({ path: path.join(artifacts, 'failure.png') }).catch(() => {});
+    await cleanup();
+    process.exit(1);
+  }
+}
+
+async function cleanup() {
+  await browser.close().catch(() => {});
+  server.kill();
+  fs.rmSync(data, { recursive: true, force: true });
+}
+
+const assistant = page.locator('article.message.assistant');
+const wait = { timeout: 60_000 };
+
+await step('the page loads with the installed model chosen', async () => {
+  await page.goto(url);
+  await page.locator('header select option').first().waitFor({ state: 'attached', ...wait });
+  const chosen = await page.locator('header select').inputValue();
+  if (chosen !== 'smollm2-135m-instruct') throw new Error(`model ${chosen}`);
+});
+
+await step('greedy sampling for repeatable answers (the generation settings route)', async () => {
+  const saved = await page.evaluate(async () => {
+    const headers = { Authorization: `Bearer ${sessionStorage.getItem('hearth-token')}`, 'Content-Type': 'application/json' };
+    const current = await (await fetch('/api/settings/generation', { headers })).json();
+    await fetch('/api/settings/generation', { method: 'PUT', headers, body: JSON.stringify({ ...current, temperature: 0 }) });
+    return (await (await fetch('/api/settings/generation', { headers })).json()).temperature;
+  });
+  if (saved !== 0) throw new Error(`temperature ${saved}`);
+});
+
+await step('a message gets a streamed answer naming Paris', async () => {
+  await page.getByRole('button', { name: /New chat/ }).click();
+  await page.locator('.composer textarea').fill('What is the capital of France?');
+  await page.keyboard.press('Enter');
+  await assistant.last().locator('.markdown').filter({ hasText: 'Paris' }).waitFor(wait);
+  await page.getByRole('button', { name: 'Regenerate' }).waitFor(wait);
+  await page.screenshot({ path: path.join(artifacts, 'chat-light.png') });
+});
+
+await step('a long reply can be stopped with Esc and is kept, marked stopped', async () => {
+  await page.keyboard.press('Control+n');
+  await page.locator('.composer textarea').fill('Write a long essay about the history of France, at least 2000 words.');
+  await page.keyboard.press('Enter');
+  await page.getByRole('button', { name: 'Stop' }).waitFor(wait);
+  await assistant.last().locator('.markdown').filter({ hasText: /France.*\s.*\s.*\s/ }).waitFor(wait);
+  await page.keyboard.press('Escape');
+  await page.locator('article.message.assistant[data-status="interrupted"]').waitFor(wait);
+  await page.locator('article.message.assistant .note', { hasText: 'Stopped' }).waitFor(wait);
+});
+
+await step('regenerate makes a second version; the arrows move between them', async () => {
+  await page.locator('nav .chat-title', { hasText: /capital of France/i }).click();
+  await page.getByRole('button', { name: 'Regenerate' }).click();
+  await page.locator('.version', { hasText: '2/2' }).waitFor(wait);
+  await page.getByRole('button', { name: 'Previous version' }).click();
+  await page.locator('.version', { hasText: '1/2' }).waitFor(wait);
+  await page.getByRole('button', { name: 'Next version' }).click();
+  await page.locator('.version', { hasText: '2/2' }).waitFor(wait);
+});
+
+await step('editing a question makes a new version of it, answered', async () => {
+  const question = page.locator('article.message.user').first();
+  await question.getByRole('button', { name: 'Edit' }).click();
+  await page.locator('article.message.user textarea').fill('What is the capital of Italy?');
+  await page.getByRole('button', { name: 'Save and send' }).click();
+  await page.locator('article.message.user .user-text', { hasText: 'Italy' }).waitFor(wait);
+  await page.locator('article.message.user .version', { hasText: '2/2' }).waitFor(wait);
+  await page.getByRole('button', { name: 'Regenerate' }).waitFor(wait);
+});
+
+await step('rename a chat', async () => {
+  const item = page.locator('nav li.active');
+  await item.hover();
+  await item.getByRole('button', { name: 'Rename' }).click();
+  await page.locator('nav input.rename').fill('Capitals of Europe');
+  await page.keyboard.press('Enter');
+  await page.locator('nav .chat-title', { hasText: 'Capitals of Europe' }).waitFor(wait);
+});
+
+await step('search finds the chat by a word of its reply', async () => {
+  await page.keyboard.press('Control+k');
+  await page.keyboard.type('Rome');
+  await page.locator('.hit', { hasText: 'Capitals of Europe' }).waitFor(wait);
+  await page.locator('nav input[type="search"]').fill('');
+  await page.locator('nav input[type="search"]').dispatchEvent('input');
+});
+
+await step('delete, then undo', async () => {
+  const item = page.locator('nav li', { hasText: 'Capitals of Europe' });
+  await item.hover();
+  await item.getByRole('button', { name: 'Delete' }).click();
+  await page.locator('.toast').waitFor(wait);
+  if ((await page.locator('nav .chat-title', { hasText: 'Capitals of Europe' }).count()) !== 0) throw new Error('still listed');
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await page.locator('nav .chat-title', { hasText: 'Capitals of Europe' }).waitFor(wait);
+});
+
+await step('after a reload everything is still there', async () => {
+  await page.reload();
+  await page.locator('nav .chat-title', { hasText: 'Capitals of Europe' }).click(wait);
+  await page.locator('article.message.user .user-text', { hasText: 'Italy' }).waitFor(wait);
+  await page.locator('nav .chat-title', { hasText: 'Hostile reply' }).waitFor(wait);
+});
+
+await step('a reply with <img onerror> and <script> is shown as text and runs nothing', async () => {
+  await page.locator('nav .chat-title', { hasText: 'Hostile reply' }).click();
+  const reply = assistant.last().locator('.markdown');
+  await reply.filter({ hasText: '<img src=x onerror=alert(1)>' }).waitFor(wait);
+  if ((await reply.locator('img, script').count()) !== 0) throw new Error('markup was rendered');
+  await page.waitForTimeout(500);
+  if (dialogs.length) throw new Error(`a dialog opened: ${dialogs}`);
+});
+
+await step('dark theme screenshot', async () => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: path.join(artifacts, 'chat-dark.png') });
+  if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+});
+
+console.log(`browser E2E: ${passed} steps passed; screenshots in ${artifacts}`);
+await cleanup();

@@ -1,0 +1,118 @@
+// The HTTP transport: JSON routes and a server-sent event stream on `hearth-cli serve`.
+
+import type { Backend } from './index';
+import { BackendError } from './index';
+import type { Chat, ChatView, CoreEvent, Generation, Id, ModelChoice, SearchHit, Started } from './types';
+
+export class HttpBackend implements Backend {
+  constructor(
+    private readonly base: string,
+    private readonly token: string,
+  ) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.base}/api${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!response.ok) {
+      throw new BackendError(data?.error?.message ?? `HTTP ${response.status}`, response.status);
+    }
+    return data as T;
+  }
+
+  models() {
+    return this.call<{ models: ModelChoice[]; default: string | null }>('GET', '/models');
+  }
+  setDefaultModel(id: string) {
+    return this.call<void>('PUT', '/models/default', { id });
+  }
+  chats() {
+    return this.call<Chat[]>('GET', '/chats');
+  }
+  newChat() {
+    return this.call<Chat>('POST', '/chats', {});
+  }
+  chat(id: Id) {
+    return this.call<ChatView>('GET', `/chats/${id}`);
+  }
+  rename(id: Id, title: string) {
+    return this.call<void>('PATCH', `/chats/${id}`, { title });
+  }
+  setPinned(id: Id, pinned: boolean) {
+    return this.call<void>('PATCH', `/chats/${id}`, { pinned });
+  }
+  deleteChat(id: Id) {
+    return this.call<void>('DELETE', `/chats/${id}`);
+  }
+  send(chatId: Id, text: string, model: string) {
+    return this.call<Started>('POST', `/chats/${chatId}/messages`, { text, model });
+  }
+  regenerate(chatId: Id, model: string) {
+    return this.call<Started>('POST', `/chats/${chatId}/regenerate`, { model });
+  }
+  edit(messageId: Id, text: string, model: string) {
+    return this.call<Started>('POST', `/messages/${messageId}/edit`, { text, model });
+  }
+  showVersion(messageId: Id) {
+    return this.call<void>('POST', `/messages/${messageId}/show`);
+  }
+  cancel(chatId: Id) {
+    return this.call<void>('POST', `/chats/${chatId}/cancel`);
+  }
+  search(query: string) {
+    return this.call<SearchHit[]>('GET', `/search?q=${encodeURIComponent(query)}`);
+  }
+
+  generation() {
+    return this.call<Generation>('GET', '/settings/generation');
+  }
+  setGeneration(settings: Generation) {
+    return this.call<void>('PUT', '/settings/generation', settings);
+  }
+
+  subscribe(listener: (event: CoreEvent) => void): () => void {
+    // EventSource cannot send headers, so the stream is read with fetch.
+    const controller = new AbortController();
+    const run = async () => {
+      while (!controller.signal.aborted) {
+        try {
+          const response = await fetch(`${this.base}/api/events`, {
+            headers: { Authorization: `Bearer ${this.token}` },
+            signal: controller.signal,
+          });
+          if (!response.body) return;
+          const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+          let buffer = '';
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            buffer += value;
+            let end: number;
+            while ((end = buffer.indexOf('\n\n')) >= 0) {
+              const frame = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              const data = frame
+                .split('\n')
+                .filter((line) => line.startsWith('data:'))
+                .map((line) => line.slice(5).trimStart())
+                .join('\n');
+              if (data) listener(JSON.parse(data) as CoreEvent);
+            }
+          }
+        } catch {
+          // The server went away or the page is closing; try again shortly unless aborted.
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    };
+    void run();
+    return () => controller.abort();
+  }
+}

@@ -1,0 +1,54 @@
+// Every backend call goes through this interface; one transport talks HTTP + SSE to
+// `hearth-cli serve`, the desktop app's talks Tauri IPC.
+
+import type { Chat, ChatView, CoreEvent, Generation, Id, ModelChoice, SearchHit, Started } from './types';
+import { HttpBackend } from './http';
+
+export * from './types';
+
+export interface Backend {
+  models(): Promise<{ models: ModelChoice[]; default: string | null }>;
+  setDefaultModel(id: string): Promise<void>;
+  chats(): Promise<Chat[]>;
+  newChat(): Promise<Chat>;
+  chat(id: Id): Promise<ChatView>;
+  rename(id: Id, title: string): Promise<void>;
+  setPinned(id: Id, pinned: boolean): Promise<void>;
+  deleteChat(id: Id): Promise<void>;
+  send(chatId: Id, text: string, model: string): Promise<Started>;
+  regenerate(chatId: Id, model: string): Promise<Started>;
+  edit(messageId: Id, text: string, model: string): Promise<Started>;
+  showVersion(messageId: Id): Promise<void>;
+  cancel(chatId: Id): Promise<void>;
+  search(query: string): Promise<SearchHit[]>;
+  generation(): Promise<Generation>;
+  setGeneration(settings: Generation): Promise<void>;
+  /** Calls `listener` with every event until the returned function is called. */
+  subscribe(listener: (event: CoreEvent) => void): () => void;
+}
+
+/** An error from the backend, with its message for people. */
+export class BackendError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The backend this page talks to. */
+export function connect(): Backend {
+  return new HttpBackend(window.location.origin, takeToken());
+}
+
+/** The token arrives in the URL fragment (`#token=…`), is kept for this tab, and leaves the URL. */
+function takeToken(): string {
+  const match = /(?:^|[#&])token=([0-9A-Za-z._~-]+)/.exec(window.location.hash);
+  if (match) {
+    sessionStorage.setItem('hearth-token', match[1]);
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+    return match[1];
+  }
+  return sessionStorage.getItem('hearth-token') ?? '';
+}
