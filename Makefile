@@ -67,7 +67,7 @@ ui: ui-deps
 
 # The browser E2E: Debian's chromium against `hearth-cli serve` with the real test model.
 e2e-browser: deps engine test-model ui
-	$(CARGO) build --release --locked -p hearth-cli
+	$(CARGO) build --release --locked -p hearth-cli --bin hearth-cli -p hearth-testkit --bin hearth-file-server
 	HEARTH_ARTIFACTS=$(CARGO_TARGET_DIR)/e2e-artifacts node tests/e2e-browser/run.mjs
 
 test: lint unit-tests fuzz e2e-browser

@@ -27,17 +27,31 @@ fs.mkdirSync(path.join(data, 'models'));
 fs.linkSync(model, path.join(data, 'models', path.basename(model)));
 execFileSync(cli, ['--data-dir', data, 'chats', 'import', path.join(root, 'tests/e2e-browser/hostile-chat.json')]);
 
-const server = spawn(cli, ['--data-dir', data, 'serve', '--port', '0', '--ui', path.join(root, 'ui/dist')], {
+// A local server stands in for Hugging Face: the test model, paced like a fast line so the
+// progress bar has something to show, under a catalog entry that is not installed yet.
+const files = spawn(path.join(target, 'release/hearth-file-server'), [model, '0', '40'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const fileUrl = await firstLine(files, /^http/);
+const catalog = JSON.parse(fs.readFileSync(path.join(root, 'assets/catalog.json'), 'utf8'));
+const smol = catalog.models.find((m) => m.id === 'smollm2-135m-instruct');
+catalog.models.push({ ...smol, id: 'smollm2-copy', name: 'SmolLM2 copy (local server)', file: 'smollm2-copy.gguf', url: fileUrl });
+const catalogPath = path.join(data, 'catalog.json');
+fs.writeFileSync(catalogPath, JSON.stringify(catalog));
+
+const server = spawn(cli, ['--data-dir', data, 'serve', '--port', '0', '--ui', path.join(root, 'ui/dist'), '--catalog', catalogPath], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
-const url = await new Promise((resolve, reject) => {
-  const lines = createInterface({ input: server.stdout });
-  lines.on('line', (line) => {
-    const m = /in your browser: (\S+)/.exec(line);
-    if (m) resolve(m[1]);
+const url = (await firstLine(server, /in your browser: /)).split(': ')[1];
+
+/** The first line of a child's stdout that matches `pattern`. */
+function firstLine(child, pattern) {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      if (pattern.test(line)) resolve(line.trim());
+    });
+    child.on('exit', (code) => reject(new Error(`${child.spawnfile} exited with ${code}`)));
   });
-  server.on('exit', (code) => reject(new Error(`hearth-cli serve exited with ${code}`)));
-});
+}
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] });
 const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
@@ -67,6 +81,7 @@ async function step(name, fn) {
 async function cleanup() {
   await browser.close().catch(() => {});
   server.kill();
+  files.kill();
   fs.rmSync(data, { recursive: true, force: true });
 }
 
@@ -99,19 +114,7 @@ await step('a message gets a streamed answer naming Paris', async () => {
   await page.screenshot({ path: path.join(artifacts, 'chat-light.png') });
 });
 
-await step('a long reply can be stopped with Esc and is kept, marked stopped', async () => {
-  await page.keyboard.press('Control+n');
-  await page.locator('.composer textarea').fill('Write a long essay about the history of France, at least 2000 words.');
-  await page.keyboard.press('Enter');
-  await page.getByRole('button', { name: 'Stop' }).waitFor(wait);
-  await assistant.last().locator('.markdown').filter({ hasText: /France.*\s.*\s.*\s/ }).waitFor(wait);
-  await page.keyboard.press('Escape');
-  await page.locator('article.message.assistant[data-status="interrupted"]').waitFor(wait);
-  await page.locator('article.message.assistant .note', { hasText: 'Stopped' }).waitFor(wait);
-});
-
 await step('regenerate makes a second version; the arrows move between them', async () => {
-  await page.locator('nav .chat-title', { hasText: /capital of France/i }).click();
   await page.getByRole('button', { name: 'Regenerate' }).click();
   await page.locator('.version', { hasText: '2/2' }).waitFor(wait);
   await page.getByRole('button', { name: 'Previous version' }).click();
@@ -137,6 +140,17 @@ await step('rename a chat', async () => {
   await page.locator('nav input.rename').fill('Capitals of Europe');
   await page.keyboard.press('Enter');
   await page.locator('nav .chat-title', { hasText: 'Capitals of Europe' }).waitFor(wait);
+});
+
+await step('a long reply can be stopped with Esc and is kept, marked stopped', async () => {
+  await page.keyboard.press('Control+n');
+  await page.locator('.composer textarea').fill('Write a long essay about the history of France, at least 2000 words.');
+  await page.keyboard.press('Enter');
+  await page.getByRole('button', { name: 'Stop' }).waitFor(wait);
+  await assistant.last().locator('.markdown').filter({ hasText: /France.*\s.*\s.*\s/ }).waitFor(wait);
+  await page.keyboard.press('Escape');
+  await page.locator('article.message.assistant[data-status="interrupted"]').waitFor(wait);
+  await page.locator('article.message.assistant .note', { hasText: 'Stopped' }).waitFor(wait);
 });
 
 await step('search finds the chat by a word of its reply', async () => {
@@ -176,6 +190,30 @@ await step('a reply with <img onerror> and <script> is shown as text and runs no
 await step('dark theme screenshot', async () => {
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: path.join(artifacts, 'chat-dark.png') });
+  await page.emulateMedia({ colorScheme: 'light' });
+});
+
+await step('a download from the catalog shows its progress and installs the model', async () => {
+  await page.getByRole('tab', { name: 'Models' }).click();
+  await page.getByRole('tab', { name: 'Catalog' }).click();
+  const card = page.locator('li[data-model="smollm2-copy"]');
+  await card.getByRole('button', { name: 'Download' }).click();
+  await card.locator('progress').waitFor(wait);
+  await card.locator('.progress-text', { hasText: /\d+% · .* MB\/s/ }).waitFor(wait);
+  await page.screenshot({ path: path.join(artifacts, 'models-downloading.png') });
+  await card.locator('.badge.installed').waitFor(wait);
+  await page.getByRole('tab', { name: 'Installed' }).click();
+  await page.locator('.models td', { hasText: 'smollm2-copy' }).waitFor(wait);
+  await page.screenshot({ path: path.join(artifacts, 'models-light.png') });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: path.join(artifacts, 'models-dark.png') });
+  if (!fs.existsSync(path.join(data, 'models', 'smollm2-copy.gguf'))) throw new Error('not in models/');
+});
+
+await step('the model guide lists the 13 families', async () => {
+  await page.getByRole('tab', { name: 'Model guide' }).click();
+  const rows = await page.locator('.models tbody tr').count();
+  if (rows !== 13) throw new Error(`${rows} rows`);
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
 });
 

@@ -16,21 +16,20 @@ export class Chats {
   /** A deleted chat that can still be brought back. */
   deleted = $state<Chat | null>(null);
   private deleteTimer: ReturnType<typeof setTimeout> | undefined;
-  private stop: (() => void) | undefined;
 
   constructor(private readonly api: Backend) {}
 
   async start() {
-    this.stop = this.api.subscribe((event) => this.onEvent(event));
-    const { models, default: chosen } = await this.api.models();
-    this.models = models;
-    this.model = chosen ?? models[0]?.id ?? null;
+    await this.refreshModels();
     await this.refreshList();
     if (this.list.length > 0) await this.select(this.list[0].id);
   }
 
-  close() {
-    this.stop?.();
+  /** The installed models and the default, after a download or a delete. */
+  async refreshModels() {
+    const { models, default: chosen } = await this.api.models();
+    this.models = models;
+    if (!this.model || !models.some((m) => m.id === this.model)) this.model = chosen ?? models[0]?.id ?? null;
   }
 
   private async attempt(work: () => Promise<void>) {
@@ -167,7 +166,11 @@ export class Chats {
     if (this.open?.chat.id === chatId) this.open = await this.api.chat(chatId);
   }
 
-  private onEvent(event: CoreEvent) {
+  onEvent(event: CoreEvent) {
+    if (event.type === 'download') {
+      if (event.event === 'finished') void this.refreshModels();
+      return;
+    }
     const open = this.open;
     if (event.type === 'token') {
       const message = open?.chat.id === event.chat_id ? open.messages.find((m) => m.id === event.message_id) : undefined;

@@ -10,6 +10,7 @@ mod guard;
 mod openai;
 mod routes;
 pub mod ui;
+mod ui_models;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicUsize;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, get, post, put};
+use axum::routing::{any, delete, get, post, put};
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -149,6 +150,13 @@ fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
                 "/api/settings/generation",
                 get(ui::generation).put(ui::set_generation),
             )
+            .route("/api/catalog", get(ui_models::catalog))
+            .route("/api/installed", get(ui_models::installed))
+            .route("/api/installed/{id}", delete(ui_models::delete))
+            .route("/api/installed/{id}/verify", post(ui_models::verify))
+            .route("/api/downloads", post(ui_models::start))
+            .route("/api/downloads/{id}/pause", post(ui_models::pause))
+            .route("/api/downloads/{id}/cancel", post(ui_models::cancel))
             .route("/api/events", get(ui::events))
             .route("/api/{*rest}", any(routes::not_found))
             .route("/v1/{*rest}", any(routes::not_found))

@@ -282,21 +282,37 @@ pub(super) async fn search(
     }
 }
 
-/// `GET /api/events`: every [`crate::CoreEvent`] as a server-sent event.
+/// `GET /api/events`: every [`crate::CoreEvent`] and download event as a server-sent event
+/// (download events as `{"type": "download", "event": …}`).
 pub(super) async fn events(
     State(shared): State<Arc<Shared>>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let receiver = shared.hearth.subscribe();
-    let events = stream::unfold(receiver, |mut receiver| async move {
+    use tokio::sync::broadcast::error::RecvError;
+    let core = shared.hearth.subscribe();
+    let downloads = shared.models.downloader().subscribe();
+    let events = stream::unfold((core, downloads), |(mut core, mut downloads)| async move {
         loop {
-            match receiver.recv().await {
-                Ok(event) => {
-                    let data = serde_json::to_string(&event).unwrap_or_default();
-                    return Some((Ok(Event::default().data(data)), receiver));
-                }
-                // A slow page missed some events; it reloads the chat on the next one.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            let data = tokio::select! {
+                event = core.recv() => match event {
+                    Ok(event) => serde_json::to_value(&event).ok(),
+                    // A slow page missed some events; it reloads the chat on the next one.
+                    Err(RecvError::Lagged(_)) => None,
+                    Err(RecvError::Closed) => return None,
+                },
+                event = downloads.recv() => match event {
+                    Ok(event) => serde_json::to_value(&event).ok().map(|mut v| {
+                        v["type"] = json!("download");
+                        v
+                    }),
+                    Err(RecvError::Lagged(_)) => None,
+                    Err(RecvError::Closed) => return None,
+                },
+            };
+            if let Some(data) = data {
+                return Some((
+                    Ok(Event::default().data(data.to_string())),
+                    (core, downloads),
+                ));
             }
         }
     });

@@ -2,7 +2,7 @@
 
 import type { Backend } from './index';
 import { BackendError } from './index';
-import type { Chat, ChatView, CoreEvent, Generation, Id, ModelChoice, SearchHit, Started } from './types';
+import type { Catalog, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
 
 export class HttpBackend implements Backend {
   constructor(
@@ -75,6 +75,31 @@ export class HttpBackend implements Backend {
   }
   setGeneration(settings: Generation) {
     return this.call<void>('PUT', '/settings/generation', settings);
+  }
+
+  catalog() {
+    return this.call<Catalog>('GET', '/catalog');
+  }
+  installed() {
+    return this.call<InstalledModel[]>('GET', '/installed');
+  }
+  async startDownload(id: string) {
+    await this.call<unknown>('POST', '/downloads', { id });
+  }
+  async pauseDownload(id: string) {
+    await this.call<unknown>('POST', `/downloads/${encodeURIComponent(id)}/pause`);
+  }
+  async cancelDownload(id: string) {
+    await this.call<unknown>('POST', `/downloads/${encodeURIComponent(id)}/cancel`);
+  }
+  verifyModel(id: string) {
+    return this.call<{ sha256: string; expected: string | null; matches: boolean | null }>(
+      'POST',
+      `/installed/${encodeURIComponent(id)}/verify`,
+    );
+  }
+  async deleteModel(id: string) {
+    await this.call<unknown>('DELETE', `/installed/${encodeURIComponent(id)}`);
   }
 
   subscribe(listener: (event: CoreEvent) => void): () => void {

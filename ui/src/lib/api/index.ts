@@ -1,7 +1,7 @@
 // Every backend call goes through this interface; one transport talks HTTP + SSE to
 // `hearth-cli serve`, the desktop app's talks Tauri IPC.
 
-import type { Chat, ChatView, CoreEvent, Generation, Id, ModelChoice, SearchHit, Started } from './types';
+import type { Catalog, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
 import { HttpBackend } from './http';
 
 export * from './types';
@@ -22,6 +22,13 @@ export interface Backend {
   cancel(chatId: Id): Promise<void>;
   search(query: string): Promise<SearchHit[]>;
   generation(): Promise<Generation>;
+  catalog(): Promise<Catalog>;
+  installed(): Promise<InstalledModel[]>;
+  startDownload(id: string): Promise<void>;
+  pauseDownload(id: string): Promise<void>;
+  cancelDownload(id: string): Promise<void>;
+  verifyModel(id: string): Promise<{ sha256: string; expected: string | null; matches: boolean | null }>;
+  deleteModel(id: string): Promise<void>;
   setGeneration(settings: Generation): Promise<void>;
   /** Calls `listener` with every event until the returned function is called. */
   subscribe(listener: (event: CoreEvent) => void): () => void;

@@ -52,11 +52,24 @@ export interface SearchHit {
   snippet: { text: string; highlight: boolean }[];
 }
 
+export type DownloadEvent =
+  | { event: 'queued'; id: string }
+  | { event: 'started'; id: string; total: number | null; resumed_from: number }
+  | { event: 'progress'; id: string; bytes: number; total: number | null; bytes_per_sec: number; eta_secs: number | null }
+  | { event: 'retrying'; id: string; attempt: number; reason: string; wait_ms: number }
+  | { event: 'restarted'; id: string; reason: string }
+  | { event: 'verifying'; id: string }
+  | { event: 'finished'; id: string; path: string }
+  | { event: 'paused'; id: string }
+  | { event: 'cancelled'; id: string }
+  | { event: 'failed'; id: string; message: string };
+
 export type CoreEvent =
   | { type: 'message_added'; chat_id: Id; message_id: Id }
   | { type: 'token'; chat_id: Id; message_id: Id; text: string }
   | { type: 'reply_finished'; chat_id: Id; message_id: Id; status: MessageStatus }
-  | { type: 'chat_changed'; chat_id: Id };
+  | { type: 'chat_changed'; chat_id: Id }
+  | ({ type: 'download' } & DownloadEvent);
 
 /** A reply that has started; its text arrives as `token` events. */
 export interface Started {
@@ -77,4 +90,55 @@ export interface Generation {
   seed: number | null;
   max_tokens: number;
   stop: string[];
+}
+
+export type Fit = 'runs_well' | 'tight' | 'too_big';
+
+export interface CatalogEntry {
+  id: string;
+  name: string;
+  family: string;
+  parameters: string;
+  quant: string;
+  file: string;
+  size: number | null;
+  size_label: string | null;
+  ram: number;
+  context_length: number;
+  license: string;
+  commercial_use: boolean;
+  description: string;
+  tags: string[];
+  fit: Fit | null;
+  installed: boolean;
+  /** Bytes of a paused download, if any. */
+  partial: number | null;
+}
+
+export interface GuideEntry {
+  family: string;
+  runs: 'yes' | 'partly' | 'no';
+  why: string;
+  license: string;
+  commercial_use: boolean;
+  ram: number;
+  model: string | null;
+  instead: string;
+}
+
+export interface Catalog {
+  machine: { total_ram: number; available_ram: number } | null;
+  models: CatalogEntry[];
+  guide: GuideEntry[];
+}
+
+export interface InstalledModel {
+  id: string;
+  file: string;
+  size: number;
+  ram: number | null;
+  license: string | null;
+  catalog_id: string | null;
+  problem: string | null;
+  facts: { architecture: string; quant: string | null; parameters: number; context_length: number | null } | null;
 }

@@ -1,0 +1,124 @@
+// The Models screen's state: installed models, the catalog and guide, downloads in flight.
+
+import type { Backend, Catalog, CoreEvent, InstalledModel } from '../lib/api';
+
+/** One download as its progress bar shows it. */
+export interface DownloadState {
+  status: 'queued' | 'running' | 'verifying' | 'paused' | 'failed' | 'done';
+  bytes: number;
+  total: number | null;
+  speed: number;
+  eta: number | null;
+  message: string | null;
+}
+
+export class Models {
+  catalog = $state<Catalog | null>(null);
+  installed = $state<InstalledModel[]>([]);
+  downloads = $state<Record<string, DownloadState>>({});
+  fitsOnly = $state(false);
+  commercialOnly = $state(false);
+  notice = $state<string | null>(null);
+
+  constructor(private readonly api: Backend) {}
+
+  readonly shown = $derived(
+    (this.catalog?.models ?? []).filter(
+      (m) => (!this.fitsOnly || m.fit !== 'too_big') && (!this.commercialOnly || m.commercial_use),
+    ),
+  );
+
+  async refresh() {
+    try {
+      [this.catalog, this.installed] = await Promise.all([this.api.catalog(), this.api.installed()]);
+    } catch (e) {
+      this.notice = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  async download(id: string) {
+    this.downloads[id] = { status: 'queued', bytes: 0, total: null, speed: 0, eta: null, message: null };
+    await this.guard(() => this.api.startDownload(id));
+  }
+
+  async pause(id: string) {
+    await this.guard(() => this.api.pauseDownload(id));
+  }
+
+  async cancel(id: string) {
+    await this.guard(() => this.api.cancelDownload(id));
+    delete this.downloads[id];
+    await this.refresh();
+  }
+
+  async verify(id: string) {
+    await this.guard(async () => {
+      const check = await this.api.verifyModel(id);
+      this.notice =
+        check.matches === true
+          ? `${id}: SHA-256 matches (${check.sha256.slice(0, 16)}…)`
+          : check.matches === false
+            ? `${id} is damaged: its SHA-256 does not match; delete it and download it again`
+            : `${id}: SHA-256 ${check.sha256} (nothing to compare with)`;
+    });
+  }
+
+  async remove(id: string) {
+    await this.guard(() => this.api.deleteModel(id));
+    await this.refresh();
+  }
+
+  private async guard(work: () => Promise<void>) {
+    try {
+      this.notice = null;
+      await work();
+    } catch (e) {
+      this.notice = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  onEvent(event: CoreEvent) {
+    if (event.type !== 'download') return;
+    const current = this.downloads[event.id] ?? { status: 'queued', bytes: 0, total: null, speed: 0, eta: null, message: null };
+    switch (event.event) {
+      case 'started':
+        this.downloads[event.id] = { ...current, status: 'running', bytes: event.resumed_from, total: event.total };
+        break;
+      case 'progress':
+        this.downloads[event.id] = { ...current, status: 'running', bytes: event.bytes, total: event.total, speed: event.bytes_per_sec, eta: event.eta_secs };
+        break;
+      case 'retrying':
+        this.downloads[event.id] = { ...current, message: `${event.reason}; retrying` };
+        break;
+      case 'verifying':
+        this.downloads[event.id] = { ...current, status: 'verifying', bytes: current.total ?? current.bytes };
+        break;
+      case 'paused':
+        this.downloads[event.id] = { ...current, status: 'paused' };
+        break;
+      case 'failed':
+        this.downloads[event.id] = { ...current, status: 'failed', message: event.message };
+        break;
+      case 'cancelled':
+        delete this.downloads[event.id];
+        break;
+      case 'finished':
+        this.downloads[event.id] = { ...current, status: 'done', bytes: current.total ?? current.bytes };
+        void this.refresh();
+        break;
+    }
+  }
+}
+
+/** Bytes for people: 1.2 GB, 98.4 MB. */
+export function size(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
