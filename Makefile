@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/hearth/target
 export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/release
 
-APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config python3-venv curl chromium
+APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config python3-venv curl chromium fonts-wqy-microhei
 CARGO := cargo
 
 .PHONY: all run test deps test-model engine build lint unit-tests fuzz ui ui-deps e2e-browser help

@@ -217,5 +217,25 @@ await step('the model guide lists the 13 families', async () => {
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
 });
 
+await step('settings: Chinese throughout, dark theme, generation settings saved', async () => {
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.getByRole('tab', { name: 'Settings' }).click();
+  await page.locator('.settings input[type="number"]').first().waitFor(wait);
+  const temperature = page.locator('.settings label', { hasText: 'Temperature' }).locator('input');
+  if ((await temperature.inputValue()) !== '0') throw new Error(`temperature shows ${await temperature.inputValue()}`);
+  await page.locator('.settings label', { hasText: 'Language' }).locator('select').selectOption('zh');
+  await page.getByRole('tab', { name: '设置' }).waitFor(wait);
+  await page.getByRole('tab', { name: '模型' }).waitFor(wait);
+  await page.locator('.settings label', { hasText: '主题' }).locator('select').selectOption('dark');
+  await page.screenshot({ path: path.join(artifacts, 'settings-zh-dark.png') });
+  await page.reload();
+  await page.getByRole('tab', { name: '设置' }).waitFor(wait);
+  const dark = await page.evaluate(() => document.documentElement.dataset.theme);
+  if (dark !== 'dark') throw new Error(`theme ${dark}`);
+  await page.getByRole('tab', { name: '设置' }).click();
+  await page.locator('.settings label', { hasText: '语言' }).locator('select').selectOption('en');
+  await page.getByRole('tab', { name: 'Settings' }).waitFor(wait);
+});
+
 console.log(`browser E2E: ${passed} steps passed; screenshots in ${artifacts}`);
 await cleanup();

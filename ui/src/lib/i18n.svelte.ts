@@ -64,6 +64,25 @@ const en = {
   yes: 'Yes',
   partly: 'Partly',
   no: 'No',
+  settings: 'Settings',
+  saved: 'Settings saved',
+  temperature: 'Temperature',
+  repeatPenalty: 'Repeat penalty',
+  repeatWindow: 'Repeat penalty window (tokens)',
+  maxLength: 'Maximum reply length (tokens)',
+  appearance: 'Appearance',
+  theme: 'Theme',
+  themeSystem: 'Follow the system',
+  themeLight: 'Light',
+  themeDark: 'Dark',
+  language: 'Language',
+  generation: 'Generation',
+  systemPrompt: 'System prompt for new chats',
+  saveSettings: 'Save',
+  restoreDefaults: 'Restore defaults',
+  about: 'About',
+  dataFolder: 'Data folder',
+  privacy: 'Hearth sends nothing anywhere: no telemetry; only model downloads use the network.',
   pinned: 'Pinned',
   today: 'Today',
   previous7: 'Previous 7 days',
@@ -136,6 +155,25 @@ const zh: Record<Key, string> = {
   yes: '是',
   partly: '部分',
   no: '否',
+  settings: '设置',
+  saved: '设置已保存',
+  temperature: '温度',
+  repeatPenalty: '重复惩罚',
+  repeatWindow: '重复惩罚窗口（词元）',
+  maxLength: '回复最大长度（词元）',
+  appearance: '外观',
+  theme: '主题',
+  themeSystem: '跟随系统',
+  themeLight: '浅色',
+  themeDark: '深色',
+  language: '语言',
+  generation: '生成',
+  systemPrompt: '新对话的系统提示词',
+  saveSettings: '保存',
+  restoreDefaults: '恢复默认',
+  about: '关于',
+  dataFolder: '数据文件夹',
+  privacy: 'Hearth 不向任何地方发送数据：没有遥测；只有下载模型时才联网。',
   pinned: '已置顶',
   today: '今天',
   previous7: '过去 7 天',
@@ -145,10 +183,14 @@ const zh: Record<Key, string> = {
 export const languages = { en, zh } as const;
 export type Language = keyof typeof languages;
 
+function initialLanguage(): Language {
+  const saved = typeof localStorage !== 'undefined' ? localStorage.getItem('hearth-language') : null;
+  if (saved === 'en' || saved === 'zh') return saved;
+  return typeof navigator !== 'undefined' && navigator.language.toLowerCase().startsWith('zh') ? 'zh' : 'en';
+}
+
 class Locale {
-  language = $state<Language>(
-    typeof navigator !== 'undefined' && navigator.language.toLowerCase().startsWith('zh') ? 'zh' : 'en',
-  );
+  language = $state<Language>(initialLanguage());
 }
 
 export const locale = new Locale();

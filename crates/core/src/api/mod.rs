@@ -150,6 +150,8 @@ fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
                 "/api/settings/generation",
                 get(ui::generation).put(ui::set_generation),
             )
+            .route("/api/settings", get(ui::settings))
+            .route("/api/settings/system_prompt", put(ui::set_system_prompt))
             .route("/api/catalog", get(ui_models::catalog))
             .route("/api/installed", get(ui_models::installed))
             .route("/api/installed/{id}", delete(ui_models::delete))

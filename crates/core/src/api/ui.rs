@@ -24,6 +24,8 @@ use crate::{ChatModel, CoreError, SamplingParams};
 pub const DEFAULT_MODEL_SETTING: &str = "default_model";
 /// Settings key of the generation settings replies use (GPT4All's defaults when unset).
 pub const GENERATION_SETTING: &str = "generation";
+/// Settings key of the system prompt new chats start with.
+pub const SYSTEM_PROMPT_SETTING: &str = "system_prompt";
 
 type UiResult<T> = Result<Json<T>, ApiError>;
 
@@ -118,19 +120,63 @@ pub(super) struct NewChat {
     system_prompt: Option<String>,
 }
 
-/// `POST /api/chats`.
+/// `POST /api/chats`: with the given system prompt, else the one set in Settings.
 pub(super) async fn create_chat(
     State(shared): State<Arc<Shared>>,
     body: Option<Json<NewChat>>,
 ) -> UiResult<Chat> {
     let body = body.map(|b| b.0).unwrap_or_default();
+    let prompt = match body.system_prompt {
+        Some(p) => Some(p),
+        None => shared
+            .hearth
+            .store()
+            .setting::<String>(SYSTEM_PROMPT_SETTING)
+            .await
+            .map_err(internal)?,
+    };
     Ok(Json(
         shared
             .hearth
-            .new_chat(body.system_prompt.as_deref())
+            .new_chat(prompt.as_deref())
             .await
             .map_err(core)?,
     ))
+}
+
+/// `GET /api/settings`: what the Settings screen shows besides generation.
+pub(super) async fn settings(State(shared): State<Arc<Shared>>) -> UiResult<serde_json::Value> {
+    let store = shared.hearth.store();
+    let prompt: Option<String> = store
+        .setting(SYSTEM_PROMPT_SETTING)
+        .await
+        .map_err(internal)?;
+    Ok(Json(json!({
+        "system_prompt": prompt.unwrap_or_else(|| crate::DEFAULT_SYSTEM_PROMPT.to_owned()),
+        "data_dir": shared.hearth.data_dir().root(),
+        "version": env!("CARGO_PKG_VERSION"),
+        "llama_cpp": hearth_engine::LLAMA_CPP_VERSION,
+        "machine": hearth_models::Machine::detect(),
+    })))
+}
+
+#[derive(Deserialize)]
+pub(super) struct SystemPrompt {
+    system_prompt: String,
+}
+
+/// `PUT /api/settings/system_prompt`.
+pub(super) async fn set_system_prompt(
+    State(shared): State<Arc<Shared>>,
+    Json(body): Json<SystemPrompt>,
+) -> UiResult<()> {
+    shared
+        .hearth
+        .store()
+        .set_setting(SYSTEM_PROMPT_SETTING, &body.system_prompt)
+        .await
+        .map_err(internal)?;
+    Ok(Json(()))
 }
 
 /// A message of the shown branch with the versions beside it.

@@ -2,7 +2,7 @@
 
 import type { Backend } from './index';
 import { BackendError } from './index';
-import type { Catalog, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
+import type { AppSettings, Catalog, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
 
 export class HttpBackend implements Backend {
   constructor(
@@ -77,6 +77,12 @@ export class HttpBackend implements Backend {
     return this.call<void>('PUT', '/settings/generation', settings);
   }
 
+  settings() {
+    return this.call<AppSettings>('GET', '/settings');
+  }
+  setSystemPrompt(text: string) {
+    return this.call<void>('PUT', '/settings/system_prompt', { system_prompt: text });
+  }
   catalog() {
     return this.call<Catalog>('GET', '/catalog');
   }

@@ -1,7 +1,7 @@
 // Every backend call goes through this interface; one transport talks HTTP + SSE to
 // `hearth-cli serve`, the desktop app's talks Tauri IPC.
 
-import type { Catalog, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
+import type { AppSettings, Catalog, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
 import { HttpBackend } from './http';
 
 export * from './types';
@@ -22,6 +22,8 @@ export interface Backend {
   cancel(chatId: Id): Promise<void>;
   search(query: string): Promise<SearchHit[]>;
   generation(): Promise<Generation>;
+  settings(): Promise<AppSettings>;
+  setSystemPrompt(text: string): Promise<void>;
   catalog(): Promise<Catalog>;
   installed(): Promise<InstalledModel[]>;
   startDownload(id: string): Promise<void>;

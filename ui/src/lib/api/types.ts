@@ -142,3 +142,11 @@ export interface InstalledModel {
   problem: string | null;
   facts: { architecture: string; quant: string | null; parameters: number; context_length: number | null } | null;
 }
+
+export interface AppSettings {
+  system_prompt: string;
+  data_dir: string;
+  version: string;
+  llama_cpp: string;
+  machine: { total_ram: number; available_ram: number } | null;
+}
