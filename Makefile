@@ -11,12 +11,13 @@ BIN := $(CARGO_TARGET_DIR)/release
 APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config python3-venv curl chromium fonts-wqy-microhei
 CARGO := cargo
 
-.PHONY: all run test deps test-model engine build lint unit-tests fuzz ui ui-deps e2e-browser help
+.PHONY: all run run-web test deps test-model engine build lint unit-tests fuzz ui ui-deps e2e-browser help
 
 all: build
 
 help:
 	@echo "make run   - build Hearth and chat with the starter model in the terminal"
+	@echo "make run-web - the same in the web UI, in your browser (hearth-cli serve --open)"
 	@echo "make test  - install what is missing, then lint and run every test suite"
 
 deps:
@@ -37,6 +38,12 @@ build: engine
 
 run: build test-model
 	$(BIN)/hearth-cli chat --model "$$(scripts/fetch-test-model)"
+
+# The web UI in your browser, with the starter model installed (linked, not copied) if missing.
+run-web: build test-model ui
+	@$(BIN)/hearth-cli models list | grep -q SmolLM2-135M-Instruct || \
+	  $(BIN)/hearth-cli models import "$$(scripts/fetch-test-model)"
+	$(BIN)/hearth-cli serve --open
 
 lint: deps
 	$(CARGO) fmt --all --check

@@ -43,6 +43,9 @@ pub struct ServeArgs {
     /// Serve only the OpenAI-compatible API, not the web UI.
     #[arg(long)]
     no_ui: bool,
+    /// Open the web UI in the default browser once the server is up.
+    #[arg(long)]
+    open: bool,
 }
 
 /// Where the built web UI is, if anywhere.
@@ -112,7 +115,15 @@ pub async fn run(args: ServeArgs, data_dir: Option<PathBuf>) -> anyhow::Result<(
     writeln!(out, "Hearth API on http://{addr}/v1")?;
     writeln!(out, "token: {token}")?;
     match &ui_dir {
-        Some(_) => writeln!(out, "Hearth in your browser: http://{addr}/#token={token}")?,
+        Some(_) => {
+            let page = format!("http://{addr}/#token={token}");
+            writeln!(out, "Hearth in your browser: {page}")?;
+            if args.open {
+                if let Err(e) = opener::open_browser(&page) {
+                    eprintln!("note: could not open a browser ({e}); open the address above yourself");
+                }
+            }
+        }
         None if !args.no_ui => eprintln!("note: the web UI is not built (cd ui && npm ci && npm run build); serving the API only"),
         None => {}
     }

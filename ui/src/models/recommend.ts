@@ -1,0 +1,13 @@
+// Which model to suggest on first run: the catalog's recommended models that run well here,
+// the largest of those (better answers), else the smallest model that fits at all.
+
+import type { CatalogEntry } from '../lib/api';
+
+export function recommend(models: CatalogEntry[]): CatalogEntry | null {
+  const runsWell = models.filter((m) => m.fit === 'runs_well' && !m.tags.includes('legacy'));
+  const recommended = runsWell.filter((m) => m.tags.includes('recommended'));
+  if (recommended.length > 0) return recommended.reduce((a, b) => (b.ram > a.ram ? b : a));
+  const fits = models.filter((m) => m.fit !== 'too_big' && !m.tags.includes('legacy'));
+  if (fits.length > 0) return fits.reduce((a, b) => (b.ram < a.ram ? b : a));
+  return null;
+}
