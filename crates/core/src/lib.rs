@@ -21,6 +21,8 @@
 //! anyone is told about it.
 //!
 //! # Layout
+//! - `app`: [`App`]: every UI operation, free of transport (HTTP routes and Tauri commands
+//!   adapt onto it).
 //! - `data_dir`: where Hearth keeps its files, per OS.
 //! - `service`: [`Hearth`]: chats, send, regenerate, edit, cancel.
 //! - `reply`: the task that streams one reply into the store.
@@ -30,6 +32,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+mod app;
 mod data_dir;
 mod model_hash;
 mod models;
@@ -37,6 +40,7 @@ mod oneshot;
 mod reply;
 mod service;
 
+pub use app::{App, ChatPatch, ChatView, Events, ModelChoice, ModelChoices, ShownMessage, Started};
 pub use data_dir::DataDir;
 pub use hearth_engine::{EngineClient, EngineError, LoadOptions, ModelInfo, SamplingParams};
 pub use hearth_models as model_manager;

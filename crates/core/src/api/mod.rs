@@ -9,8 +9,7 @@
 mod guard;
 mod openai;
 mod routes;
-pub mod ui;
-mod ui_models;
+mod ui;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicUsize;
@@ -80,6 +79,8 @@ pub(crate) struct Shared {
     hearth: Hearth,
     /// Installed models, for `/v1/models` and on-demand loading.
     models: ModelManager,
+    /// The UI's operations, for the `/api/` routes.
+    app: crate::App,
     /// The token, compared in constant time.
     token: String,
     /// `Host` values accepted (with the port).
@@ -106,6 +107,10 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     let shared = Arc::new(Shared {
+        app: crate::App {
+            hearth: hearth.clone(),
+            models: models.clone(),
+        },
         hearth,
         models,
         token: config.token.clone(),
@@ -146,19 +151,19 @@ fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
             .route("/api/messages/{id}/edit", post(ui::edit))
             .route("/api/messages/{id}/show", post(ui::show_version))
             .route("/api/search", get(ui::search))
+            .route("/api/settings", get(ui::settings))
             .route(
                 "/api/settings/generation",
                 get(ui::generation).put(ui::set_generation),
             )
-            .route("/api/settings", get(ui::settings))
             .route("/api/settings/system_prompt", put(ui::set_system_prompt))
-            .route("/api/catalog", get(ui_models::catalog))
-            .route("/api/installed", get(ui_models::installed))
-            .route("/api/installed/{id}", delete(ui_models::delete))
-            .route("/api/installed/{id}/verify", post(ui_models::verify))
-            .route("/api/downloads", post(ui_models::start))
-            .route("/api/downloads/{id}/pause", post(ui_models::pause))
-            .route("/api/downloads/{id}/cancel", post(ui_models::cancel))
+            .route("/api/catalog", get(ui::catalog))
+            .route("/api/installed", get(ui::installed))
+            .route("/api/installed/{id}", delete(ui::delete_model))
+            .route("/api/installed/{id}/verify", post(ui::verify_model))
+            .route("/api/downloads", post(ui::start_download))
+            .route("/api/downloads/{id}/pause", post(ui::pause_download))
+            .route("/api/downloads/{id}/cancel", post(ui::cancel_download))
             .route("/api/events", get(ui::events))
             .route("/api/{*rest}", any(routes::not_found))
             .route("/v1/{*rest}", any(routes::not_found))
