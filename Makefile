@@ -8,10 +8,11 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/hearth/target
 export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/release
 
-APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config python3-venv curl chromium fonts-wqy-microhei
+APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config python3-venv curl chromium fonts-wqy-microhei \
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver
 CARGO := cargo
 
-.PHONY: all run run-web test deps test-model engine build lint unit-tests fuzz ui ui-deps e2e-browser help
+.PHONY: all run run-web test deps test-model engine build lint unit-tests fuzz ui ui-deps e2e-browser e2e-desktop help
 
 all: build
 
@@ -33,7 +34,8 @@ test-model:
 engine: deps
 	@scripts/build-engine >/dev/null
 
-build: engine
+# The desktop app embeds the built UI, so everything that compiles the workspace needs it first.
+build: engine ui
 	$(CARGO) build --release --locked --workspace --bins
 
 run: build test-model
@@ -45,12 +47,12 @@ run-web: build test-model ui
 	  $(BIN)/hearth-cli models import "$$(scripts/fetch-test-model)"
 	$(BIN)/hearth-cli serve --open
 
-lint: deps
+lint: deps ui
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --locked -p hearth-engine --features worker --all-targets -- -D warnings
 
-unit-tests: engine test-model
+unit-tests: engine test-model ui
 	HEARTH_TEST_MODEL="$$(scripts/fetch-test-model)" $(CARGO) test --release --locked --workspace
 	$(CARGO) test --release --locked -p hearth-engine --features worker --lib worker::
 
@@ -77,4 +79,10 @@ e2e-browser: deps engine test-model ui
 	$(CARGO) build --release --locked -p hearth-cli --bin hearth-cli -p hearth-testkit --bin hearth-file-server
 	HEARTH_ARTIFACTS=$(CARGO_TARGET_DIR)/e2e-artifacts node tests/e2e-browser/run.mjs
 
-test: lint unit-tests fuzz e2e-browser
+# The desktop E2E: the release `hearth` window under Xvfb through tauri-driver + WebKitWebDriver.
+e2e-desktop: deps engine test-model ui
+	@command -v tauri-driver >/dev/null || $(CARGO) install --locked --quiet tauri-driver --version 2.1.0
+	$(CARGO) build --release --locked -p hearth
+	HEARTH_ARTIFACTS=$(CARGO_TARGET_DIR)/e2e-artifacts TAURI_DRIVER="$$(command -v tauri-driver)" node tests/e2e-desktop/run.mjs
+
+test: lint unit-tests fuzz e2e-browser e2e-desktop

@@ -3,6 +3,7 @@
 
 import type { AppSettings, Catalog, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
 import { HttpBackend } from './http';
+import { TauriBackend } from './tauri';
 
 export * from './types';
 
@@ -46,8 +47,9 @@ export class BackendError extends Error {
   }
 }
 
-/** The backend this page talks to. */
+/** The backend this page talks to: the desktop app's commands inside its window, else HTTP. */
 export function connect(): Backend {
+  if ('__TAURI_INTERNALS__' in window) return new TauriBackend();
   return new HttpBackend(window.location.origin, takeToken());
 }
 

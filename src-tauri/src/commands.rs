@@ -1,0 +1,119 @@
+//! Every command the window may call, each a one-line adapter onto [`hearth_core::App`]. The
+//! list here, the one in build.rs and the capability's permissions name the same commands.
+
+use hearth_core::{
+    App, Chat, ChatPatch, ChatView, Id, ModelChoices, SamplingParams, SearchHit, Started,
+};
+use serde_json::Value;
+use tauri::State;
+
+use crate::error::Error;
+
+type Result<T> = std::result::Result<T, Error>;
+
+#[tauri::command]
+pub async fn models(app: State<'_, App>) -> Result<ModelChoices> {
+    Ok(app.models().await?)
+}
+#[tauri::command]
+pub async fn set_default_model(app: State<'_, App>, id: String) -> Result<()> {
+    Ok(app.set_default_model(&id).await?)
+}
+#[tauri::command]
+pub async fn chats(app: State<'_, App>) -> Result<Vec<Chat>> {
+    Ok(app.chats().await?)
+}
+#[tauri::command]
+pub async fn new_chat(app: State<'_, App>) -> Result<Chat> {
+    Ok(app.new_chat().await?)
+}
+#[tauri::command]
+pub async fn chat(app: State<'_, App>, id: Id) -> Result<ChatView> {
+    Ok(app.chat(id).await?)
+}
+#[tauri::command]
+pub async fn patch_chat(app: State<'_, App>, id: Id, patch: ChatPatch) -> Result<()> {
+    Ok(app.patch_chat(id, patch).await?)
+}
+#[tauri::command]
+pub async fn delete_chat(app: State<'_, App>, id: Id) -> Result<()> {
+    Ok(app.delete_chat(id).await?)
+}
+#[tauri::command]
+pub async fn send(
+    app: State<'_, App>,
+    chat_id: Id,
+    text: String,
+    model: String,
+) -> Result<Started> {
+    Ok(app.send(chat_id, &text, &model).await?)
+}
+#[tauri::command]
+pub async fn regenerate(app: State<'_, App>, chat_id: Id, model: String) -> Result<Started> {
+    Ok(app.regenerate(chat_id, &model).await?)
+}
+#[tauri::command]
+pub async fn edit(
+    app: State<'_, App>,
+    message_id: Id,
+    text: String,
+    model: String,
+) -> Result<Started> {
+    Ok(app.edit(message_id, &text, &model).await?)
+}
+#[tauri::command]
+pub async fn show_version(app: State<'_, App>, message_id: Id) -> Result<()> {
+    Ok(app.show_version(message_id).await?)
+}
+#[tauri::command]
+pub fn cancel(app: State<'_, App>, chat_id: Id) {
+    app.cancel(chat_id)
+}
+#[tauri::command]
+pub async fn search(app: State<'_, App>, query: String) -> Result<Vec<SearchHit>> {
+    Ok(app.search(&query).await?)
+}
+#[tauri::command]
+pub async fn generation(app: State<'_, App>) -> Result<SamplingParams> {
+    Ok(app.generation().await?)
+}
+#[tauri::command]
+pub async fn set_generation(app: State<'_, App>, settings: SamplingParams) -> Result<()> {
+    Ok(app.set_generation(&settings).await?)
+}
+#[tauri::command]
+pub async fn settings(app: State<'_, App>) -> Result<Value> {
+    Ok(app.settings().await?)
+}
+#[tauri::command]
+pub async fn set_system_prompt(app: State<'_, App>, text: String) -> Result<()> {
+    Ok(app.set_system_prompt(&text).await?)
+}
+#[tauri::command]
+pub fn catalog(app: State<'_, App>) -> Result<Value> {
+    Ok(app.catalog()?)
+}
+#[tauri::command]
+pub fn installed(app: State<'_, App>) -> Result<Vec<Value>> {
+    Ok(app.installed()?)
+}
+#[tauri::command]
+pub fn start_download(app: State<'_, App>, id: String) -> Result<()> {
+    Ok(app.start_download(&id)?)
+}
+#[tauri::command]
+pub fn pause_download(app: State<'_, App>, id: String) -> bool {
+    app.pause_download(&id)
+}
+#[tauri::command]
+pub fn cancel_download(app: State<'_, App>, id: String) {
+    app.cancel_download(&id)
+}
+#[tauri::command]
+pub async fn verify_model(app: State<'_, App>, id: String) -> Result<Value> {
+    Ok(app.verify_model(&id).await?)
+}
+#[tauri::command]
+pub fn delete_model(app: State<'_, App>, id: String) -> Result<()> {
+    Ok(app.delete_model(&id)?)
+}

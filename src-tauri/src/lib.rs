@@ -1,0 +1,121 @@
+//! hearth (the desktop app): the Tauri shell around hearth-core — one window, a tray icon, the
+//! commands in `commands.rs`, and core's events forwarded to the window as `hearth:event`.
+//!
+//! It owns nothing but the window: every operation is `hearth_core::App`'s. It must never link
+//! llama.cpp (the `hearth-engine` worker beside the binary does that) and never grant the
+//! webview more than `capabilities/default.json` lists.
+#![deny(missing_docs)]
+
+mod commands;
+mod error;
+
+use hearth_core::{App, DataDir, EngineClient, Events, Hearth, ModelManager};
+use tauri::menu::{Menu, MenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{Emitter, Manager};
+
+/// The event the window listens to; its payload is one core or download event as JSON.
+pub const EVENT: &str = "hearth:event";
+
+/// Opens the app (data folder, store, engine, models) before the window shows it.
+async fn open_app() -> Result<App, hearth_core::CoreError> {
+    let data = DataDir::resolve(None)?;
+    let models = ModelManager::open(&data, None)?;
+    let hearth = Hearth::open(data, EngineClient::from_environment()?).await?;
+    if let Some(notice) = hearth.startup_notice() {
+        tracing::warn!("{notice}");
+    }
+    Ok(App { hearth, models })
+}
+
+fn show_main_window(app: &tauri::AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+fn tray(app: &tauri::App) -> tauri::Result<()> {
+    let show = MenuItem::with_id(app, "show", "Show Hearth", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    let menu = Menu::with_items(app, &[&show, &quit])?;
+    let mut builder = TrayIconBuilder::new().menu(&menu).tooltip("Hearth");
+    if let Some(icon) = app.default_window_icon() {
+        builder = builder.icon(icon.clone());
+    }
+    builder
+        .on_menu_event(|app, event| match event.id.as_ref() {
+            "show" => show_main_window(app),
+            "quit" => app.exit(0),
+            _ => {}
+        })
+        .build(app)?;
+    Ok(())
+}
+
+/// Runs the desktop app until its window closes.
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HEARTH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let result = tauri::Builder::default()
+        // A second launch brings the running window forward instead of opening a second app.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_main_window(app)
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .setup(|app| {
+            let hearth = tauri::async_runtime::block_on(open_app())?;
+            let handle = app.handle().clone();
+            let mut events = Events::new(&hearth);
+            tauri::async_runtime::spawn(async move {
+                while let Some(event) = events.next().await {
+                    if handle.emit(EVENT, event).is_err() {
+                        break;
+                    }
+                }
+            });
+            app.manage(hearth);
+            if let Err(e) = tray(app) {
+                // A desktop without a tray (some Linux sessions) still gets the window.
+                tracing::warn!("no tray icon: {e}");
+            }
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::models,
+            commands::set_default_model,
+            commands::chats,
+            commands::new_chat,
+            commands::chat,
+            commands::patch_chat,
+            commands::delete_chat,
+            commands::send,
+            commands::regenerate,
+            commands::edit,
+            commands::show_version,
+            commands::cancel,
+            commands::search,
+            commands::generation,
+            commands::set_generation,
+            commands::settings,
+            commands::set_system_prompt,
+            commands::catalog,
+            commands::installed,
+            commands::start_download,
+            commands::pause_download,
+            commands::cancel_download,
+            commands::verify_model,
+            commands::delete_model,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("error: Hearth could not start: {e}");
+        std::process::exit(1);
+    }
+}

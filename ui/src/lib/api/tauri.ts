@@ -1,0 +1,112 @@
+// The desktop transport: Tauri commands (src-tauri/src/commands.rs) and the `hearth:event`
+// event. Argument names are camelCase here; Tauri maps them to the commands' snake_case.
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import type { Backend } from './index';
+import { BackendError } from './index';
+import type {
+  AppSettings,
+  Catalog,
+  Chat,
+  ChatView,
+  CoreEvent,
+  Generation,
+  Id,
+  InstalledModel,
+  ModelChoice,
+  SearchHit,
+  Started,
+} from './types';
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    const message = typeof e === 'object' && e && 'message' in e ? String((e as { message: unknown }).message) : String(e);
+    throw new BackendError(message, 0);
+  }
+}
+
+export class TauriBackend implements Backend {
+  models() {
+    return call<{ models: ModelChoice[]; default: string | null }>('models');
+  }
+  setDefaultModel(id: string) {
+    return call<void>('set_default_model', { id });
+  }
+  chats() {
+    return call<Chat[]>('chats');
+  }
+  newChat() {
+    return call<Chat>('new_chat');
+  }
+  chat(id: Id) {
+    return call<ChatView>('chat', { id });
+  }
+  rename(id: Id, title: string) {
+    return call<void>('patch_chat', { id, patch: { title } });
+  }
+  setPinned(id: Id, pinned: boolean) {
+    return call<void>('patch_chat', { id, patch: { pinned } });
+  }
+  deleteChat(id: Id) {
+    return call<void>('delete_chat', { id });
+  }
+  send(chatId: Id, text: string, model: string) {
+    return call<Started>('send', { chatId, text, model });
+  }
+  regenerate(chatId: Id, model: string) {
+    return call<Started>('regenerate', { chatId, model });
+  }
+  edit(messageId: Id, text: string, model: string) {
+    return call<Started>('edit', { messageId, text, model });
+  }
+  showVersion(messageId: Id) {
+    return call<void>('show_version', { messageId });
+  }
+  cancel(chatId: Id) {
+    return call<void>('cancel', { chatId });
+  }
+  search(query: string) {
+    return call<SearchHit[]>('search', { query });
+  }
+  generation() {
+    return call<Generation>('generation');
+  }
+  setGeneration(settings: Generation) {
+    return call<void>('set_generation', { settings });
+  }
+  settings() {
+    return call<AppSettings>('settings');
+  }
+  setSystemPrompt(text: string) {
+    return call<void>('set_system_prompt', { text });
+  }
+  catalog() {
+    return call<Catalog>('catalog');
+  }
+  installed() {
+    return call<InstalledModel[]>('installed');
+  }
+  startDownload(id: string) {
+    return call<void>('start_download', { id });
+  }
+  async pauseDownload(id: string) {
+    await call<boolean>('pause_download', { id });
+  }
+  cancelDownload(id: string) {
+    return call<void>('cancel_download', { id });
+  }
+  verifyModel(id: string) {
+    return call<{ sha256: string; expected: string | null; matches: boolean | null }>('verify_model', { id });
+  }
+  deleteModel(id: string) {
+    return call<void>('delete_model', { id });
+  }
+
+  subscribe(listener: (event: CoreEvent) => void): () => void {
+    const stop = listen<CoreEvent>('hearth:event', (e) => listener(e.payload));
+    return () => void stop.then((unlisten) => unlisten());
+  }
+}
