@@ -12,13 +12,14 @@ APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config python3-venv curl c
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver
 CARGO := cargo
 
-.PHONY: all run run-web test deps test-model engine build lint unit-tests fuzz ui ui-deps e2e-browser e2e-desktop help
+.PHONY: all run run-cli run-web starter-model test deps test-model engine build lint unit-tests fuzz ui ui-deps e2e-browser e2e-desktop help
 
 all: build
 
 help:
-	@echo "make run   - build Hearth and chat with the starter model in the terminal"
-	@echo "make run-web - the same in the web UI, in your browser (hearth-cli serve --open)"
+	@echo "make run     - build Hearth and open the desktop app with the starter model installed"
+	@echo "make run-web - the same in your browser (hearth-cli serve --open)"
+	@echo "make run-cli - chat with the starter model in the terminal"
 	@echo "make test  - install what is missing, then lint and run every test suite"
 
 deps:
@@ -38,13 +39,20 @@ engine: deps
 build: engine ui
 	$(CARGO) build --release --locked --workspace --bins
 
-run: build test-model
+# The starter model (the test model) installed in the data folder — linked, not copied — so a
+# new user can chat at once; with one model installed it is the default.
+starter-model: build test-model
+	@$(BIN)/hearth-cli models list | grep -q SmolLM2-135M-Instruct || \
+	  $(BIN)/hearth-cli models import "$$(scripts/fetch-test-model)"
+
+run: starter-model
+	$(BIN)/hearth
+
+run-cli: build test-model
 	$(BIN)/hearth-cli chat --model "$$(scripts/fetch-test-model)"
 
 # The web UI in your browser, with the starter model installed (linked, not copied) if missing.
-run-web: build test-model ui
-	@$(BIN)/hearth-cli models list | grep -q SmolLM2-135M-Instruct || \
-	  $(BIN)/hearth-cli models import "$$(scripts/fetch-test-model)"
+run-web: starter-model
 	$(BIN)/hearth-cli serve --open
 
 lint: deps ui

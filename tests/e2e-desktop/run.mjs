@@ -4,93 +4,10 @@
 // mid-reply, the window says so, and the next message works. Screenshot of the real window in
 // $HEARTH_ARTIFACTS (default <target>/e2e-artifacts).
 
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache/hearth/target');
-const app = path.join(target, 'release/hearth');
-const artifacts = process.env.HEARTH_ARTIFACTS || path.join(target, 'e2e-artifacts');
-const driverBin = process.env.TAURI_DRIVER || path.join(os.homedir(), '.cargo/bin/tauri-driver');
-const model = execFileSync(path.join(root, 'scripts/fetch-test-model')).toString().trim();
-fs.mkdirSync(artifacts, { recursive: true });
-
-const data = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-desktop-'));
-fs.mkdirSync(path.join(data, 'models'));
-fs.linkSync(model, path.join(data, 'models', path.basename(model)));
-
-const children = [];
-let display = process.env.DISPLAY;
-if (!display) {
-  display = ':93';
-  children.push(spawn('Xvfb', [display, '-screen', '0', '1280x900x24'], { stdio: 'ignore' }));
-  await sleep(500);
-}
-const port = 4444 + Math.floor(Math.random() * 1000);
-const driver = spawn(driverBin, ['--port', String(port), '--native-driver', '/usr/bin/WebKitWebDriver'], {
-  env: { ...process.env, DISPLAY: display, HEARTH_DATA_DIR: data },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
-children.push(driver);
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function wd(method, route, body) {
-  const response = await fetch(`http://127.0.0.1:${port}${route}`, {
-    method,
-    headers: { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json();
-  if (!response.ok) throw new Error(`${method} ${route}: ${JSON.stringify(json.value ?? json)}`);
-  return json.value;
-}
-
-let session;
-for (let i = 0; ; i++) {
-  try {
-    session = (await wd('POST', '/session', { capabilities: { alwaysMatch: { 'tauri:options': { application: app } } } })).sessionId;
-    break;
-  } catch (e) {
-    if (i > 50) throw e;
-    await sleep(200);
-  }
-}
-const s = (route) => `/session/${session}${route}`;
-
-/** Runs `script` in the window until it returns a truthy value (or `timeout` ms pass). */
-async function until(what, script, args = [], timeout = 60_000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await wd('POST', s('/execute/sync'), { script, args });
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-async function find(css) {
-  const element = await wd('POST', s('/element'), { using: 'css selector', value: css });
-  return Object.values(element)[0];
-}
-
-async function click(css) {
-  await wd('POST', s(`/element/${await find(css)}/click`), {});
-}
-
-async function type(css, text) {
-  await wd('POST', s(`/element/${await find(css)}/value`), { text });
-}
-
-async function screenshot(name) {
-  const png = await wd('GET', s('/screenshot'));
-  fs.writeFileSync(path.join(artifacts, name), Buffer.from(png, 'base64'));
-}
+import { artifacts, cleanup, click, s, screenshot, target, type, until, wd } from './driver.mjs';
 
 let passed = 0;
 async function step(name, fn) {
@@ -105,12 +22,6 @@ async function step(name, fn) {
     await cleanup();
     process.exit(1);
   }
-}
-
-async function cleanup() {
-  await wd('DELETE', s('')).catch(() => {});
-  for (const child of children.reverse()) child.kill();
-  fs.rmSync(data, { recursive: true, force: true });
 }
 
 const lastReply = `const r = [...document.querySelectorAll('article.message.assistant')].at(-1);`;
