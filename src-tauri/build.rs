@@ -26,6 +26,8 @@ fn main() {
         "cancel_download",
         "verify_model",
         "delete_model",
+        "api_status",
+        "set_api",
     ];
     let manifest = tauri_build::AppManifest::new().commands(commands);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))

@@ -1,6 +1,7 @@
 //! Every command the window may call, each a one-line adapter onto [`hearth_core::App`]. The
 //! list here, the one in build.rs and the capability's permissions name the same commands.
 
+use hearth_core::api::{ApiStatus, ApiSwitch};
 use hearth_core::{
     App, Chat, ChatPatch, ChatView, Id, ModelChoices, SamplingParams, SearchHit, Started,
 };
@@ -116,4 +117,18 @@ pub async fn verify_model(app: State<'_, App>, id: String) -> Result<Value> {
 #[tauri::command]
 pub fn delete_model(app: State<'_, App>, id: String) -> Result<()> {
     Ok(app.delete_model(&id)?)
+}
+#[tauri::command]
+pub async fn api_status(app: State<'_, App>, api: State<'_, ApiSwitch>) -> Result<ApiStatus> {
+    Ok(api.status(&app).await?)
+}
+#[tauri::command]
+pub async fn set_api(
+    app: State<'_, App>,
+    api: State<'_, ApiSwitch>,
+    enabled: bool,
+    host: String,
+    port: u16,
+) -> Result<ApiStatus> {
+    Ok(api.set(&app, enabled, &host, port).await?)
 }

@@ -80,6 +80,12 @@ pub fn run() {
                     }
                 }
             });
+            // The local API server is off unless the user switched it on in Settings.
+            let api = hearth_core::api::ApiSwitch::default();
+            if let Err(e) = tauri::async_runtime::block_on(api.restore(&hearth)) {
+                tracing::warn!("the local API server did not start: {e}");
+            }
+            app.manage(api);
             app.manage(hearth);
             if let Err(e) = tray(app) {
                 // A desktop without a tray (some Linux sessions) still gets the window.
@@ -112,6 +118,8 @@ pub fn run() {
             commands::cancel_download,
             commands::verify_model,
             commands::delete_model,
+            commands::api_status,
+            commands::set_api,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

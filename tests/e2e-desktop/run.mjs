@@ -64,9 +64,37 @@ await step('the worker killed mid-reply: the window says so, and the next messag
   const note = await wd('POST', s('/execute/sync'), { script: `return document.querySelector('.engine-stopped').textContent;`, args: [] });
   if (!/engine/i.test(note)) throw new Error(`note: ${note}`);
   await screenshot('desktop-engine-stopped.png');
+  // In a fresh chat, so the answer does not continue the essay's context.
+  await click('button.new-chat');
   await type('.composer textarea', 'What is the capital of France?');
   await click('.composer button[type=submit]');
   await until('the next reply', `${lastReply} return r && r.dataset.status === 'complete' && r.textContent.includes('Paris');`);
+});
+
+await step('the local API server: off by default, switched on in Settings, answers with the token, off again', async () => {
+  await wd('POST', s('/execute/sync'), { script: `[...document.querySelectorAll('[role=tab]')].find(b => b.textContent === 'Settings').click(); return true;`, args: [] });
+  await until('the API switch', `return !!document.querySelector('.api-switch');`);
+  const off = await wd('POST', s('/execute/sync'), { script: `return document.querySelector('.api-switch').checked;`, args: [] });
+  if (off) throw new Error('the API server was on by default');
+  // A free port for this run.
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  await wd('POST', s('/execute/sync'), {
+    script: `const p = document.querySelector('.api-port'); p.value = String(arguments[0]); p.dispatchEvent(new Event('input', { bubbles: true }));
+             document.querySelector('.api-switch').click(); return true;`,
+    args: [port],
+  });
+  const url = await until('the API URL', `return document.querySelector('.api-url')?.textContent;`);
+  const token = await until('the token', `return document.querySelector('.api-token')?.textContent;`);
+  if (url !== `http://127.0.0.1:${port}/v1`) throw new Error(`url ${url}`);
+  const refused = await fetch(`${url}/models`);
+  if (refused.status !== 401) throw new Error(`no token gave ${refused.status}`);
+  const models = await (await fetch(`${url}/models`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  if (!models.data.some((m) => m.id === 'smollm2-135m-instruct')) throw new Error(JSON.stringify(models));
+  await screenshot('desktop-api-settings.png');
+  await click('.api-switch');
+  await until('the URL to go', `return !document.querySelector('.api-url');`);
+  const closed = await fetch(`${url}/models`).then(() => 'open', () => 'closed');
+  if (closed !== 'closed') throw new Error('the server still answers');
 });
 
 console.log(`desktop E2E: ${passed} steps passed; screenshots in ${artifacts}`);

@@ -9,6 +9,7 @@
 mod guard;
 mod openai;
 mod routes;
+mod switch;
 mod ui;
 
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ use tokio::sync::Semaphore;
 use tower_http::services::{ServeDir, ServeFile};
 
 pub use openai::ApiError;
+pub use switch::{ApiStatus, ApiSwitch, ENABLED_SETTING, HOST_SETTING, PORT_SETTING};
 
 use crate::{Hearth, ModelManager};
 

@@ -2,7 +2,7 @@
 
 import type { Backend } from './index';
 import { BackendError } from './index';
-import type { AppSettings, Catalog, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
+import type { ApiStatus, AppSettings, Catalog, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
 
 export class HttpBackend implements Backend {
   constructor(
@@ -82,6 +82,13 @@ export class HttpBackend implements Backend {
   }
   setSystemPrompt(text: string) {
     return this.call<void>('PUT', '/settings/system_prompt', { system_prompt: text });
+  }
+  async apiStatus() {
+    // This page is served by `hearth-cli serve`, which is the API server: nothing to switch.
+    return null;
+  }
+  setApi(): Promise<ApiStatus> {
+    return Promise.reject(new BackendError('the API server is `hearth-cli serve` itself', 400));
   }
   catalog() {
     return this.call<Catalog>('GET', '/catalog');

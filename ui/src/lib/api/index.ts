@@ -1,7 +1,7 @@
 // Every backend call goes through this interface; one transport talks HTTP + SSE to
 // `hearth-cli serve`, the desktop app's talks Tauri IPC.
 
-import type { AppSettings, Catalog, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
+import type { ApiStatus, AppSettings, Catalog, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
 import { HttpBackend } from './http';
 import { TauriBackend } from './tauri';
 
@@ -24,6 +24,9 @@ export interface Backend {
   search(query: string): Promise<SearchHit[]>;
   generation(): Promise<Generation>;
   settings(): Promise<AppSettings>;
+  /** The local API server switch; null when this page is already served by `hearth-cli serve`. */
+  apiStatus(): Promise<ApiStatus | null>;
+  setApi(enabled: boolean, host: string, port: number): Promise<ApiStatus>;
   setSystemPrompt(text: string): Promise<void>;
   catalog(): Promise<Catalog>;
   installed(): Promise<InstalledModel[]>;

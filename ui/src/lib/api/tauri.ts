@@ -6,6 +6,7 @@ import { listen } from '@tauri-apps/api/event';
 import type { Backend } from './index';
 import { BackendError } from './index';
 import type {
+  ApiStatus,
   AppSettings,
   Catalog,
   Chat,
@@ -82,6 +83,12 @@ export class TauriBackend implements Backend {
   }
   setSystemPrompt(text: string) {
     return call<void>('set_system_prompt', { text });
+  }
+  apiStatus() {
+    return call<ApiStatus>('api_status');
+  }
+  setApi(enabled: boolean, host: string, port: number) {
+    return call<ApiStatus>('set_api', { enabled, host, port });
   }
   catalog() {
     return call<Catalog>('catalog');

@@ -150,3 +150,13 @@ export interface AppSettings {
   llama_cpp: string;
   machine: { total_ram: number; available_ram: number } | null;
 }
+
+/** The desktop app's local API server (null where the page is itself served by the API). */
+export interface ApiStatus {
+  enabled: boolean;
+  host: string;
+  port: number;
+  url: string | null;
+  token: string | null;
+  warning: string | null;
+}
