@@ -28,6 +28,7 @@ fn main() {
         "delete_model",
         "api_status",
         "set_api",
+        "import_model",
     ];
     let manifest = tauri_build::AppManifest::new().commands(commands);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))

@@ -132,3 +132,7 @@ pub async fn set_api(
 ) -> Result<ApiStatus> {
     Ok(api.set(&app, enabled, &host, port).await?)
 }
+#[tauri::command]
+pub async fn import_model(app: State<'_, App>, path: String) -> Result<Value> {
+    Ok(app.import_model(&path).await?)
+}

@@ -69,6 +69,8 @@ pub fn run() {
             show_main_window(app)
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        // "Add a GGUF file" opens the system's file picker; nothing else of the plugin is granted.
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let hearth = tauri::async_runtime::block_on(open_app())?;
             let handle = app.handle().clone();
@@ -120,6 +122,7 @@ pub fn run() {
             commands::delete_model,
             commands::api_status,
             commands::set_api,
+            commands::import_model,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -210,6 +210,24 @@ await step('a download from the catalog shows its progress and installs the mode
   if (!fs.existsSync(path.join(data, 'models', 'smollm2-copy.gguf'))) throw new Error('not in models/');
 });
 
+await step('add a GGUF file by its path: checked, added, its header shown; a bad file is refused', async () => {
+  const copy = path.join(data, 'my-own-model.gguf');
+  fs.copyFileSync(model, copy);
+  const notModel = path.join(data, 'notes.gguf');
+  fs.writeFileSync(notModel, 'just some text');
+  await page.getByRole('tab', { name: 'Installed' }).click();
+  await page.getByRole('button', { name: 'Add a GGUF file…' }).click();
+  await page.locator('.gguf-path').fill(notModel);
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.locator('.models .banner', { hasText: 'not a GGUF model file' }).waitFor(wait);
+  await page.locator('.gguf-path').fill(copy);
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.locator('.imported', { hasText: 'my-own-model.gguf' }).waitFor(wait);
+  const facts = await page.locator('.imported').textContent();
+  if (!/llama/.test(facts) || !/Q4_1/.test(facts) || !/8192/.test(facts)) throw new Error(facts);
+  await page.locator('.models td', { hasText: 'my-own-model.gguf' }).waitFor(wait);
+});
+
 await step('the model guide lists the 13 families', async () => {
   await page.getByRole('tab', { name: 'Model guide' }).click();
   const rows = await page.locator('.models tbody tr').count();

@@ -337,6 +337,19 @@ impl App {
         Ok(json!({"sha256": check.sha256, "expected": check.expected, "matches": check.matches()}))
     }
 
+    /// Checks a GGUF file anywhere on this computer and adds it to the installed models
+    /// (linked where the file system allows, else copied); returns what its header says.
+    pub async fn import_model(&self, path: &str) -> Result<Value, CoreError> {
+        let library = self.models.library().clone();
+        let source = std::path::PathBuf::from(path.trim());
+        // Copying gigabytes is blocking work.
+        let (model, how) = tokio::task::spawn_blocking(move || library.import(&source))
+            .await
+            .map_err(|e| CoreError::Invalid(format!("the import stopped: {e}")))??;
+        let ram = model.facts.as_ref().map(|f| f.estimated_ram(2048));
+        Ok(json!({"model": model, "imported_as": how, "ram": ram}))
+    }
+
     /// Deletes an installed model.
     pub fn delete_model(&self, id: &str) -> Result<(), CoreError> {
         let library = self.models.library();

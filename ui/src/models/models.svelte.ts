@@ -1,6 +1,6 @@
 // The Models screen's state: installed models, the catalog and guide, downloads in flight.
 
-import type { Backend, Catalog, CoreEvent, InstalledModel } from '../lib/api';
+import type { Backend, Catalog, CoreEvent, ImportResult, InstalledModel } from '../lib/api';
 
 /** One download as its progress bar shows it. */
 export interface DownloadState {
@@ -19,6 +19,8 @@ export class Models {
   fitsOnly = $state(false);
   commercialOnly = $state(false);
   notice = $state<string | null>(null);
+  /** The last file added from elsewhere, with what its header says. */
+  imported = $state<ImportResult | null>(null);
 
   constructor(private readonly api: Backend) {}
 
@@ -61,6 +63,30 @@ export class Models {
             ? `${id} is damaged: its SHA-256 does not match; delete it and download it again`
             : `${id}: SHA-256 ${check.sha256} (nothing to compare with)`;
     });
+  }
+
+  /** Checks and adds a GGUF file from this computer. */
+  async importFile(path: string) {
+    if (!path.trim()) return;
+    await this.guard(async () => {
+      this.imported = await this.api.importModel(path);
+      await this.refresh();
+    });
+  }
+
+  /** Adds GGUF files dropped on the window; returns the function that stops listening. */
+  onDrop(): () => void {
+    return this.api.onFilesDropped((paths) => {
+      for (const p of paths.filter((p) => p.toLowerCase().endsWith('.gguf'))) void this.importFile(p);
+    });
+  }
+
+  /** The system's file picker (desktop); false where there is none (browser). */
+  async pickAndImport(): Promise<boolean> {
+    const path = await this.api.pickModelFile();
+    if (path === null) return false;
+    await this.importFile(path);
+    return true;
   }
 
   async remove(id: string) {

@@ -160,7 +160,7 @@ fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
             )
             .route("/api/settings/system_prompt", put(ui::set_system_prompt))
             .route("/api/catalog", get(ui::catalog))
-            .route("/api/installed", get(ui::installed))
+            .route("/api/installed", get(ui::installed).post(ui::import_model))
             .route("/api/installed/{id}", delete(ui::delete_model))
             .route("/api/installed/{id}/verify", post(ui::verify_model))
             .route("/api/downloads", post(ui::start_download))

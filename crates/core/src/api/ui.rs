@@ -155,6 +155,16 @@ pub(super) async fn verify_model(
 ) -> Reply<Value> {
     ok(s.app.verify_model(&id).await)
 }
+#[derive(Deserialize)]
+pub(super) struct ImportBody {
+    path: String,
+}
+pub(super) async fn import_model(
+    State(s): State<Arc<Shared>>,
+    Json(b): Json<ImportBody>,
+) -> Reply<Value> {
+    ok(s.app.import_model(&b.path).await)
+}
 pub(super) async fn delete_model(
     State(s): State<Arc<Shared>>,
     Path(id): Path<String>,

@@ -2,7 +2,7 @@
 
 import type { Backend } from './index';
 import { BackendError } from './index';
-import type { ApiStatus, AppSettings, Catalog, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
+import type { ApiStatus, AppSettings, Catalog, ImportResult, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
 
 export class HttpBackend implements Backend {
   constructor(
@@ -110,6 +110,16 @@ export class HttpBackend implements Backend {
       'POST',
       `/installed/${encodeURIComponent(id)}/verify`,
     );
+  }
+  importModel(path: string) {
+    return this.call<ImportResult>('POST', '/installed', { path });
+  }
+  async pickModelFile() {
+    // A browser gives pages no file paths; the Models screen asks for the path instead.
+    return null;
+  }
+  onFilesDropped(): () => void {
+    return () => {};
   }
   async deleteModel(id: string) {
     await this.call<unknown>('DELETE', `/installed/${encodeURIComponent(id)}`);

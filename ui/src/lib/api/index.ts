@@ -1,7 +1,7 @@
 // Every backend call goes through this interface; one transport talks HTTP + SSE to
 // `hearth-cli serve`, the desktop app's talks Tauri IPC.
 
-import type { ApiStatus, AppSettings, Catalog, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
+import type { ApiStatus, AppSettings, Catalog, ImportResult, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
 import { HttpBackend } from './http';
 import { TauriBackend } from './tauri';
 
@@ -35,6 +35,12 @@ export interface Backend {
   cancelDownload(id: string): Promise<void>;
   verifyModel(id: string): Promise<{ sha256: string; expected: string | null; matches: boolean | null }>;
   deleteModel(id: string): Promise<void>;
+  /** Checks a GGUF file at `path` on this computer and adds it to the installed models. */
+  importModel(path: string): Promise<ImportResult>;
+  /** The system's file picker, where there is one (the desktop app); else null. */
+  pickModelFile(): Promise<string | null>;
+  /** Paths of GGUF files dropped on the window (the desktop app only); returns a stop function. */
+  onFilesDropped(listener: (paths: string[]) => void): () => void;
   setGeneration(settings: Generation): Promise<void>;
   /** Calls `listener` with every event until the returned function is called. */
   subscribe(listener: (event: CoreEvent) => void): () => void;

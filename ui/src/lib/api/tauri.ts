@@ -3,10 +3,12 @@
 
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
+import { open } from '@tauri-apps/plugin-dialog';
 import type { Backend } from './index';
 import { BackendError } from './index';
 import type {
   ApiStatus,
+  ImportResult,
   AppSettings,
   Catalog,
   Chat,
@@ -110,6 +112,17 @@ export class TauriBackend implements Backend {
   }
   deleteModel(id: string) {
     return call<void>('delete_model', { id });
+  }
+  importModel(path: string) {
+    return call<ImportResult>('import_model', { path });
+  }
+  async pickModelFile() {
+    const chosen = await open({ multiple: false, directory: false, filters: [{ name: 'GGUF model', extensions: ['gguf'] }] });
+    return typeof chosen === 'string' ? chosen : null;
+  }
+  onFilesDropped(listener: (paths: string[]) => void): () => void {
+    const stop = listen<{ paths: string[] }>('tauri://drag-drop', (e) => listener(e.payload.paths));
+    return () => void stop.then((unlisten) => unlisten());
   }
 
   subscribe(listener: (event: CoreEvent) => void): () => void {

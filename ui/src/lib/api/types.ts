@@ -160,3 +160,10 @@ export interface ApiStatus {
   token: string | null;
   warning: string | null;
 }
+
+/** A GGUF file added from elsewhere on this computer, with what its header says. */
+export interface ImportResult {
+  model: InstalledModel;
+  imported_as: 'hard_link' | 'copy';
+  ram: number | null;
+}
