@@ -29,6 +29,8 @@ fn main() {
         "api_status",
         "set_api",
         "import_model",
+        "clear_model_generation",
+        "open_data_folder",
     ];
     let manifest = tauri_build::AppManifest::new().commands(commands);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))

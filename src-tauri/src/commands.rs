@@ -3,7 +3,7 @@
 
 use hearth_core::api::{ApiStatus, ApiSwitch};
 use hearth_core::{
-    App, Chat, ChatPatch, ChatView, Id, ModelChoices, SamplingParams, SearchHit, Started,
+    App, Chat, ChatPatch, ChatView, GenerationSettings, Id, ModelChoices, SearchHit, Started,
 };
 use serde_json::Value;
 use tauri::State;
@@ -75,12 +75,24 @@ pub async fn search(app: State<'_, App>, query: String) -> Result<Vec<SearchHit>
     Ok(app.search(&query).await?)
 }
 #[tauri::command]
-pub async fn generation(app: State<'_, App>) -> Result<SamplingParams> {
-    Ok(app.generation().await?)
+pub async fn generation(app: State<'_, App>, model: Option<String>) -> Result<GenerationSettings> {
+    Ok(app.generation(model.as_deref()).await?)
 }
 #[tauri::command]
-pub async fn set_generation(app: State<'_, App>, settings: SamplingParams) -> Result<()> {
-    Ok(app.set_generation(&settings).await?)
+pub async fn set_generation(
+    app: State<'_, App>,
+    model: Option<String>,
+    settings: GenerationSettings,
+) -> Result<()> {
+    Ok(app.set_generation(model.as_deref(), &settings).await?)
+}
+#[tauri::command]
+pub async fn clear_model_generation(app: State<'_, App>, model: String) -> Result<()> {
+    Ok(app.clear_model_generation(&model).await?)
+}
+#[tauri::command]
+pub fn open_data_folder(app: State<'_, App>) -> Result<()> {
+    Ok(app.open_data_folder()?)
 }
 #[tauri::command]
 pub async fn settings(app: State<'_, App>) -> Result<Value> {

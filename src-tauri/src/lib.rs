@@ -123,6 +123,8 @@ pub fn run() {
             commands::api_status,
             commands::set_api,
             commands::import_model,
+            commands::clear_model_generation,
+            commands::open_data_folder,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -235,12 +235,28 @@ await step('the model guide lists the 13 families', async () => {
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
 });
 
-await step('settings: Chinese throughout, dark theme, generation settings saved', async () => {
+await step('settings: one model\'s own context, Chinese throughout, dark theme, kept', async () => {
   await page.emulateMedia({ colorScheme: 'light' });
   await page.getByRole('tab', { name: 'Settings' }).click();
   await page.locator('.settings input[type="number"]').first().waitFor(wait);
   const temperature = page.locator('.settings label', { hasText: 'Temperature' }).locator('input');
   if ((await temperature.inputValue()) !== '0') throw new Error(`temperature shows ${await temperature.inputValue()}`);
+  // One model's own settings: context 1024 for the test model only, then back to everyone's.
+  await page.locator('.settings-for').selectOption('smollm2-135m-instruct');
+  await page.locator('.settings', { hasText: 'uses the settings of all models' }).waitFor(wait);
+  await page.locator('.settings label', { hasText: 'Context length' }).locator('input').fill('1024');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.locator('.settings', { hasText: 'This model has its own settings.' }).waitFor(wait);
+  const contexts = await page.evaluate(async () => {
+    const headers = { Authorization: `Bearer ${sessionStorage.getItem('hearth-token')}` };
+    const own = await (await fetch('/api/settings/generation?model=smollm2-135m-instruct', { headers })).json();
+    const all = await (await fetch('/api/settings/generation', { headers })).json();
+    return [own.context, own.overridden, all.context];
+  });
+  if (JSON.stringify(contexts) !== '[1024,true,2048]') throw new Error(`contexts ${contexts}`);
+  await page.getByRole('button', { name: 'Use the settings of all models' }).click();
+  await page.locator('.settings', { hasText: 'uses the settings of all models' }).waitFor(wait);
+  await page.locator('.settings-for').selectOption('');
   await page.locator('.settings label', { hasText: 'Language' }).locator('select').selectOption('zh');
   await page.getByRole('tab', { name: '设置' }).waitFor(wait);
   await page.getByRole('tab', { name: '模型' }).waitFor(wait);

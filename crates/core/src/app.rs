@@ -16,6 +16,46 @@ pub const DEFAULT_MODEL_SETTING: &str = "default_model";
 pub const GENERATION_SETTING: &str = "generation";
 /// Settings key of the system prompt new chats start with.
 pub const SYSTEM_PROMPT_SETTING: &str = "system_prompt";
+/// GPT4All Chat's default context length.
+pub const DEFAULT_CONTEXT: u32 = 2048;
+
+/// How replies are generated: sampling, and how the model is loaded. Kept for all models, and
+/// optionally overridden as a whole for one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationSettings {
+    /// Sampling.
+    #[serde(flatten)]
+    pub sampling: SamplingParams,
+    /// Context length in tokens.
+    #[serde(default = "default_context")]
+    pub context: u32,
+    /// Threads; `None` means one per physical core.
+    #[serde(default)]
+    pub threads: Option<u32>,
+    /// True when these are one model's own settings rather than everyone's.
+    #[serde(default, skip_deserializing)]
+    pub overridden: bool,
+}
+
+fn default_context() -> u32 {
+    DEFAULT_CONTEXT
+}
+
+impl Default for GenerationSettings {
+    fn default() -> Self {
+        GenerationSettings {
+            sampling: SamplingParams::default(),
+            context: DEFAULT_CONTEXT,
+            threads: None,
+            overridden: false,
+        }
+    }
+}
+
+/// The settings key of one model's own generation settings.
+fn model_key(model: &str) -> String {
+    format!("{GENERATION_SETTING}:{model}")
+}
 
 /// The application as the UI sees it: chats, models, downloads, settings.
 #[derive(Clone)]
@@ -212,22 +252,45 @@ impl App {
         Ok(self.hearth.store().search(query, 30).await?)
     }
 
-    /// The generation settings replies use.
-    pub async fn generation(&self) -> Result<SamplingParams, CoreError> {
-        let saved: Option<SamplingParams> = self.hearth.store().setting(GENERATION_SETTING).await?;
-        Ok(saved.unwrap_or_default())
+    /// The generation settings replies use: `model`'s own if it has them, else everyone's.
+    pub async fn generation(&self, model: Option<&str>) -> Result<GenerationSettings, CoreError> {
+        let store = self.hearth.store();
+        if let Some(model) = model {
+            if let Some(mut own) = store
+                .setting::<GenerationSettings>(&model_key(model))
+                .await?
+            {
+                own.overridden = true;
+                return Ok(own);
+            }
+        }
+        Ok(store.setting(GENERATION_SETTING).await?.unwrap_or_default())
     }
 
-    /// Checks and keeps new generation settings.
-    pub async fn set_generation(&self, params: &SamplingParams) -> Result<(), CoreError> {
-        params
+    /// Checks and keeps generation settings, for everyone or as `model`'s own.
+    pub async fn set_generation(
+        &self,
+        model: Option<&str>,
+        settings: &GenerationSettings,
+    ) -> Result<(), CoreError> {
+        settings
+            .sampling
             .validate()
             .map_err(|e| CoreError::Invalid(e.to_string()))?;
-        Ok(self
-            .hearth
-            .store()
-            .set_setting(GENERATION_SETTING, params)
-            .await?)
+        let load = crate::LoadOptions {
+            n_ctx: Some(settings.context),
+            n_threads: settings.threads,
+            ..Default::default()
+        };
+        load.validate()
+            .map_err(|e| CoreError::Invalid(e.to_string()))?;
+        let key = model.map_or_else(|| GENERATION_SETTING.to_owned(), model_key);
+        Ok(self.hearth.store().set_setting(&key, settings).await?)
+    }
+
+    /// Drops `model`'s own settings: it uses everyone's again.
+    pub async fn clear_model_generation(&self, model: &str) -> Result<(), CoreError> {
+        Ok(self.hearth.store().clear_setting(&model_key(model)).await?)
     }
 
     /// What the Settings screen shows besides generation.
@@ -350,6 +413,13 @@ impl App {
         Ok(json!({"model": model, "imported_as": how, "ram": ram}))
     }
 
+    /// Opens the data folder in the system's file manager.
+    pub fn open_data_folder(&self) -> Result<(), CoreError> {
+        let dir = self.hearth.data_dir().root().to_path_buf();
+        opener::open(&dir)
+            .map_err(|e| CoreError::Invalid(format!("cannot open {}: {e}", dir.display())))
+    }
+
     /// Deletes an installed model.
     pub fn delete_model(&self, id: &str) -> Result<(), CoreError> {
         let library = self.models.library();
@@ -361,9 +431,12 @@ impl App {
     async fn chat_model(&self, id: &str) -> Result<ChatModel, CoreError> {
         let file = self.models.library().resolve(self.models.catalog(), id)?;
         let path = self.models.library().dir().join(file);
+        let settings = self.generation(Some(id)).await?;
         let mut model = self.hearth.chat_model(&path);
         model.load.template = self.models.template_for(&path)?;
-        model.sampling = self.generation().await?;
+        model.load.n_ctx = Some(settings.context);
+        model.load.n_threads = settings.threads;
+        model.sampling = settings.sampling;
         Ok(model)
     }
 }
@@ -415,5 +488,28 @@ impl Events {
                 return value;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_saved_before_context_existed_read_with_gpt4all_defaults() {
+        let old = serde_json::to_string(&SamplingParams {
+            temperature: 0.0,
+            ..SamplingParams::default()
+        })
+        .unwrap();
+        let read: GenerationSettings = serde_json::from_str(&old).unwrap();
+        assert_eq!(read.sampling.temperature, 0.0);
+        assert_eq!(
+            (read.context, read.threads, read.overridden),
+            (2048, None, false)
+        );
+        let round: GenerationSettings =
+            serde_json::from_value(serde_json::to_value(&read).unwrap()).unwrap();
+        assert_eq!(round, read);
     }
 }

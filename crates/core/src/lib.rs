@@ -40,7 +40,10 @@ mod oneshot;
 mod reply;
 mod service;
 
-pub use app::{App, ChatPatch, ChatView, Events, ModelChoice, ModelChoices, ShownMessage, Started};
+pub use app::{
+    App, ChatPatch, ChatView, Events, GenerationSettings, ModelChoice, ModelChoices, ShownMessage,
+    Started,
+};
 pub use data_dir::DataDir;
 pub use hearth_engine::{EngineClient, EngineError, LoadOptions, ModelInfo, SamplingParams};
 pub use hearth_models as model_manager;

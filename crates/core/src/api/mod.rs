@@ -156,7 +156,9 @@ fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
             .route("/api/settings", get(ui::settings))
             .route(
                 "/api/settings/generation",
-                get(ui::generation).put(ui::set_generation),
+                get(ui::generation)
+                    .put(ui::set_generation)
+                    .delete(ui::clear_generation),
             )
             .route("/api/settings/system_prompt", put(ui::set_system_prompt))
             .route("/api/catalog", get(ui::catalog))

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use super::openai::ApiError;
 use super::Shared;
 use crate::app::{ChatPatch, ChatView, ModelChoices, Started};
-use crate::{CoreError, SamplingParams};
+use crate::{CoreError, GenerationSettings};
 
 type Reply<T> = Result<Json<T>, ApiError>;
 
@@ -105,14 +105,34 @@ pub(super) async fn search(
 ) -> Reply<Vec<hearth_store::SearchHit>> {
     ok(s.app.search(&q.q).await)
 }
-pub(super) async fn generation(State(s): State<Arc<Shared>>) -> Reply<SamplingParams> {
-    ok(s.app.generation().await)
+#[derive(Deserialize)]
+pub(super) struct ForModel {
+    model: Option<String>,
+}
+pub(super) async fn generation(
+    State(s): State<Arc<Shared>>,
+    Query(q): Query<ForModel>,
+) -> Reply<GenerationSettings> {
+    ok(s.app.generation(q.model.as_deref()).await)
 }
 pub(super) async fn set_generation(
     State(s): State<Arc<Shared>>,
-    Json(b): Json<SamplingParams>,
+    Query(q): Query<ForModel>,
+    Json(b): Json<GenerationSettings>,
 ) -> Reply<()> {
-    ok(s.app.set_generation(&b).await)
+    ok(s.app.set_generation(q.model.as_deref(), &b).await)
+}
+pub(super) async fn clear_generation(
+    State(s): State<Arc<Shared>>,
+    Query(q): Query<ForModel>,
+) -> Reply<()> {
+    match q.model {
+        Some(model) => ok(s.app.clear_model_generation(&model).await),
+        None => Err(ApiError::invalid(
+            "name the model whose own settings to drop",
+            Some("model"),
+        )),
+    }
 }
 pub(super) async fn settings(State(s): State<Arc<Shared>>) -> Reply<Value> {
     ok(s.app.settings().await)

@@ -70,11 +70,18 @@ export class HttpBackend implements Backend {
     return this.call<SearchHit[]>('GET', `/search?q=${encodeURIComponent(query)}`);
   }
 
-  generation() {
-    return this.call<Generation>('GET', '/settings/generation');
+  generation(model?: string) {
+    return this.call<Generation>('GET', `/settings/generation${forModel(model)}`);
   }
-  setGeneration(settings: Generation) {
-    return this.call<void>('PUT', '/settings/generation', settings);
+  setGeneration(settings: Generation, model?: string) {
+    return this.call<void>('PUT', `/settings/generation${forModel(model)}`, settings);
+  }
+  clearModelGeneration(model: string) {
+    return this.call<void>('DELETE', `/settings/generation${forModel(model)}`);
+  }
+  async openDataFolder() {
+    // A page in a browser cannot open the server's folders; Settings shows the path instead.
+    return false;
   }
 
   settings() {
@@ -163,4 +170,8 @@ export class HttpBackend implements Backend {
     void run();
     return () => controller.abort();
   }
+}
+
+function forModel(model?: string): string {
+  return model ? `?model=${encodeURIComponent(model)}` : '';
 }

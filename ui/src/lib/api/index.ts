@@ -22,7 +22,13 @@ export interface Backend {
   showVersion(messageId: Id): Promise<void>;
   cancel(chatId: Id): Promise<void>;
   search(query: string): Promise<SearchHit[]>;
-  generation(): Promise<Generation>;
+  /** Everyone's generation settings, or `model`'s own where it has them. */
+  generation(model?: string): Promise<Generation>;
+  setGeneration(settings: Generation, model?: string): Promise<void>;
+  /** Drops `model`'s own settings; it uses everyone's again. */
+  clearModelGeneration(model: string): Promise<void>;
+  /** Opens the data folder in the file manager (desktop); false where that cannot be done. */
+  openDataFolder(): Promise<boolean>;
   settings(): Promise<AppSettings>;
   /** The local API server switch; null when this page is already served by `hearth-cli serve`. */
   apiStatus(): Promise<ApiStatus | null>;

@@ -74,11 +74,18 @@ export class TauriBackend implements Backend {
   search(query: string) {
     return call<SearchHit[]>('search', { query });
   }
-  generation() {
-    return call<Generation>('generation');
+  generation(model?: string) {
+    return call<Generation>('generation', { model: model ?? null });
   }
-  setGeneration(settings: Generation) {
-    return call<void>('set_generation', { settings });
+  setGeneration(settings: Generation, model?: string) {
+    return call<void>('set_generation', { settings, model: model ?? null });
+  }
+  clearModelGeneration(model: string) {
+    return call<void>('clear_model_generation', { model });
+  }
+  async openDataFolder() {
+    await call<void>('open_data_folder');
+    return true;
   }
   settings() {
     return call<AppSettings>('settings');

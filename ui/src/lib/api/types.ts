@@ -90,6 +90,12 @@ export interface Generation {
   seed: number | null;
   max_tokens: number;
   stop: string[];
+  /** Context length in tokens. */
+  context: number;
+  /** Threads; null means one per physical core. */
+  threads: number | null;
+  /** True when these are one model's own settings. */
+  overridden?: boolean;
 }
 
 export type Fit = 'runs_well' | 'tight' | 'too_big';
