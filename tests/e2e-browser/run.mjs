@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { stepRunner } from '../steps.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(path.join(root, 'ui/package.json'));
@@ -63,20 +64,10 @@ page.on('dialog', (d) => {
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
 
-let passed = 0;
-async function step(name, fn) {
-  const started = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`ok: ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    console.log(`FAILED: ${name}: ${e.message}`);
-    await page.screenshot({ path: path.join(artifacts, 'failure.png') }).catch(() => {});
-    await cleanup();
-    process.exit(1);
-  }
-}
+const { step, passed } = stepRunner(async () => {
+  await page.screenshot({ path: path.join(artifacts, 'failure.png') }).catch(() => {});
+  await cleanup();
+});
 
 async function cleanup() {
   await browser.close().catch(() => {});
@@ -271,5 +262,5 @@ await step('settings: one model\'s own context, Chinese throughout, dark theme, 
   await page.getByRole('tab', { name: 'Settings' }).waitFor(wait);
 });
 
-console.log(`browser E2E: ${passed} steps passed; screenshots in ${artifacts}`);
+console.log(`browser E2E: ${passed()} steps passed; screenshots in ${artifacts}`);
 await cleanup();

@@ -7,22 +7,13 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { stepRunner } from '../steps.mjs';
 import { artifacts, cleanup, click, s, screenshot, target, type, until, wd } from './driver.mjs';
 
-let passed = 0;
-async function step(name, fn) {
-  const started = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`ok: ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    console.log(`FAILED: ${name}: ${e.message}`);
-    await screenshot('desktop-failure.png').catch(() => {});
-    await cleanup();
-    process.exit(1);
-  }
-}
+const { step, passed } = stepRunner(async () => {
+  await screenshot('desktop-failure.png').catch(() => {});
+  await cleanup();
+});
 
 const lastReply = `const r = [...document.querySelectorAll('article.message.assistant')].at(-1);`;
 
@@ -97,5 +88,5 @@ await step('the local API server: off by default, switched on in Settings, answe
   if (closed !== 'closed') throw new Error('the server still answers');
 });
 
-console.log(`desktop E2E: ${passed} steps passed; screenshots in ${artifacts}`);
+console.log(`desktop E2E: ${passed()} steps passed; screenshots in ${artifacts}`);
 await cleanup();

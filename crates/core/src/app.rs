@@ -1,8 +1,6 @@
 //! [`App`]: every operation the UI offers, free of any transport. The HTTP routes under `/api/`
 //! and the desktop window's Tauri commands are one-line adapters onto these methods.
 
-use std::collections::HashMap;
-
 use hearth_models::{DownloadRequest, Machine, ModelsError};
 use hearth_store::{Chat, Id, Message, SearchHit};
 use serde::{Deserialize, Serialize};
@@ -179,21 +177,11 @@ impl App {
     pub async fn chat(&self, id: Id) -> Result<ChatView, CoreError> {
         let store = self.hearth.store();
         let chat = store.chat(id).await?;
-        let branch = store.branch(id).await?;
-        // Versions are siblings: messages of this chat with the same parent.
-        let mut siblings: HashMap<Option<Id>, Vec<Id>> = HashMap::new();
-        for m in store.all_messages(id).await? {
-            siblings.entry(m.parent_id).or_default().push(m.id);
-        }
-        let messages = branch
+        let messages = store
+            .branch_with_versions(id)
+            .await?
             .into_iter()
-            .map(|m| ShownMessage {
-                versions: siblings
-                    .get(&m.parent_id)
-                    .cloned()
-                    .unwrap_or_else(|| vec![m.id]),
-                message: m,
-            })
+            .map(|(message, versions)| ShownMessage { message, versions })
             .collect();
         Ok(ChatView { chat, messages })
     }
@@ -427,13 +415,20 @@ impl App {
         Ok(library.delete(&file)?)
     }
 
-    /// The model, loading options and generation settings a reply uses.
-    async fn chat_model(&self, id: &str) -> Result<ChatModel, CoreError> {
+    /// The installed model `id` (catalog id or file name, never a path) with the catalog's
+    /// prompt format where it has one, and default loading and sampling.
+    pub fn installed_model(&self, id: &str) -> Result<ChatModel, CoreError> {
         let file = self.models.library().resolve(self.models.catalog(), id)?;
         let path = self.models.library().dir().join(file);
-        let settings = self.generation(Some(id)).await?;
         let mut model = self.hearth.chat_model(&path);
         model.load.template = self.models.template_for(&path)?;
+        Ok(model)
+    }
+
+    /// The model, loading options and generation settings a reply uses.
+    async fn chat_model(&self, id: &str) -> Result<ChatModel, CoreError> {
+        let settings = self.generation(Some(id)).await?;
+        let mut model = self.installed_model(id)?;
         model.load.n_ctx = Some(settings.context);
         model.load.n_threads = settings.threads;
         model.sampling = settings.sampling;

@@ -2,7 +2,7 @@
 //! the user asked for that.
 
 use hearth_engine::{Generation, Input};
-use hearth_store::{MessageStatus, NewMessage, Role};
+use hearth_store::{NewMessage, Role};
 
 use crate::{ChatModel, CoreError, Hearth};
 
@@ -70,7 +70,6 @@ impl Hearth {
         }
         let mut answer = NewMessage::complete(Role::Assistant, reply);
         answer.model_file = Some(model.to_owned());
-        answer.status = MessageStatus::Complete;
         store.add_message(chat.id, parent, answer).await?;
         Ok(())
     }

@@ -344,22 +344,32 @@ async fn not_enough_disk_space_is_refused_before_downloading() {
     assert!(server.requests().is_empty());
 }
 
-#[tokio::test]
-async fn pause_keeps_the_part_and_a_new_downloader_resumes_it() {
-    let dir = ScratchDir::new("dl-pause");
-    let server = FileServer::start(
-        model(),
-        Faults {
-            rate: Some(20 * MB),
-            ..Faults::default()
-        },
-    );
-    let downloader = Downloader::new(dir.path(), settings()).unwrap();
+/// A download from a server paced at 20 MB/s (five seconds for the test model), running.
+fn slow_download(
+    dir: &Path,
+) -> (
+    FileServer,
+    Downloader,
+    tokio::task::JoinHandle<Result<std::path::PathBuf, ModelsError>>,
+) {
+    let faults = Faults {
+        rate: Some(20 * MB),
+        ..Faults::default()
+    };
+    let server = FileServer::start(model(), faults);
+    let downloader = Downloader::new(dir, settings()).unwrap();
     let running = tokio::spawn({
         let downloader = downloader.clone();
         let req = request(&server);
         async move { downloader.download(req).await }
     });
+    (server, downloader, running)
+}
+
+#[tokio::test]
+async fn pause_keeps_the_part_and_a_new_downloader_resumes_it() {
+    let dir = ScratchDir::new("dl-pause");
+    let (server, downloader, running) = slow_download(dir.path());
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(downloader.pause("smollm2"));
     let result = running.await.unwrap();
@@ -379,19 +389,7 @@ async fn pause_keeps_the_part_and_a_new_downloader_resumes_it() {
 #[tokio::test]
 async fn cancel_deletes_the_part_file() {
     let dir = ScratchDir::new("dl-cancel");
-    let server = FileServer::start(
-        model(),
-        Faults {
-            rate: Some(20 * MB),
-            ..Faults::default()
-        },
-    );
-    let downloader = Downloader::new(dir.path(), settings()).unwrap();
-    let running = tokio::spawn({
-        let downloader = downloader.clone();
-        let req = request(&server);
-        async move { downloader.download(req).await }
-    });
+    let (_server, downloader, running) = slow_download(dir.path());
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(downloader.cancel("smollm2"));
     assert!(matches!(

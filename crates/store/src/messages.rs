@@ -1,6 +1,8 @@
 //! Messages and the tree they form. Regenerating or editing adds a sibling; the chat's
 //! `current_leaf` says which branch is shown.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, FromRow};
 
@@ -254,6 +256,35 @@ impl Store {
 
     /// The shown branch of a chat, oldest first.
     pub async fn branch(&self, chat_id: Id) -> Result<Vec<Message>, StoreError> {
+        Ok(self.read_branch(chat_id, false).await?.0)
+    }
+
+    /// The shown branch of a chat, each message with its versions (its own id and its
+    /// siblings', oldest first), from the same single read as [`Store::branch`].
+    pub async fn branch_with_versions(
+        &self,
+        chat_id: Id,
+    ) -> Result<Vec<(Message, Vec<Id>)>, StoreError> {
+        let (branch, mut siblings) = self.read_branch(chat_id, true).await?;
+        Ok(branch
+            .into_iter()
+            .map(|m| {
+                let versions = siblings
+                    .get_mut(&m.parent_id)
+                    .map(std::mem::take)
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| vec![m.id]);
+                (m, versions)
+            })
+            .collect())
+    }
+
+    /// The shown branch, and (when `versions`) the ids of every chat message by parent.
+    async fn read_branch(
+        &self,
+        chat_id: Id,
+        versions: bool,
+    ) -> Result<(Vec<Message>, HashMap<Option<Id>, Vec<Id>>), StoreError> {
         let (leaf, branched): (Option<Id>, bool) =
             sqlx::query_as("SELECT current_leaf, branched FROM chats WHERE id = ?")
                 .bind(chat_id)
@@ -264,19 +295,24 @@ impl Store {
                     id: chat_id,
                 })?;
         let Some(leaf) = leaf else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), HashMap::new()));
         };
         // Every message of the chat in one indexed read; a straight line is the branch itself, a
         // tree is walked from the leaf in memory, which is cheaper than a recursive CTE that
         // looks each parent up again.
         let all = self.read_json_rows("m.chat_id = ?", chat_id).await?;
+        let mut siblings: HashMap<Option<Id>, Vec<Id>> = HashMap::new();
+        for m in all.iter().filter(|_| versions) {
+            siblings.entry(m.parent_id).or_default().push(m.id);
+        }
         if !branched && all.last().map(|m| m.id) == Some(leaf) {
-            return Ok(all);
+            return Ok((all, siblings));
         }
-        match walk_up(all, leaf) {
-            Some(branch) => Ok(branch),
-            None => self.path_to(leaf).await,
-        }
+        let branch = match walk_up(all, leaf) {
+            Some(branch) => branch,
+            None => self.path_to(leaf).await?,
+        };
+        Ok((branch, siblings))
     }
 
     /// The messages from the first one down to `leaf`, oldest first (read through parent links).

@@ -61,6 +61,13 @@ async fn regenerate_and_edit_make_siblings_and_the_chat_remembers_its_branch() {
         .await
         .unwrap();
     assert_eq!(store.versions(a2.id).await.unwrap(), vec![a1.id, a2.id]);
+    // The shown branch with its versions, in one read, agrees with versions().
+    let with_versions = store.branch_with_versions(chat.id).await.unwrap();
+    let ids: Vec<(i64, Vec<i64>)> = with_versions
+        .iter()
+        .map(|(m, v)| (m.id, v.clone()))
+        .collect();
+    assert_eq!(ids, vec![(q.id, vec![q.id]), (a2.id, vec![a1.id, a2.id])]);
     let shown: Vec<String> = store
         .branch(chat.id)
         .await

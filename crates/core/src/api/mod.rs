@@ -77,11 +77,7 @@ impl ApiConfig {
 
 /// What every request handler shares.
 pub(crate) struct Shared {
-    /// The app: engine, store, loaded-model cache.
-    hearth: Hearth,
-    /// Installed models, for `/v1/models` and on-demand loading.
-    models: ModelManager,
-    /// The UI's operations, for the `/api/` routes.
+    /// The app: engine, store, installed models, and the UI's operations.
     app: crate::App,
     /// The token, compared in constant time.
     token: String,
@@ -109,12 +105,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     let shared = Arc::new(Shared {
-        app: crate::App {
-            hearth: hearth.clone(),
-            models: models.clone(),
-        },
-        hearth,
-        models,
+        app: crate::App { hearth, models },
         token: config.token.clone(),
         allowed_hosts: guard::allowed_hosts(&config.host, addr.port()),
         engine_slot: Arc::new(Semaphore::new(1)),

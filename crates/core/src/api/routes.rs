@@ -21,7 +21,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::openai::{self, ApiError, ChatRequest, CompletionRequest, ModelObject, Sampling};
 use super::Shared;
-use crate::{ChatModel, CoreError};
+use crate::CoreError;
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -53,9 +53,10 @@ pub(super) async fn not_found() -> ApiError {
 
 fn installed(shared: &Shared) -> Result<Vec<ModelObject>, ApiError> {
     let models = shared
+        .app
         .models
         .library()
-        .list(shared.models.catalog())
+        .list(shared.app.models.catalog())
         .map_err(|e| internal(e.to_string()))?;
     Ok(models
         .into_iter()
@@ -171,26 +172,16 @@ impl Job {
     ) -> Result<Job, ApiError> {
         let params = sampling.to_params()?;
         // Only installed models, by id: a request never names a file path.
-        let file = shared
-            .models
-            .library()
-            .resolve(shared.models.catalog(), model_id)
-            .map_err(|_| ApiError::model_not_found(model_id))?;
-        let path = shared.models.library().dir().join(&file);
+        let mut model = shared.app.installed_model(model_id).map_err(|e| match e {
+            CoreError::Models(hearth_models::ModelsError::NotInstalled(_)) => {
+                ApiError::model_not_found(model_id)
+            }
+            other => internal(other.to_string()),
+        })?;
+        model.sampling = params;
         let slot = wait_turn(shared).await?;
-        let load = hearth_engine::LoadOptions {
-            template: shared
-                .models
-                .template_for(&path)
-                .map_err(|e| internal(e.to_string()))?,
-            ..Default::default()
-        };
-        let model = ChatModel {
-            path,
-            load,
-            sampling: params.clone(),
-        };
         let generation = shared
+            .app
             .hearth
             .generate(&model, input.clone())
             .await
@@ -412,7 +403,12 @@ async fn save_history(shared: &Shared, input: &Input, reply: &str, model_id: &st
     if !shared.save_history {
         return;
     }
-    if let Err(e) = shared.hearth.record_exchange(input, reply, model_id).await {
+    if let Err(e) = shared
+        .app
+        .hearth
+        .record_exchange(input, reply, model_id)
+        .await
+    {
         tracing::warn!("could not save an API conversation: {e}");
     }
 }
