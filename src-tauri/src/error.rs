@@ -28,3 +28,31 @@ impl From<CoreError> for Error {
         }
     }
 }
+
+impl Error {
+    /// An update check, download or install that did not happen.
+    pub fn update(message: impl Into<String>) -> Self {
+        Error {
+            kind: "update",
+            message: message.into(),
+        }
+    }
+}
+
+impl From<tauri_plugin_updater::Error> for Error {
+    fn from(e: tauri_plugin_updater::Error) -> Self {
+        use tauri_plugin_updater::Error as E;
+        Error::update(match e {
+            E::Minisign(_) | E::SignatureUtf8(_) | E::Base64(_) => {
+                "the update's signature does not match Hearth's release key, so it was not installed. Download Hearth from its website instead".to_owned()
+            }
+            E::Reqwest(_) | E::Network(_) => {
+                format!("the update server could not be reached ({e}); check your connection and try again later")
+            }
+            E::ReleaseNotFound | E::Serialization(_) | E::TargetNotFound(_) | E::TargetsNotFound(_) => {
+                format!("the update server's answer could not be read ({e}); try again later")
+            }
+            other => format!("the update failed: {other}"),
+        })
+    }
+}

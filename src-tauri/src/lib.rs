@@ -8,6 +8,7 @@
 
 mod commands;
 mod error;
+mod updates;
 
 use hearth_core::{App, DataDir, EngineClient, Events, Hearth, ModelManager};
 use tauri::menu::{Menu, MenuItem};
@@ -71,6 +72,10 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         // "Add a GGUF file" opens the system's file picker; nothing else of the plugin is granted.
         .plugin(tauri_plugin_dialog::init())
+        // Used only through the update commands, and only when the user asks or turned the
+        // start-up check on; the window is granted none of the plugin's own commands.
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(updates::Updates::default())
         .setup(|app| {
             let hearth = tauri::async_runtime::block_on(open_app())?;
             let handle = app.handle().clone();
@@ -125,6 +130,10 @@ pub fn run() {
             commands::import_model,
             commands::clear_model_generation,
             commands::open_data_folder,
+            commands::set_check_updates,
+            commands::check_update,
+            commands::download_update,
+            commands::install_update,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -1,5 +1,8 @@
-// Shared by the desktop E2E and benchmark: Xvfb, tauri-driver, a WebDriver session on the
-// release `hearth` binary with its own data folder holding the test model, and small helpers.
+// Shared by the desktop E2E, its benchmark and the installer test: Xvfb, tauri-driver, a
+// WebDriver session on the release `hearth` binary with its own data folder holding the test
+// model, and small helpers. The installer test sets HEARTH_E2E_APP (the installed binary) and
+// HEARTH_E2E_XDG_DATA_HOME: the app then finds its data where a user's would be, under
+// $XDG_DATA_HOME/hearth, already filled by the installed hearth-cli, and the folder is kept.
 
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,15 +12,19 @@ import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache/hearth/target');
-const app = path.join(target, 'release/hearth');
+const app = process.env.HEARTH_E2E_APP || path.join(target, 'release/hearth');
+const xdgData = process.env.HEARTH_E2E_XDG_DATA_HOME;
 export const artifacts = process.env.HEARTH_ARTIFACTS || path.join(target, 'e2e-artifacts');
 const driverBin = process.env.TAURI_DRIVER || path.join(os.homedir(), '.cargo/bin/tauri-driver');
 const model = execFileSync(path.join(root, 'scripts/fetch-test-model')).toString().trim();
 fs.mkdirSync(artifacts, { recursive: true });
 
-export const data = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-desktop-'));
-fs.mkdirSync(path.join(data, 'models'));
-fs.linkSync(model, path.join(data, 'models', path.basename(model)));
+export const data = xdgData ? path.join(xdgData, 'hearth') : fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-desktop-'));
+if (!xdgData) {
+  fs.mkdirSync(path.join(data, 'models'));
+  fs.linkSync(model, path.join(data, 'models', path.basename(model)));
+}
+const dataEnv = xdgData ? { XDG_DATA_HOME: xdgData } : { HEARTH_DATA_DIR: data };
 
 const children = [];
 let display = process.env.DISPLAY;
@@ -28,7 +35,7 @@ if (!display) {
 }
 const port = 4444 + Math.floor(Math.random() * 1000);
 const driver = spawn(driverBin, ['--port', String(port), '--native-driver', '/usr/bin/WebKitWebDriver'], {
-  env: { ...process.env, DISPLAY: display, HEARTH_DATA_DIR: data },
+  env: { ...process.env, DISPLAY: display, ...dataEnv },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 children.push(driver);
@@ -92,12 +99,42 @@ export async function screenshot(name) {
   fs.writeFileSync(path.join(artifacts, name), Buffer.from(png, 'base64'));
 }
 
+/** Runs `script` in the window and returns its value. */
+export function run(script, args = []) {
+  return wd('POST', s('/execute/sync'), { script, args });
+}
+
+/** Opens the tab named `name` (Chat, Models, Settings). */
+export async function openTab(name) {
+  await until('the tabs', `return document.querySelectorAll('[role=tab]').length >= 3;`);
+  await run(`[...document.querySelectorAll('[role=tab]')].find(b => b.textContent === arguments[0]).click(); return true;`, [name]);
+}
+
+const lastReply = `const r = [...document.querySelectorAll('article.message.assistant')].at(-1);`;
+
+/** Sets temperature 0 in Settings and saves, so replies are repeatable; back on the Chat tab. */
+export async function chooseGreedySampling() {
+  await openTab('Settings');
+  await until('the temperature field', `return !!document.querySelector('.settings input[type=number]');`);
+  await run(`const i = document.querySelector('.settings input[type=number]'); i.value = '0'; i.dispatchEvent(new Event('input', { bubbles: true }));
+             [...document.querySelectorAll('.settings button')].find(b => b.textContent === 'Save').click(); return true;`);
+  await until('the saved notice', `return document.querySelector('.settings .banner')?.textContent.includes('Settings saved');`);
+  await openTab('Chat');
+}
+
+/** Asks for France's capital in a new chat and waits for the finished reply naming Paris. */
+export async function askCapitalOfFrance() {
+  await click('button.new-chat');
+  await type('.composer textarea', 'What is the capital of France?');
+  await click('.composer button[type=submit]');
+  await until('a reply naming Paris', `${lastReply} return r && r.dataset.status === 'complete' && r.textContent.includes('Paris');`);
+}
 
 /** Ends the session, stops Xvfb and tauri-driver, removes the data folder. */
 export async function cleanup() {
   await wd('DELETE', s('')).catch(() => {});
   for (const child of children.reverse()) child.kill();
-  fs.rmSync(data, { recursive: true, force: true });
+  if (!xdgData) fs.rmSync(data, { recursive: true, force: true });
 }
 
 /** Resident memory of the processes whose command line contains `needle`, in MB. */

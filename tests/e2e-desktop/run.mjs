@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stepRunner } from '../steps.mjs';
-import { artifacts, cleanup, click, s, screenshot, target, type, until, wd } from './driver.mjs';
+import { artifacts, askCapitalOfFrance, chooseGreedySampling, cleanup, click, openTab, s, screenshot, target, type, until, wd } from './driver.mjs';
 
 const { step, passed } = stepRunner(async () => {
   await screenshot('desktop-failure.png').catch(() => {});
@@ -23,24 +23,10 @@ await step('the window opens with the installed model', async () => {
   await until('the model picker', `return document.querySelector('header select')?.value === 'smollm2-135m-instruct';`);
 });
 
-await step('greedy sampling set in Settings, through IPC', async () => {
-  await until('the tabs', `return document.querySelectorAll('[role=tab]').length >= 3;`);
-  await wd('POST', s('/execute/sync'), { script: `[...document.querySelectorAll('[role=tab]')].find(b => b.textContent === 'Settings').click(); return true;`, args: [] });
-  await until('the temperature field', `return !!document.querySelector('.settings input[type=number]');`);
-  await wd('POST', s('/execute/sync'), {
-    script: `const i = document.querySelector('.settings input[type=number]'); i.value = '0'; i.dispatchEvent(new Event('input', { bubbles: true }));
-             [...document.querySelectorAll('.settings button')].find(b => b.textContent === 'Save').click(); return true;`,
-    args: [],
-  });
-  await until('the saved notice', `return document.querySelector('.settings .banner')?.textContent.includes('Settings saved');`);
-  await wd('POST', s('/execute/sync'), { script: `[...document.querySelectorAll('[role=tab]')].find(b => b.textContent === 'Chat').click(); return true;`, args: [] });
-});
+await step('greedy sampling set in Settings, through IPC', chooseGreedySampling);
 
 await step('a chat round trip through Tauri IPC names Paris', async () => {
-  await click('button.new-chat');
-  await type('.composer textarea', 'What is the capital of France?');
-  await click('.composer button[type=submit]');
-  await until('a reply naming Paris', `${lastReply} return r && r.dataset.status === 'complete' && r.textContent.includes('Paris');`);
+  await askCapitalOfFrance();
   await screenshot('desktop-chat.png');
 });
 
@@ -56,14 +42,11 @@ await step('the worker killed mid-reply: the window says so, and the next messag
   if (!/engine/i.test(note)) throw new Error(`note: ${note}`);
   await screenshot('desktop-engine-stopped.png');
   // In a fresh chat, so the answer does not continue the essay's context.
-  await click('button.new-chat');
-  await type('.composer textarea', 'What is the capital of France?');
-  await click('.composer button[type=submit]');
-  await until('the next reply', `${lastReply} return r && r.dataset.status === 'complete' && r.textContent.includes('Paris');`);
+  await askCapitalOfFrance();
 });
 
 await step('the local API server: off by default, switched on in Settings, answers with the token, off again', async () => {
-  await wd('POST', s('/execute/sync'), { script: `[...document.querySelectorAll('[role=tab]')].find(b => b.textContent === 'Settings').click(); return true;`, args: [] });
+  await openTab('Settings');
   await until('the API switch', `return !!document.querySelector('.api-switch');`);
   const off = await wd('POST', s('/execute/sync'), { script: `return document.querySelector('.api-switch').checked;`, args: [] });
   if (off) throw new Error('the API server was on by default');

@@ -14,6 +14,8 @@ pub const DEFAULT_MODEL_SETTING: &str = "default_model";
 pub const GENERATION_SETTING: &str = "generation";
 /// Settings key of the system prompt new chats start with.
 pub const SYSTEM_PROMPT_SETTING: &str = "system_prompt";
+/// The settings key of the desktop app's start-up update check (a bool, off by default).
+pub const CHECK_UPDATES_SETTING: &str = "update.check";
 /// GPT4All Chat's default context length.
 pub const DEFAULT_CONTEXT: u32 = 2048;
 
@@ -286,11 +288,28 @@ impl App {
         let prompt: Option<String> = self.hearth.store().setting(SYSTEM_PROMPT_SETTING).await?;
         Ok(json!({
             "system_prompt": prompt.unwrap_or_else(|| DEFAULT_SYSTEM_PROMPT.to_owned()),
+            "check_updates": self.check_updates().await?,
             "data_dir": self.hearth.data_dir().root(),
             "version": env!("CARGO_PKG_VERSION"),
             "llama_cpp": hearth_engine::LLAMA_CPP_VERSION,
             "machine": Machine::detect(),
         }))
+    }
+
+    /// Whether the desktop app looks for a newer version when it starts: off unless the user
+    /// turns it on, so by default Hearth contacts nothing but model downloads.
+    pub async fn check_updates(&self) -> Result<bool, CoreError> {
+        let on: Option<bool> = self.hearth.store().setting(CHECK_UPDATES_SETTING).await?;
+        Ok(on.unwrap_or(false))
+    }
+
+    /// Turns the start-up update check on or off.
+    pub async fn set_check_updates(&self, on: bool) -> Result<(), CoreError> {
+        Ok(self
+            .hearth
+            .store()
+            .set_setting(CHECK_UPDATES_SETTING, &on)
+            .await?)
     }
 
     /// Keeps the system prompt new chats start with.

@@ -12,7 +12,7 @@ mod io;
 mod sampler;
 mod session;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -201,14 +201,15 @@ fn load_model(
 }
 
 /// Loads ggml's CPU variants (one per SIMD level) so the best one for this CPU is used. They
-/// ship in `lib/` beside the worker; a development build falls back to the build directory.
+/// ship where the worker's rpath points (see build.rs); a development build without them falls
+/// back to the build directory.
 fn load_cpu_backends() {
     let exe_dir = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf));
     let shipped = exe_dir
-        .into_iter()
-        .flat_map(|d| [d.join("lib"), d])
+        .iter()
+        .flat_map(|d| library_dirs(d))
         .find(|d| has_cpu_variants(d));
     match shipped {
         Some(dir) if dir.to_str().is_some() => {
@@ -224,11 +225,23 @@ fn load_cpu_backends() {
     }
 }
 
+/// Where llama.cpp's libraries are looked for, relative to the worker's folder: `lib/` and the
+/// folder itself (the build directory, Windows), the Linux packages' `/usr/lib/Hearth/lib`, the
+/// macOS app's `Contents/Resources/lib`.
+fn library_dirs(exe_dir: &Path) -> [PathBuf; 4] {
+    [
+        exe_dir.join("lib"),
+        exe_dir.to_path_buf(),
+        exe_dir.join("../lib/Hearth/lib"),
+        exe_dir.join("../Resources/lib"),
+    ]
+}
+
 fn has_cpu_variants(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|entries| {
         entries
             .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with("libggml-cpu-"))
+            .any(|e| e.file_name().to_string_lossy().contains("ggml-cpu-"))
     })
 }
 

@@ -90,6 +90,15 @@ export class HttpBackend implements Backend {
   setSystemPrompt(text: string) {
     return this.call<void>('PUT', '/settings/system_prompt', { system_prompt: text });
   }
+  // The server updates itself with its package manager; the page offers no updates.
+  readonly canUpdate = false;
+  async setCheckUpdates() {}
+  async checkUpdate() {
+    return null;
+  }
+  async downloadUpdate() {}
+  async installUpdate() {}
+
   async apiStatus() {
     // This page is served by `hearth-cli serve`, which is the API server: nothing to switch.
     return null;

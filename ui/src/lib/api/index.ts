@@ -1,7 +1,7 @@
 // Every backend call goes through this interface; one transport talks HTTP + SSE to
 // `hearth-cli serve`, the desktop app's talks Tauri IPC.
 
-import type { ApiStatus, AppSettings, Catalog, ImportResult, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
+import type { ApiStatus, UpdateInfo, AppSettings, Catalog, ImportResult, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
 import { HttpBackend } from './http';
 import { TauriBackend } from './tauri';
 
@@ -34,6 +34,16 @@ export interface Backend {
   apiStatus(): Promise<ApiStatus | null>;
   setApi(enabled: boolean, host: string, port: number): Promise<ApiStatus>;
   setSystemPrompt(text: string): Promise<void>;
+  /** Whether this backend can update the app (the desktop app; not a page in a browser). */
+  readonly canUpdate: boolean;
+  /** Turns the start-up update check on or off (off by default). */
+  setCheckUpdates(on: boolean): Promise<void>;
+  /** Asks the release manifest for a newer version; null when this one is the newest. */
+  checkUpdate(): Promise<UpdateInfo | null>;
+  /** Downloads the offered update and verifies its signature, reporting bytes as they arrive. */
+  downloadUpdate(progress: (downloaded: number, total: number | null) => void): Promise<void>;
+  /** Installs the verified update and restarts the app. */
+  installUpdate(): Promise<void>;
   catalog(): Promise<Catalog>;
   installed(): Promise<InstalledModel[]>;
   startDownload(id: string): Promise<void>;

@@ -20,6 +20,7 @@ import type {
   ModelChoice,
   SearchHit,
   Started,
+  UpdateInfo,
 } from './types';
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -98,6 +99,24 @@ export class TauriBackend implements Backend {
   }
   setApi(enabled: boolean, host: string, port: number) {
     return call<ApiStatus>('set_api', { enabled, host, port });
+  }
+  readonly canUpdate = true;
+  setCheckUpdates(on: boolean) {
+    return call<void>('set_check_updates', { on });
+  }
+  checkUpdate() {
+    return call<UpdateInfo | null>('check_update');
+  }
+  async downloadUpdate(progress: (downloaded: number, total: number | null) => void) {
+    const stop = await listen<{ downloaded: number; total: number | null }>('hearth:update', (e) => progress(e.payload.downloaded, e.payload.total));
+    try {
+      await call<void>('download_update');
+    } finally {
+      stop();
+    }
+  }
+  installUpdate() {
+    return call<void>('install_update');
   }
   catalog() {
     return call<Catalog>('catalog');

@@ -155,6 +155,14 @@ export interface AppSettings {
   version: string;
   llama_cpp: string;
   machine: { total_ram: number; available_ram: number } | null;
+  check_updates: boolean;
+}
+
+/** A newer release of the desktop app. */
+export interface UpdateInfo {
+  version: string;
+  current: string;
+  notes: string | null;
 }
 
 /** The desktop app's local API server (null where the page is itself served by the API). */
