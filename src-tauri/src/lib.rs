@@ -10,10 +10,13 @@ mod commands;
 mod error;
 mod updates;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use hearth_core::{App, DataDir, EngineClient, Events, Hearth, ModelManager};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{Emitter, Manager};
+use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 
 /// The event the window listens to; its payload is one core or download event as JSON.
 pub const EVENT: &str = "hearth:event";
@@ -35,6 +38,29 @@ fn show_main_window(app: &tauri::AppHandle) {
         let _ = window.show();
         let _ = window.set_focus();
     }
+}
+
+/// Writes the window's size and position soon after the user stops moving or resizing it, so
+/// they are remembered even when Hearth does not get to quit cleanly (the plugin itself writes
+/// only on quit).
+fn remember_window_state(window: &tauri::Window, event: &tauri::WindowEvent) {
+    static GENERATION: AtomicU64 = AtomicU64::new(0);
+    if !matches!(
+        event,
+        tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_)
+    ) {
+        return;
+    }
+    let generation = GENERATION.fetch_add(1, Ordering::SeqCst) + 1;
+    let app = window.app_handle().clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        if GENERATION.load(Ordering::SeqCst) == generation {
+            if let Err(e) = app.save_window_state(StateFlags::all()) {
+                tracing::warn!("the window's size and position were not saved: {e}");
+            }
+        }
+    });
 }
 
 fn tray(app: &tauri::App) -> tauri::Result<()> {
@@ -70,6 +96,7 @@ pub fn run() {
             show_main_window(app)
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .on_window_event(remember_window_state)
         // "Add a GGUF file" opens the system's file picker; nothing else of the plugin is granted.
         .plugin(tauri_plugin_dialog::init())
         // Used only through the update commands, and only when the user asks or turned the

@@ -25,9 +25,12 @@ if (!xdgData) {
   fs.linkSync(model, path.join(data, 'models', path.basename(model)));
 }
 const dataEnv = xdgData ? { XDG_DATA_HOME: xdgData } : { HEARTH_DATA_DIR: data };
+// The window's remembered size and position (tauri-plugin-window-state) live in the config
+// folder: one of this run's own, kept across relaunches, removed by cleanup.
+export const configHome = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-config-'));
 
 const children = [];
-let display = process.env.DISPLAY;
+export let display = process.env.DISPLAY;
 if (!display) {
   display = ':93';
   children.push(spawn('Xvfb', [display, '-screen', '0', '1280x900x24'], { stdio: 'ignore' }));
@@ -35,7 +38,7 @@ if (!display) {
 }
 const port = 4444 + Math.floor(Math.random() * 1000);
 const driver = spawn(driverBin, ['--port', String(port), '--native-driver', '/usr/bin/WebKitWebDriver'], {
-  env: { ...process.env, DISPLAY: display, ...dataEnv },
+  env: { ...process.env, DISPLAY: display, XDG_CONFIG_HOME: configHome, ...dataEnv },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 children.push(driver);
@@ -58,15 +61,26 @@ export async function wd(method, route, body) {
 export let session;
 // When the attempt that launched the app began (earlier attempts only wait for tauri-driver).
 let launchStarted = performance.now();
-for (let i = 0; ; i++) {
-  try {
-    launchStarted = performance.now();
-    session = (await wd('POST', '/session', { capabilities: { alwaysMatch: { 'tauri:options': { application: app } } } })).sessionId;
-    break;
-  } catch (e) {
-    if (i > 50) throw e;
-    await sleep(200);
+
+async function launch() {
+  for (let i = 0; ; i++) {
+    try {
+      launchStarted = performance.now();
+      session = (await wd('POST', '/session', { capabilities: { alwaysMatch: { 'tauri:options': { application: app } } } })).sessionId;
+      return;
+    } catch (e) {
+      if (i > 50) throw e;
+      await sleep(200);
+    }
   }
+}
+await launch();
+
+/** Closes the window as a person would (the app quits and saves its state), then starts it again. */
+export async function relaunch() {
+  await wd('DELETE', s('/window')).catch(() => {});
+  await wd('DELETE', s('')).catch(() => {});
+  await launch();
 }
 export const s = (route) => `/session/${session}${route}`;
 
@@ -135,6 +149,7 @@ export async function cleanup() {
   await wd('DELETE', s('')).catch(() => {});
   for (const child of children.reverse()) child.kill();
   if (!xdgData) fs.rmSync(data, { recursive: true, force: true });
+  fs.rmSync(configHome, { recursive: true, force: true });
 }
 
 /** Resident memory of the processes whose command line contains `needle`, in MB. */

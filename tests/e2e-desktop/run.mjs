@@ -1,19 +1,41 @@
 // Desktop E2E: the release `hearth` binary in a real WebKitGTK window under Xvfb, driven
 // through tauri-driver + WebKitWebDriver (plain WebDriver over HTTP), with the real test model.
 // Steps: the window opens; a chat round trip through Tauri IPC; the worker is killed
-// mid-reply, the window says so, and the next message works. Screenshot of the real window in
-// $HEARTH_ARTIFACTS (default <target>/e2e-artifacts).
+// mid-reply, the window says so, and the next message works; the local API switch; a GGUF file
+// added through the system's file picker (a real GTK dialog, typed into with xdotool); "Open"
+// data folder hands the folder to the desktop's opener (xdg-open, recorded by a stand-in on
+// PATH, since there is no file manager under Xvfb); the window's size and position remembered
+// across a restart. Screenshots of the real window in $HEARTH_ARTIFACTS (default
+// <target>/e2e-artifacts).
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { stepRunner } from '../steps.mjs';
-import { artifacts, askCapitalOfFrance, chooseGreedySampling, cleanup, click, openTab, s, screenshot, target, type, until, wd } from './driver.mjs';
 
+// xdg-open as the desktop's opener would be called: this one writes down what it was asked to open.
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-e2e-'));
+const opened = path.join(scratch, 'xdg-open.log');
+fs.mkdirSync(path.join(scratch, 'bin'));
+fs.writeFileSync(path.join(scratch, 'bin/xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${opened}'\n`, { mode: 0o755 });
+process.env.PATH = `${path.join(scratch, 'bin')}:${process.env.PATH}`;
+const { artifacts, askCapitalOfFrance, chooseGreedySampling, cleanup, click, data, display, openTab, relaunch, run, s, screenshot, sleep, target, type, until, wd } =
+  await import('./driver.mjs');
+
+async function finish() {
+  await cleanup();
+  fs.rmSync(scratch, { recursive: true, force: true });
+}
 const { step, passed } = stepRunner(async () => {
   await screenshot('desktop-failure.png').catch(() => {});
-  await cleanup();
+  await finish();
 });
+
+/** Runs xdotool on the test's display. */
+function xdotool(...args) {
+  return execFileSync('xdotool', args, { env: { ...process.env, DISPLAY: display }, timeout: 10_000 }).toString().trim();
+}
 
 const lastReply = `const r = [...document.querySelectorAll('article.message.assistant')].at(-1);`;
 
@@ -71,5 +93,54 @@ await step('the local API server: off by default, switched on in Settings, answe
   if (closed !== 'closed') throw new Error('the server still answers');
 });
 
+await step('a GGUF file added through the system file picker is checked and installed', async () => {
+  const picked = path.join(scratch, 'picked-model.gguf');
+  fs.linkSync(path.join(data, 'models/SmolLM2-135M-Instruct.Q4_1.gguf'), picked);
+  await openTab('Models');
+  await until('the add button', `return !!document.querySelector('.add-gguf');`);
+  // The click returns once the dialog is up; the dialog is GTK's own window, outside WebDriver.
+  await run(`document.querySelector('.add-gguf').click(); return true;`);
+  let dialog = '';
+  for (let i = 0; i < 100 && !dialog; i++) {
+    try {
+      dialog = xdotool('search', '--onlyvisible', '--name', '^Open File$').split('\n')[0];
+    } catch {
+      await sleep(100);
+    }
+  }
+  if (!dialog) throw new Error('the file picker did not open');
+  xdotool('windowfocus', '--sync', dialog);
+  xdotool('key', '--window', dialog, 'ctrl+l');
+  await sleep(300);
+  xdotool('type', '--delay', '10', picked);
+  await sleep(300);
+  xdotool('key', 'Return');
+  const shown = await until('the inspection result', `return document.querySelector('.imported')?.textContent;`);
+  if (!shown.includes('picked-model.gguf') || !shown.includes('llama')) throw new Error(`shown: ${shown}`);
+  if (!fs.existsSync(path.join(data, 'models/picked-model.gguf'))) throw new Error('not in the models folder');
+  await screenshot('desktop-file-picked.png');
+});
+
+await step('"Open" hands the data folder to the desktop opener', async () => {
+  await openTab('Settings');
+  await until('the open button', `return !!document.querySelector('.open-folder');`);
+  await click('.open-folder');
+  for (let i = 0; i < 50 && !fs.existsSync(opened); i++) await sleep(100);
+  const asked = fs.existsSync(opened) ? fs.readFileSync(opened, 'utf8').trim() : '';
+  if (asked !== data) throw new Error(`xdg-open was asked for "${asked}", not ${data}`);
+});
+
+await step('the window comes back at the size and place it was left, with the chats', async () => {
+  const rect = { x: 40, y: 30, width: 900, height: 640 };
+  await wd('POST', s('/window/rect'), rect);
+  // Saved shortly after the last move or resize.
+  await sleep(1000);
+  await relaunch();
+  await until('the model picker', `return !!document.querySelector('header select')?.value;`);
+  const after = await wd('GET', s('/window/rect'));
+  for (const key of Object.keys(rect)) if (after[key] !== rect[key]) throw new Error(`rect after restart: ${JSON.stringify(after)}`);
+  await until('the chats', `return document.querySelectorAll('.chat-title').length >= 3;`);
+});
+
 console.log(`desktop E2E: ${passed()} steps passed; screenshots in ${artifacts}`);
-await cleanup();
+await finish();
