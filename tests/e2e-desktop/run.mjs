@@ -2,13 +2,14 @@
 // through tauri-driver + WebKitWebDriver (plain WebDriver over HTTP), with the real test model.
 // Steps: the window opens; a chat round trip through Tauri IPC; the worker is killed
 // mid-reply, the window says so, and the next message works; the local API switch; a GGUF file
-// added through the system's file picker (a real GTK dialog, typed into with xdotool); "Open"
+// added through the system's file picker (a real GTK dialog, typed into with xdotool) and one
+// dragged onto the window from another GTK program (drag-source.py, X drag and drop); "Open"
 // data folder hands the folder to the desktop's opener (xdg-open, recorded by a stand-in on
 // PATH, since there is no file manager under Xvfb); the window's size and position remembered
 // across a restart. Screenshots of the real window in $HEARTH_ARTIFACTS (default
 // <target>/e2e-artifacts).
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +21,7 @@ const opened = path.join(scratch, 'xdg-open.log');
 fs.mkdirSync(path.join(scratch, 'bin'));
 fs.writeFileSync(path.join(scratch, 'bin/xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${opened}'\n`, { mode: 0o755 });
 process.env.PATH = `${path.join(scratch, 'bin')}:${process.env.PATH}`;
-const { artifacts, askCapitalOfFrance, chooseGreedySampling, cleanup, click, data, display, openTab, relaunch, run, s, screenshot, sleep, target, type, until, wd } =
+const { artifacts, askCapitalOfFrance, chooseGreedySampling, cleanup, click, data, display, openTab, relaunch, root, run, s, screenshot, sleep, target, type, until, wd } =
   await import('./driver.mjs');
 
 async function finish() {
@@ -119,6 +120,38 @@ await step('a GGUF file added through the system file picker is checked and inst
   if (!shown.includes('picked-model.gguf') || !shown.includes('llama')) throw new Error(`shown: ${shown}`);
   if (!fs.existsSync(path.join(data, 'models/picked-model.gguf'))) throw new Error('not in the models folder');
   await screenshot('desktop-file-picked.png');
+});
+
+await step('a GGUF file dragged from another program onto the window is checked and installed', async () => {
+  const dropped = path.join(scratch, 'dropped-model.gguf');
+  fs.linkSync(path.join(data, 'models/SmolLM2-135M-Instruct.Q4_1.gguf'), dropped);
+  await until('the Models view', `return !!document.querySelector('.add-gguf');`);
+  // A GTK window offering the file as a file manager would, at the screen's bottom right,
+  // outside Hearth's window; xdotool drags from it with the X server's real pointer.
+  const source = spawn('/usr/bin/python3', [path.join(root, 'tests/e2e-desktop/drag-source.py'), dropped, '1130', '780'], {
+    env: { ...process.env, DISPLAY: display },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise((resolve, reject) => {
+      source.stdout.once('data', resolve);
+      source.once('exit', (code) => reject(new Error(`the drag source exited with ${code}`)));
+    });
+    await sleep(500);
+    xdotool('mousemove', '1190', '810');
+    xdotool('mousedown', '1');
+    for (let i = 1; i <= 20; i++) {
+      xdotool('mousemove', String(1190 - i * 35), String(810 - i * 20));
+      await sleep(30);
+    }
+    await sleep(200);
+    xdotool('mouseup', '1');
+    const shown = await until('the inspection result', `return document.querySelector('.imported')?.textContent.includes('dropped-model.gguf') && document.querySelector('.imported').textContent;`);
+    if (!shown.includes('llama')) throw new Error(`shown: ${shown}`);
+    if (!fs.existsSync(path.join(data, 'models/dropped-model.gguf'))) throw new Error('not in the models folder');
+  } finally {
+    source.kill();
+  }
 });
 
 await step('"Open" hands the data folder to the desktop opener', async () => {
