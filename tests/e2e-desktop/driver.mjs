@@ -36,9 +36,19 @@ if (!display) {
   children.push(spawn('Xvfb', [display, '-screen', '0', '1280x900x24'], { stdio: 'ignore' }));
   await sleep(500);
 }
+// A session bus of this run's own, as a desktop session has: single-instance finds the running
+// app through it.
+const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+children.push(bus);
+const busAddress = await new Promise((resolve, reject) => {
+  bus.stdout.once('data', (chunk) => resolve(chunk.toString().trim()));
+  bus.once('exit', (code) => reject(new Error(`dbus-daemon exited with ${code}`)));
+});
+/** The environment the app runs in (its data, config folder, display and session bus). */
+export const appEnv = { ...process.env, DISPLAY: display, XDG_CONFIG_HOME: configHome, DBUS_SESSION_BUS_ADDRESS: busAddress, ...dataEnv };
 const port = 4444 + Math.floor(Math.random() * 1000);
 const driver = spawn(driverBin, ['--port', String(port), '--native-driver', '/usr/bin/WebKitWebDriver'], {
-  env: { ...process.env, DISPLAY: display, XDG_CONFIG_HOME: configHome, ...dataEnv },
+  env: appEnv,
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 children.push(driver);

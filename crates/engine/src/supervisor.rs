@@ -357,6 +357,14 @@ async fn spawn(path: &PathBuf) -> Result<Worker, EngineError> {
     // reach the worker as SIGINT.
     #[cfg(unix)]
     command.process_group(0);
+    // On Windows the same through a new process group, and no console window for the worker
+    // when the desktop app (a GUI program) starts it.
+    #[cfg(windows)]
+    {
+        const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+        const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+        command.creation_flags(CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW);
+    }
     let mut child = command
         .spawn()
         .map_err(|e| EngineError::Start(format!("{}: {e}", path.display())))?;
