@@ -44,6 +44,38 @@ const busAddress = await new Promise((resolve, reject) => {
   bus.stdout.once('data', (chunk) => resolve(chunk.toString().trim()));
   bus.once('exit', (code) => reject(new Error(`dbus-daemon exited with ${code}`)));
 });
+// The system tray a desktop panel provides (tray-host.py), so the app's tray icon has somewhere
+// to register and its menu can be clicked as a person would.
+const trayHost = spawn('/usr/bin/python3', [path.join(root, 'tests/e2e-desktop/tray-host.py')], {
+  env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: busAddress },
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+children.push(trayHost);
+const trayLines = [];
+let trayWaiting = null;
+let trayBuffer = '';
+trayHost.stdout.on('data', (chunk) => {
+  trayBuffer += chunk.toString();
+  for (let i = trayBuffer.indexOf('\n'); i >= 0; i = trayBuffer.indexOf('\n')) {
+    trayLines.push(JSON.parse(trayBuffer.slice(0, i)));
+    trayBuffer = trayBuffer.slice(i + 1);
+  }
+  if (trayWaiting && trayLines.length) trayWaiting(trayLines.shift());
+});
+function trayAnswer() {
+  if (trayLines.length) return Promise.resolve(trayLines.shift());
+  return new Promise((resolve) => (trayWaiting = resolve));
+}
+await trayAnswer();
+
+/** Asks the tray host (see tray-host.py): `items`, `menu` or `click <label>`. */
+export async function tray(command) {
+  trayHost.stdin.write(`${command}\n`);
+  const answer = await trayAnswer();
+  trayWaiting = null;
+  return answer;
+}
+
 /** The environment the app runs in (its data, config folder, display and session bus). */
 export const appEnv = { ...process.env, DISPLAY: display, XDG_CONFIG_HOME: configHome, DBUS_SESSION_BUS_ADDRESS: busAddress, ...dataEnv };
 const port = 4444 + Math.floor(Math.random() * 1000);

@@ -7,7 +7,8 @@
 // data folder hands the folder to the desktop's opener (xdg-open, recorded by a stand-in on
 // PATH, since there is no file manager under Xvfb); the window's size and position remembered
 // across a restart; a second launch hands over to the running app (single instance, over this
-// run's own D-Bus session bus). Screenshots of the real window in $HEARTH_ARTIFACTS (default
+// run's own D-Bus session bus); the tray icon's menu, clicked through a stand-in panel
+// (tray-host.py): Show brings a hidden window back, Quit ends the app and its worker. Screenshots of the real window in $HEARTH_ARTIFACTS (default
 // <target>/e2e-artifacts).
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -22,7 +23,7 @@ const opened = path.join(scratch, 'xdg-open.log');
 fs.mkdirSync(path.join(scratch, 'bin'));
 fs.writeFileSync(path.join(scratch, 'bin/xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${opened}'\n`, { mode: 0o755 });
 process.env.PATH = `${path.join(scratch, 'bin')}:${process.env.PATH}`;
-const { appBinary, appEnv, artifacts, askCapitalOfFrance, chooseGreedySampling, cleanup, click, data, display, openTab, relaunch, root, run, s, screenshot, sleep, target, type, until, wd } =
+const { appBinary, appEnv, artifacts, askCapitalOfFrance, chooseGreedySampling, cleanup, click, data, display, openTab, relaunch, root, run, s, screenshot, sleep, target, tray, type, until, wd } =
   await import('./driver.mjs');
 
 async function finish() {
@@ -189,6 +190,47 @@ await step('the window comes back at the size and place it was left, with the ch
   const after = await wd('GET', s('/window/rect'));
   for (const key of Object.keys(rect)) if (after[key] !== rect[key]) throw new Error(`rect after restart: ${JSON.stringify(after)}`);
   await until('the chats', `return document.querySelectorAll('.chat-title').length >= 3;`);
+});
+
+/** The id of Hearth's main window if it is mapped (visible), else null. */
+function visibleWindow() {
+  try {
+    return xdotool('search', '--onlyvisible', '--name', '^Hearth$').split('\n')[0];
+  } catch {
+    return null;
+  }
+}
+
+await step('the tray icon offers Show and Quit, and Show brings back a hidden window', async () => {
+  const labels = (await tray('menu')).map((item) => item.label);
+  if (!labels.includes('Show Hearth') || !labels.includes('Quit')) throw new Error(`tray menu: ${JSON.stringify(labels)}`);
+  const window = visibleWindow();
+  if (!window) throw new Error('no visible Hearth window');
+  xdotool('windowunmap', '--sync', window);
+  if (visibleWindow()) throw new Error('the window did not hide');
+  const clicked = await tray('click Show Hearth');
+  if (clicked.error) throw new Error(clicked.error);
+  for (let i = 0; i < 50 && !visibleWindow(); i++) await sleep(100);
+  if (!visibleWindow()) throw new Error('Show did not bring the window back');
+});
+
+await step('the tray icon\'s Quit ends the app and its worker', async () => {
+  const alive = (name) => {
+    try {
+      return execFileSync('pgrep', ['-f', name]).toString().trim();
+    } catch {
+      return '';
+    }
+  };
+  // A reply first, so the worker is running too.
+  await openTab('Chat');
+  await askCapitalOfFrance();
+  if (!alive(appBinary + '$') || !alive(path.join(target, 'release/hearth-engine'))) throw new Error('the app or its worker is not running');
+  const clicked = await tray('click Quit');
+  if (clicked.error) throw new Error(clicked.error);
+  for (let i = 0; i < 100 && (alive(appBinary + '$') || alive(path.join(target, 'release/hearth-engine'))); i++) await sleep(100);
+  if (alive(appBinary + '$')) throw new Error('the app is still running');
+  if (alive(path.join(target, 'release/hearth-engine'))) throw new Error('the worker outlived the app');
 });
 
 console.log(`desktop E2E: ${passed()} steps passed; screenshots in ${artifacts}`);
