@@ -1,7 +1,8 @@
 // The installed `hearth` (HEARTH_E2E_APP) in a real window under Xvfb: it opens on the model
 // the installed hearth-cli imported into the user's data folder, a chat round trip works, and
 // the update check (off by default) finds a newer release on a local HTTPS server, accepts it
-// when its signature is good and refuses it when it is not. Nothing is installed. Run by
+// when its signature is good and refuses it when it is not, and once turned on runs at the next
+// start and offers the release in a banner. Nothing is installed. Run by
 // tests/installers/run; leaves the data folder in place for the uninstall check.
 
 import fs from 'node:fs';
@@ -16,7 +17,7 @@ const updates = await startUpdateServer(scratch, process.env.HEARTH_E2E_NEWER_PA
 process.env.HEARTH_UPDATE_ENDPOINT = updates.endpoint;
 process.env.HEARTH_UPDATE_PUBKEY = updates.pubkey;
 process.env.SSL_CERT_FILE = updates.ca;
-const { askCapitalOfFrance, chooseGreedySampling, cleanup, click, openTab, run, s, screenshot, until, wd } = await import('../e2e-desktop/driver.mjs');
+const { askCapitalOfFrance, chooseGreedySampling, cleanup, click, openTab, relaunch, run, s, screenshot, until, wd } = await import('../e2e-desktop/driver.mjs');
 
 async function finish() {
   await cleanup();
@@ -64,6 +65,19 @@ await step('updates: the same package signed by another key is refused', async (
   const message = await until('the refusal', `return document.querySelector('.update-error')?.textContent;`, [], 120_000);
   if (!/signature does not match/.test(message)) throw new Error(`message: ${message}`);
   await screenshot('installed-update-refused.png');
+});
+
+await step('updates: with the start-up check turned on, the next start offers the release', async () => {
+  updates.sign('release');
+  await click('.update-on-start');
+  // The setting is written through IPC; the box says when the backend has it.
+  await until('the setting saved', `return document.querySelector('.update-on-start').dataset.saved === 'true';`);
+  const before = updates.requests.length;
+  await relaunch();
+  const banner = await until('the update banner', `return document.querySelector('.update-banner')?.textContent;`, [], 60_000);
+  if (!banner.includes('9.9.9')) throw new Error(`banner: ${banner}`);
+  if (updates.requests.length === before) throw new Error('the start-up check asked nothing of the server');
+  await screenshot('installed-update-banner.png');
 });
 
 console.log(`installed app: ${passed()} steps passed`);
