@@ -226,6 +226,40 @@ await step('the model guide lists the 13 families', async () => {
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
 });
 
+await step('every control has a name for screen readers, and keyboard focus is visible', async () => {
+  const unnamed = [];
+  let checked = 0;
+  for (const view of ['Chat', 'Models', 'Settings']) {
+    await page.getByRole('tab', { name: view, exact: true }).click();
+    await page.waitForTimeout(300);
+    const found = await page.evaluate(() => {
+      const named = (el) =>
+        (el.getAttribute('aria-label') || el.getAttribute('title') || el.getAttribute('aria-labelledby') || '').trim() ||
+        (el.labels && [...el.labels].some((l) => l.textContent.trim())) ||
+        (['BUTTON', 'A', 'SUMMARY'].includes(el.tagName) && el.textContent.trim()) ||
+        (el.tagName === 'INPUT' && ['submit', 'button'].includes(el.type) && el.value);
+      const shown = [...document.querySelectorAll('button, a[href], input:not([type=hidden]), select, textarea, summary, [role=tab]')].filter(
+        (el) => el.getClientRects().length,
+      );
+      return { checked: shown.length, unnamed: shown.filter((el) => !named(el)).map((el) => el.outerHTML.slice(0, 120)) };
+    });
+    if (found.checked < 5) throw new Error(`${view}: only ${found.checked} controls found`);
+    checked += found.checked;
+    unnamed.push(...found.unnamed.map((html) => `${view}: ${html}`));
+  }
+  if (unnamed.length) throw new Error(`controls without a name:\n${unnamed.join('\n')}`);
+  console.log(`  ${checked} controls named`);
+  // Keyboard focus on a control shows the focus ring.
+  await page.getByRole('tab', { name: 'Chat', exact: true }).focus();
+  await page.keyboard.press('Tab');
+  const ring = await page.evaluate(() => {
+    const el = document.activeElement;
+    const style = el && getComputedStyle(el);
+    return style ? `${el.tagName} ${style.outlineStyle} ${style.outlineWidth}` : 'nothing focused';
+  });
+  if (/ none | 0px$/.test(` ${ring}`) || ring === 'nothing focused') throw new Error(`focused: ${ring}`);
+});
+
 await step('settings: one model\'s own context, Chinese throughout, dark theme, kept', async () => {
   await page.emulateMedia({ colorScheme: 'light' });
   await page.getByRole('tab', { name: 'Settings' }).click();
