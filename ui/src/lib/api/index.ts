@@ -62,13 +62,15 @@ export interface Backend {
   subscribe(listener: (event: CoreEvent) => void): () => void;
 }
 
-/** An error from the backend, with its message for people. */
+/** An error from the backend, with its message for people, as a sentence. */
 export class BackendError extends Error {
   constructor(
     message: string,
     readonly status: number,
   ) {
-    super(message);
+    // The backend's messages are written to follow a colon ("error: …"); shown alone they
+    // start a sentence.
+    super(message.charAt(0).toUpperCase() + message.slice(1));
   }
 }
 
