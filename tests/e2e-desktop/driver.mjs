@@ -44,6 +44,24 @@ const busAddress = await new Promise((resolve, reject) => {
   bus.stdout.once('data', (chunk) => resolve(chunk.toString().trim()));
   bus.once('exit', (code) => reject(new Error(`dbus-daemon exited with ${code}`)));
 });
+// A desktop session has the accessibility bus and the desktop portal running before any app
+// starts; start them here too (a ping activates them), so that the app's launch, which the
+// benchmark times, does not pay for starting them. Without them the launch measured ~180 ms more.
+for (const [dest, objectPath] of [
+  ['org.a11y.Bus', '/org/a11y/bus'],
+  ['org.freedesktop.portal.Desktop', '/org/freedesktop/portal/desktop'],
+]) {
+  try {
+    execFileSync('gdbus', ['call', '--session', '--dest', dest, '--object-path', objectPath, '--method', 'org.freedesktop.DBus.Peer.Ping'], {
+      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: busAddress },
+      stdio: 'ignore',
+      timeout: 30_000,
+    });
+  } catch {
+    // Not installed here: the app will not ask for it either.
+  }
+}
+
 // The system tray a desktop panel provides (tray-host.py), so the app's tray icon has somewhere
 // to register and its menu can be clicked as a person would.
 const trayHost = spawn('/usr/bin/python3', [path.join(root, 'tests/e2e-desktop/tray-host.py')], {
