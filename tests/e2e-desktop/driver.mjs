@@ -8,6 +8,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -69,29 +70,19 @@ const trayHost = spawn('/usr/bin/python3', [path.join(root, 'tests/e2e-desktop/t
   stdio: ['pipe', 'pipe', 'inherit'],
 });
 children.push(trayHost);
-const trayLines = [];
-let trayWaiting = null;
-let trayBuffer = '';
-trayHost.stdout.on('data', (chunk) => {
-  trayBuffer += chunk.toString();
-  for (let i = trayBuffer.indexOf('\n'); i >= 0; i = trayBuffer.indexOf('\n')) {
-    trayLines.push(JSON.parse(trayBuffer.slice(0, i)));
-    trayBuffer = trayBuffer.slice(i + 1);
-  }
-  if (trayWaiting && trayLines.length) trayWaiting(trayLines.shift());
-});
-function trayAnswer() {
-  if (trayLines.length) return Promise.resolve(trayLines.shift());
-  return new Promise((resolve) => (trayWaiting = resolve));
+// One JSON answer per line, read in order.
+const trayAnswers = readline.createInterface({ input: trayHost.stdout })[Symbol.asyncIterator]();
+async function trayAnswer() {
+  const { value, done } = await trayAnswers.next();
+  if (done) throw new Error('the tray host stopped');
+  return JSON.parse(value);
 }
 await trayAnswer();
 
 /** Asks the tray host (see tray-host.py): `items`, `menu` or `click <label>`. */
 export async function tray(command) {
   trayHost.stdin.write(`${command}\n`);
-  const answer = await trayAnswer();
-  trayWaiting = null;
-  return answer;
+  return trayAnswer();
 }
 
 /** The environment the app runs in (its data, config folder, display and session bus). */
@@ -185,6 +176,13 @@ export async function openTab(name) {
 }
 
 const lastReply = `const r = [...document.querySelectorAll('article.message.assistant')].at(-1);`;
+
+/** Checks the window is Hearth's, showing the installed test model in its picker. */
+export async function expectWindowWithTestModel() {
+  const title = await wd('GET', s('/title'));
+  if (title !== 'Hearth') throw new Error(`title ${title}`);
+  await until('the model picker', `return document.querySelector('header select')?.value === 'smollm2-135m-instruct';`);
+}
 
 /** Sets temperature 0 in Settings and saves, so replies are repeatable; back on the Chat tab. */
 export async function chooseGreedySampling() {

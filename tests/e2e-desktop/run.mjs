@@ -23,7 +23,7 @@ const opened = path.join(scratch, 'xdg-open.log');
 fs.mkdirSync(path.join(scratch, 'bin'));
 fs.writeFileSync(path.join(scratch, 'bin/xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${opened}'\n`, { mode: 0o755 });
 process.env.PATH = `${path.join(scratch, 'bin')}:${process.env.PATH}`;
-const { appBinary, appEnv, artifacts, askCapitalOfFrance, chooseGreedySampling, cleanup, click, data, display, openTab, relaunch, root, run, s, screenshot, sleep, target, tray, type, until, wd } =
+const { appBinary, appEnv, artifacts, askCapitalOfFrance, expectWindowWithTestModel, chooseGreedySampling, cleanup, click, data, display, openTab, relaunch, root, run, s, screenshot, sleep, target, tray, type, until, wd } =
   await import('./driver.mjs');
 
 async function finish() {
@@ -42,11 +42,7 @@ function xdotool(...args) {
 
 const lastReply = `const r = [...document.querySelectorAll('article.message.assistant')].at(-1);`;
 
-await step('the window opens with the installed model', async () => {
-  const title = await wd('GET', s('/title'));
-  if (title !== 'Hearth') throw new Error(`title ${title}`);
-  await until('the model picker', `return document.querySelector('header select')?.value === 'smollm2-135m-instruct';`);
-});
+await step('the window opens with the installed model', expectWindowWithTestModel);
 
 await step('greedy sampling set in Settings, through IPC', chooseGreedySampling);
 

@@ -17,7 +17,7 @@ const updates = await startUpdateServer(scratch, process.env.HEARTH_E2E_NEWER_PA
 process.env.HEARTH_UPDATE_ENDPOINT = updates.endpoint;
 process.env.HEARTH_UPDATE_PUBKEY = updates.pubkey;
 process.env.SSL_CERT_FILE = updates.ca;
-const { askCapitalOfFrance, chooseGreedySampling, cleanup, click, openTab, relaunch, run, s, screenshot, until, wd } = await import('../e2e-desktop/driver.mjs');
+const { askCapitalOfFrance, chooseGreedySampling, cleanup, click, expectWindowWithTestModel, openTab, relaunch, run, screenshot, until } = await import('../e2e-desktop/driver.mjs');
 
 async function finish() {
   await cleanup();
@@ -29,11 +29,7 @@ const { step, passed } = stepRunner(async () => {
   await finish();
 });
 
-await step('the installed app opens with the imported model', async () => {
-  const title = await wd('GET', s('/title'));
-  if (title !== 'Hearth') throw new Error(`title ${title}`);
-  await until('the model picker', `return document.querySelector('header select')?.value === 'smollm2-135m-instruct';`);
-});
+await step('the installed app opens with the imported model', expectWindowWithTestModel);
 await step('greedy sampling set in Settings', chooseGreedySampling);
 await step('a chat round trip in the installed app names Paris', async () => {
   await askCapitalOfFrance();
