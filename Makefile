@@ -13,7 +13,7 @@ APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config python3-venv curl c
   desktop-file-utils appstream rpm xdotool python3-gi gir1.2-gtk-3.0 dbus-daemon libglib2.0-bin openssl procps cpio
 CARGO := cargo
 
-.PHONY: all run run-cli run-web starter-model test deps test-model engine build dist lint lint-workflows unit-tests fuzz ui ui-deps e2e-browser e2e-desktop installers help
+.PHONY: bindings all run run-cli run-web starter-model test deps test-model engine build dist lint lint-workflows unit-tests fuzz ui ui-deps e2e-browser e2e-desktop installers help
 
 all: build
 
@@ -79,6 +79,10 @@ fuzz:
 	  header -- -max_total_time=$(FUZZ_SECONDS) > $(CARGO_TARGET_DIR)/fuzz.log 2>&1 || \
 	  { tail -30 $(CARGO_TARGET_DIR)/fuzz.log; echo "fuzzing the GGUF reader failed (crash inputs: crates/gguf/fuzz/artifacts/header)"; exit 1; }
 	@grep -E '^Done' $(CARGO_TARGET_DIR)/fuzz.log
+
+# The UI's TypeScript types, generated from the Rust types (a test fails while they are stale).
+bindings:
+	HEARTH_WRITE_BINDINGS=1 $(CARGO) test --release --locked -p hearth-core --lib contract
 
 # The web UI: npm ci when the lock file changed, then svelte-check, vitest and the build.
 ui/node_modules/.package-lock.json: ui/package-lock.json

@@ -1,18 +1,63 @@
 //! Every command the window may call, each a one-line adapter onto [`hearth_core::App`] (or,
-//! for updates, onto [`Updates`]). The list here, the one in build.rs and the capability's
-//! permissions name the same commands.
+//! for updates, onto [`Updates`]; for links, onto the system browser).
+//!
+//! This file is the one list: [`handler`] registers exactly these functions, build.rs reads
+//! their names from here to make one `allow-<command>` permission each and refuses to build
+//! when `capabilities/default.json` grants a different set, and a test checks that the UI's
+//! `tauri.ts` calls only these commands with their argument names.
 
 use hearth_core::api::{ApiStatus, ApiSwitch};
 use hearth_core::{
-    App, Chat, ChatPatch, ChatView, GenerationSettings, Id, ModelChoices, SearchHit, Started,
+    App, AppSettings, CatalogView, Chat, ChatPatch, ChatView, GenerationSettings, Id, ImportResult,
+    InstalledRow, ModelChoices, SearchHit, Started, UpdateInfo, VerifyResult,
 };
-use serde_json::Value;
 use tauri::{AppHandle, State};
 
 use crate::error::Error;
-use crate::updates::{UpdateInfo, Updates};
+use crate::updates::Updates;
 
 type Result<T> = std::result::Result<T, Error>;
+
+/// The invoke handler with every command of this file.
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        models,
+        set_default_model,
+        chats,
+        new_chat,
+        chat,
+        patch_chat,
+        delete_chat,
+        send,
+        regenerate,
+        edit,
+        show_version,
+        cancel,
+        search,
+        generation,
+        set_generation,
+        clear_model_generation,
+        open_data_folder,
+        settings,
+        set_system_prompt,
+        catalog,
+        installed,
+        start_download,
+        pause_download,
+        cancel_download,
+        verify_model,
+        delete_model,
+        api_status,
+        set_api,
+        new_api_key,
+        import_model,
+        open_link,
+        set_check_updates,
+        check_update,
+        download_update,
+        install_update,
+    ]
+}
 
 #[tauri::command]
 pub async fn models(app: State<'_, App>) -> Result<ModelChoices> {
@@ -97,7 +142,7 @@ pub fn open_data_folder(app: State<'_, App>) -> Result<()> {
     Ok(app.open_data_folder()?)
 }
 #[tauri::command]
-pub async fn settings(app: State<'_, App>) -> Result<Value> {
+pub async fn settings(app: State<'_, App>) -> Result<AppSettings> {
     Ok(app.settings().await?)
 }
 #[tauri::command]
@@ -105,11 +150,11 @@ pub async fn set_system_prompt(app: State<'_, App>, text: String) -> Result<()> 
     Ok(app.set_system_prompt(&text).await?)
 }
 #[tauri::command]
-pub fn catalog(app: State<'_, App>) -> Result<Value> {
+pub fn catalog(app: State<'_, App>) -> Result<CatalogView> {
     Ok(app.catalog()?)
 }
 #[tauri::command]
-pub fn installed(app: State<'_, App>) -> Result<Vec<Value>> {
+pub fn installed(app: State<'_, App>) -> Result<Vec<InstalledRow>> {
     Ok(app.installed()?)
 }
 #[tauri::command]
@@ -125,7 +170,7 @@ pub fn cancel_download(app: State<'_, App>, id: String) {
     app.cancel_download(&id)
 }
 #[tauri::command]
-pub async fn verify_model(app: State<'_, App>, id: String) -> Result<Value> {
+pub async fn verify_model(app: State<'_, App>, id: String) -> Result<VerifyResult> {
     Ok(app.verify_model(&id).await?)
 }
 #[tauri::command]
@@ -147,8 +192,16 @@ pub async fn set_api(
     Ok(api.set(&app, enabled, &host, port).await?)
 }
 #[tauri::command]
-pub async fn import_model(app: State<'_, App>, path: String) -> Result<Value> {
+pub async fn new_api_key(app: State<'_, App>, api: State<'_, ApiSwitch>) -> Result<ApiStatus> {
+    Ok(api.new_key(&app).await?)
+}
+#[tauri::command]
+pub async fn import_model(app: State<'_, App>, path: String) -> Result<ImportResult> {
     Ok(app.import_model(&path).await?)
+}
+#[tauri::command]
+pub fn open_link(url: String) -> Result<()> {
+    crate::links::open_external(&url)
 }
 #[tauri::command]
 pub async fn set_check_updates(app: State<'_, App>, on: bool) -> Result<()> {

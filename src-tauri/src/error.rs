@@ -1,41 +1,36 @@
-//! The one error type every command returns: what went wrong, in words for the window.
+//! The one error type every command returns: core's [`ErrorReport`] (a kind from the one
+//! taxonomy, and the message), which the UI translates by its kind.
 
-use hearth_core::CoreError;
+use hearth_core::{CoreError, ErrorKind, ErrorReport};
 use serde::Serialize;
 
-/// A failed command, as the UI receives it.
+/// A failed command, as the UI receives it: `{"kind": …, "message": …}`.
 #[derive(Debug, Serialize, thiserror::Error)]
-#[error("{message}")]
-pub struct Error {
-    /// A stable kind the UI can branch on: `invalid`, `not_found`, `engine`, `storage`, `models`.
-    pub kind: &'static str,
-    /// The message for people.
-    pub message: String,
-}
+#[serde(transparent)]
+#[error("{}", .0.message)]
+pub struct Error(pub ErrorReport);
 
 impl From<CoreError> for Error {
     fn from(e: CoreError) -> Self {
-        let kind = match &e {
-            CoreError::Invalid(_) => "invalid",
-            CoreError::Store(hearth_core::StoreError::NotFound { .. }) => "not_found",
-            CoreError::Store(_) | CoreError::DataDir { .. } => "storage",
-            CoreError::Engine(_) => "engine",
-            CoreError::Models(_) => "models",
-        };
-        Error {
-            kind,
-            message: e.to_string(),
-        }
+        Error(ErrorReport::from(&e))
     }
 }
 
 impl Error {
     /// An update check, download or install that did not happen.
     pub fn update(message: impl Into<String>) -> Self {
-        Error {
-            kind: "update",
+        Error(ErrorReport {
+            kind: ErrorKind::Update,
             message: message.into(),
-        }
+        })
+    }
+
+    /// A link the window may not open.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error(ErrorReport {
+            kind: ErrorKind::Invalid,
+            message: message.into(),
+        })
     }
 }
 

@@ -7,15 +7,18 @@
 #![deny(missing_docs)]
 
 mod commands;
+#[cfg(test)]
+mod contract;
 mod error;
+mod links;
 mod updates;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use hearth_core::{App, DataDir, EngineClient, Events, Hearth, ModelManager};
+use hearth_core::{App, DataDir, Events};
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{Emitter, Manager};
+use tauri::{Emitter, Manager, WebviewWindowBuilder};
 use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 
 /// The event the window listens to; its payload is one core or download event as JSON.
@@ -23,13 +26,23 @@ pub const EVENT: &str = "hearth:event";
 
 /// Opens the app (data folder, store, engine, models) before the window shows it.
 async fn open_app() -> Result<App, hearth_core::CoreError> {
-    let data = DataDir::resolve(None)?;
-    let models = ModelManager::open(&data, None)?;
-    let hearth = Hearth::open(data, EngineClient::from_environment()?).await?;
-    if let Some(notice) = hearth.startup_notice() {
+    let app = App::open(DataDir::resolve(None)?).await?;
+    if let Some(notice) = app.startup_notice() {
         tracing::warn!("{notice}");
     }
-    Ok(App { hearth, models })
+    Ok(app)
+}
+
+/// The main window, from its configuration, with the navigation guard: it only ever shows
+/// Hearth's own pages (links go to the system browser).
+fn main_window(app: &tauri::App) -> tauri::Result<()> {
+    let Some(config) = app.config().app.windows.iter().find(|w| w.label == "main") else {
+        return Err(tauri::Error::WindowNotFound);
+    };
+    WebviewWindowBuilder::from_config(app.handle(), config)?
+        .on_navigation(links::on_navigation)
+        .build()?;
+    Ok(())
 }
 
 fn show_main_window(app: &tauri::AppHandle) {
@@ -105,6 +118,7 @@ pub fn run() {
         .manage(updates::Updates::default())
         .setup(|app| {
             let hearth = tauri::async_runtime::block_on(open_app())?;
+            main_window(app)?;
             let handle = app.handle().clone();
             let mut events = Events::new(&hearth);
             tauri::async_runtime::spawn(async move {
@@ -127,41 +141,7 @@ pub fn run() {
             }
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::models,
-            commands::set_default_model,
-            commands::chats,
-            commands::new_chat,
-            commands::chat,
-            commands::patch_chat,
-            commands::delete_chat,
-            commands::send,
-            commands::regenerate,
-            commands::edit,
-            commands::show_version,
-            commands::cancel,
-            commands::search,
-            commands::generation,
-            commands::set_generation,
-            commands::settings,
-            commands::set_system_prompt,
-            commands::catalog,
-            commands::installed,
-            commands::start_download,
-            commands::pause_download,
-            commands::cancel_download,
-            commands::verify_model,
-            commands::delete_model,
-            commands::api_status,
-            commands::set_api,
-            commands::import_model,
-            commands::clear_model_generation,
-            commands::open_data_folder,
-            commands::set_check_updates,
-            commands::check_update,
-            commands::download_update,
-            commands::install_update,
-        ])
+        .invoke_handler(commands::handler())
         .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("error: Hearth could not start: {e}");

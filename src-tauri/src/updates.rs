@@ -7,23 +7,13 @@
 //! installer test's local server). They widen nothing: whoever sets the app's environment can
 //! already choose the engine it runs (`HEARTH_ENGINE`).
 
+use hearth_core::UpdateInfo;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Url};
 use tauri_plugin_updater::{Update, Updater, UpdaterExt};
 use tokio::sync::Mutex;
 
 use crate::error::Error;
-
-/// A newer release, as the Settings view shows it.
-#[derive(Debug, Serialize)]
-pub struct UpdateInfo {
-    /// The version on offer.
-    pub version: String,
-    /// The running version.
-    pub current: String,
-    /// The release notes, if the manifest has any.
-    pub notes: Option<String>,
-}
 
 /// Download progress, sent to the window as `hearth:update`.
 #[derive(Clone, Serialize)]

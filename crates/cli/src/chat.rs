@@ -1,19 +1,18 @@
 //! `hearth-cli chat`: one reply, or an interactive conversation, saved in the chat history
-//! unless `--no-save`.
+//! unless `--no-save`. It goes through the same [`App`] as the window, so the system prompt and
+//! generation settings saved in Settings apply here too; flags given on the command line win.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
-use hearth_core::{ChatModel, CoreEvent, DataDir, Hearth, Id, MessageStatus};
-use hearth_engine::{
-    ChatMessage, EngineClient, FinishReason, GenerationEvent, Input, Role, SamplingParams,
-};
+use hearth_core::{App, ChatModel, CoreEvent, DataDir, Id, MessageStatus};
+use hearth_engine::{ChatMessage, FinishReason, GenerationEvent, Input, Role, SamplingParams};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::interrupts::Interrupts;
-use crate::options::{ModelArgs, DEFAULT_SYSTEM_PROMPT};
+use crate::options::ModelArgs;
 
 /// Options of `hearth-cli chat`.
 #[derive(Args, Debug)]
@@ -23,57 +22,63 @@ pub struct ChatArgs {
     /// Ask this, print the reply and exit.
     #[arg(long, short)]
     prompt: Option<String>,
-    /// System prompt; an empty one lets the model's template use its own default.
-    #[arg(long, default_value = DEFAULT_SYSTEM_PROMPT)]
-    system: String,
+    /// System prompt (default: the one in Settings); an empty one lets the model's template
+    /// use its own default.
+    #[arg(long)]
+    system: Option<String>,
     /// Continue the saved chat with this id (see `hearth-cli chats list`).
     #[arg(long)]
     chat: Option<Id>,
     /// Do not save this conversation.
     #[arg(long, conflicts_with = "chat")]
     no_save: bool,
-    /// Temperature; 0 always picks the most likely token.
-    #[arg(long, default_value_t = 0.7)]
-    temp: f32,
-    /// Keep only the k most likely tokens (0 keeps all).
-    #[arg(long, default_value_t = 40)]
-    top_k: u32,
-    /// Nucleus sampling threshold.
-    #[arg(long, default_value_t = 0.4)]
-    top_p: f32,
-    /// Minimum probability relative to the most likely token.
-    #[arg(long, default_value_t = 0.0)]
-    min_p: f32,
-    /// Penalty for repeating recent tokens (1 = none).
-    #[arg(long, default_value_t = 1.18)]
-    repeat_penalty: f32,
-    /// How many recent tokens the repeat penalty covers.
-    #[arg(long, default_value_t = 64)]
-    repeat_last_n: u32,
+    /// Temperature; 0 always picks the most likely token (default: Settings, else 0.7).
+    #[arg(long)]
+    temp: Option<f32>,
+    /// Keep only the k most likely tokens; 0 keeps all (default: Settings, else 40).
+    #[arg(long)]
+    top_k: Option<u32>,
+    /// Nucleus sampling threshold (default: Settings, else 0.4).
+    #[arg(long)]
+    top_p: Option<f32>,
+    /// Minimum probability relative to the most likely token (default: Settings, else 0).
+    #[arg(long)]
+    min_p: Option<f32>,
+    /// Penalty for repeating recent tokens, 1 = none (default: Settings, else 1.18).
+    #[arg(long)]
+    repeat_penalty: Option<f32>,
+    /// How many recent tokens the repeat penalty covers (default: Settings, else 64).
+    #[arg(long)]
+    repeat_last_n: Option<u32>,
     /// Seed for sampling (default: random).
     #[arg(long)]
     seed: Option<u32>,
-    /// Most tokens in one reply.
-    #[arg(long, default_value_t = 4096)]
-    max_tokens: u32,
+    /// Most tokens in one reply (default: Settings, else 4096).
+    #[arg(long)]
+    max_tokens: Option<u32>,
     /// Text that ends a reply (repeatable).
     #[arg(long)]
     stop: Vec<String>,
 }
 
 impl ChatArgs {
-    fn sampling(&self) -> SamplingParams {
+    /// The flags given, over the saved settings.
+    fn sampling(&self, saved: SamplingParams) -> SamplingParams {
         SamplingParams {
-            temperature: self.temp,
-            top_k: self.top_k,
-            top_p: self.top_p,
-            min_p: self.min_p,
-            repeat_penalty: self.repeat_penalty,
-            repeat_last_n: self.repeat_last_n,
-            seed: self.seed,
-            max_tokens: self.max_tokens,
-            stop: self.stop.clone(),
-            ..SamplingParams::default()
+            temperature: self.temp.unwrap_or(saved.temperature),
+            top_k: self.top_k.unwrap_or(saved.top_k),
+            top_p: self.top_p.unwrap_or(saved.top_p),
+            min_p: self.min_p.unwrap_or(saved.min_p),
+            repeat_penalty: self.repeat_penalty.unwrap_or(saved.repeat_penalty),
+            repeat_last_n: self.repeat_last_n.unwrap_or(saved.repeat_last_n),
+            seed: self.seed.or(saved.seed),
+            max_tokens: self.max_tokens.unwrap_or(saved.max_tokens),
+            stop: if self.stop.is_empty() {
+                saved.stop.clone()
+            } else {
+                self.stop.clone()
+            },
+            ..saved
         }
     }
 }
@@ -89,77 +94,71 @@ struct Summary {
 
 /// Where the conversation lives.
 enum Conversation {
-    /// Saved: every message goes through hearth-core into the chat history.
+    /// Saved: every message goes into the chat history.
     Saved {
-        hearth: Hearth,
+        app: App,
         chat_id: Id,
         model: ChatModel,
         system: String,
     },
-    /// Not saved: the messages live here, replies come straight from the engine.
+    /// Not saved: the messages live here; replies come through the app without being written.
     Unsaved {
-        engine: EngineClient,
+        app: App,
+        model: ChatModel,
         messages: Vec<ChatMessage>,
-        params: SamplingParams,
         system: String,
     },
 }
 
 pub async fn run(args: ChatArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let params = args.sampling();
-    params.validate()?;
     if args.prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
         bail!("the prompt is empty; type a question after --prompt");
     }
-    let (path, load) = args.model.resolve(data_dir.as_deref())?;
+    let app = App::open(DataDir::resolve(data_dir.as_deref())?).await?;
+    let mut model = args.model.chat_model(&app).await?;
+    model.sampling = args.sampling(model.sampling.clone());
+    model.sampling.validate()?;
+    model.load.validate()?;
+    let system = match &args.system {
+        Some(system) => system.clone(),
+        None => app.system_prompt().await?,
+    };
     // Ctrl-C is ours from here on: it stops a reply, never the program mid-write.
     let mut interrupts = Interrupts::install()?;
-    let engine = EngineClient::from_environment()?;
-    eprintln!("loading {} ...", path.display());
-    let (conversation, info) = if args.no_save {
-        let info = engine.load(&path, load).await?;
-        let messages = opening(&args.system);
-        (
-            Conversation::Unsaved {
-                engine,
-                messages,
-                params,
-                system: args.system.clone(),
-            },
-            info,
-        )
-    } else {
-        let hearth = Hearth::open(DataDir::resolve(data_dir.as_deref())?, engine).await?;
-        if let Some(notice) = hearth.startup_notice() {
-            eprintln!("note: {notice}");
+    if let Some(notice) = app.startup_notice() {
+        eprintln!("note: {notice}");
+    }
+    eprintln!("loading {} ...", model.path.display());
+    let info = app.load(&model).await?;
+    if let Some(note) = &info.template_note {
+        eprintln!("note: {note}");
+    }
+    let conversation = if args.no_save {
+        Conversation::Unsaved {
+            messages: opening(&system),
+            app,
+            model,
+            system,
         }
-        let model = ChatModel {
-            path,
-            load,
-            sampling: params,
-        };
-        let info = hearth.prepare(&model).await?;
+    } else {
         let chat_id = match args.chat {
             Some(id) => {
-                let chat = hearth.store().chat(id).await?;
+                let chat = app.chat(id).await?;
                 eprintln!(
                     "continuing \"{}\" ({} messages)",
-                    chat.title,
-                    hearth.store().branch(id).await?.len()
+                    chat.chat.title,
+                    chat.messages.len()
                 );
                 id
             }
-            None => hearth.new_chat(Some(&args.system)).await?.id,
+            None => app.new_chat_with_prompt(&system).await?.id,
         };
-        (
-            Conversation::Saved {
-                hearth,
-                chat_id,
-                model,
-                system: args.system.clone(),
-            },
-            info,
-        )
+        Conversation::Saved {
+            app,
+            chat_id,
+            model,
+            system,
+        }
     };
     let mut conversation = conversation;
     eprintln!(
@@ -219,13 +218,13 @@ impl Conversation {
     async fn ask(&mut self, text: &str, interrupts: &mut Interrupts) -> anyhow::Result<bool> {
         match self {
             Conversation::Saved {
-                hearth,
+                app,
                 chat_id,
                 model,
                 ..
             } => {
-                let mut events = hearth.subscribe();
-                let reply = hearth.send(*chat_id, text, model).await?;
+                let mut events = app.hearth().subscribe();
+                let reply = app.send_with(*chat_id, text, model).await?;
                 let id = reply.message_id;
                 let mut printed = false;
                 loop {
@@ -240,7 +239,7 @@ impl Conversation {
                             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                             Err(_) => break,
                         },
-                        _ = interrupts.next() => hearth.cancel(*chat_id),
+                        _ = interrupts.next() => app.cancel(*chat_id),
                     }
                 }
                 let message = reply.wait().await?;
@@ -265,13 +264,13 @@ impl Conversation {
                 Ok(printed || message.status != MessageStatus::Interrupted)
             }
             Conversation::Unsaved {
-                engine,
+                app,
+                model,
                 messages,
-                params,
                 ..
             } => {
                 messages.push(ChatMessage::new(Role::User, text));
-                let result = stream_unsaved(engine, messages, params, interrupts).await;
+                let result = stream_unsaved(app, model, messages, interrupts).await;
                 match result {
                     Ok(Some(reply)) => {
                         messages.push(ChatMessage::new(Role::Assistant, reply));
@@ -293,11 +292,11 @@ impl Conversation {
     async fn reset(&mut self) -> anyhow::Result<()> {
         match self {
             Conversation::Saved {
-                hearth,
+                app,
                 chat_id,
                 system,
                 ..
-            } => *chat_id = hearth.new_chat(Some(system)).await?.id,
+            } => *chat_id = app.new_chat_with_prompt(system).await?.id,
             Conversation::Unsaved {
                 messages, system, ..
             } => *messages = opening(system),
@@ -308,22 +307,24 @@ impl Conversation {
     /// Lets a chat's automatic title finish, then stops the engine.
     async fn finish(self) {
         match self {
-            Conversation::Saved {
-                hearth, chat_id, ..
-            } => {
+            Conversation::Saved { app, chat_id, .. } => {
                 for _ in 0..100 {
-                    match hearth.store().chat(chat_id).await {
-                        Ok(chat)
-                            if chat.title == hearth_core::NEW_CHAT_TITLE
-                                && chat.current_leaf.is_some() =>
+                    match app.chat(chat_id).await {
+                        Ok(view)
+                            if view.chat.auto_title
+                                && view
+                                    .messages
+                                    .iter()
+                                    .any(|m| m.message.status == MessageStatus::Complete) =>
                         {
                             tokio::time::sleep(std::time::Duration::from_millis(50)).await
                         }
                         _ => break,
                     }
                 }
+                app.shutdown().await;
             }
-            Conversation::Unsaved { engine, .. } => engine.shutdown().await,
+            Conversation::Unsaved { app, .. } => app.shutdown().await,
         }
     }
 }
@@ -336,20 +337,19 @@ fn opening(system: &str) -> Vec<ChatMessage> {
     }
 }
 
-/// Streams a reply straight from the engine. Returns its text, or `None` when stopped before
-/// any text.
+/// Streams a reply that is not saved. Returns its text, or `None` when stopped before any text.
 async fn stream_unsaved(
-    engine: &EngineClient,
+    app: &App,
+    model: &ChatModel,
     messages: &[ChatMessage],
-    params: &SamplingParams,
     interrupts: &mut Interrupts,
 ) -> anyhow::Result<Option<String>> {
-    let mut generation = engine
+    let mut generation = app
         .generate(
+            model,
             Input::Chat {
                 messages: messages.to_vec(),
             },
-            params.clone(),
         )
         .await?;
     let mut reply = String::new();
@@ -357,7 +357,7 @@ async fn stream_unsaved(
         let step = tokio::select! {
             step = generation.next() => step,
             _ = interrupts.next() => {
-                engine.cancel(generation.id());
+                app.cancel_generation(generation.id());
                 continue;
             }
         };

@@ -3,6 +3,7 @@
 //!
 //! Errors are reported once, here, as one line on stderr with a non-zero exit.
 
+mod api_key;
 mod bench;
 mod chat;
 mod chats;
@@ -42,6 +43,8 @@ enum Command {
     /// The saved chat history: list, show, search, export, import, rm.
     #[command(subcommand)]
     Chats(chats::ChatsCommand),
+    /// The local API's key (for OpenAI clients); `--new` replaces it.
+    ApiKey(api_key::ApiKeyArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
             Command::Models(args) => models::run(args, cli.data_dir).await,
             Command::Serve(args) => serve::run(args, cli.data_dir).await,
             Command::Bench(args) => bench::run(args, cli.data_dir).await,
+            Command::ApiKey(args) => api_key::run(args, cli.data_dir).await,
         }
     });
     match result {

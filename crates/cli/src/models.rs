@@ -108,7 +108,7 @@ pub async fn run(args: ModelsArgs, data_dir: Option<PathBuf>) -> anyhow::Result<
         ModelsCommand::List { json } => list(&manager, json),
         ModelsCommand::Inspect { .. } => Ok(()),
         ModelsCommand::Import { path } => {
-            let (model, how) = manager.library().import(&path)?;
+            let (model, how) = manager.import(&path)?;
             let how = match how {
                 hearth_core::model_manager::ImportedAs::HardLink => "linked",
                 hearth_core::model_manager::ImportedAs::Copy => "copied",

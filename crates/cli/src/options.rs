@@ -4,12 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use hearth_core::model_manager::Catalog;
-use hearth_core::{template_for, DataDir, ModelManager};
+use hearth_core::{App, ChatModel, DataDir, ModelManager};
 use hearth_engine::{LoadOptions, NamedTemplate, TemplateChoice};
-
-/// The system prompt used unless `--system` says otherwise.
-pub const DEFAULT_SYSTEM_PROMPT: &str = "You are a helpful assistant.";
 
 /// Which model and how to load it.
 #[derive(Args, Debug)]
@@ -17,10 +13,10 @@ pub struct ModelArgs {
     /// The model: a GGUF file, or the catalog id or file name of an installed model.
     #[arg(long, short)]
     pub model: String,
-    /// Context size in tokens (default: the model's own, up to 4096).
+    /// Context size in tokens (default: the one in Settings, else the model's own up to 4096).
     #[arg(long)]
     pub ctx: Option<u32>,
-    /// Threads (default: one per physical core).
+    /// Threads (default: the number in Settings, else one per physical core).
     #[arg(long, short = 't')]
     pub threads: Option<u32>,
     /// Prompt batch size.
@@ -33,38 +29,67 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// The engine's load options; fails on a bad template name or unreadable template file.
-    pub fn load_options(&self) -> anyhow::Result<LoadOptions> {
-        let template = match &self.template {
-            None => None,
-            Some(spec) => Some(template_choice(spec)?),
-        };
-        Ok(LoadOptions {
-            n_ctx: self.ctx,
-            n_threads: self.threads,
-            n_batch: self.batch,
-            template,
-        })
+    /// Puts the options given on the command line over `load`; fails on a bad template name
+    /// or an unreadable template file.
+    pub fn apply(&self, load: &mut LoadOptions) -> anyhow::Result<()> {
+        if let Some(spec) = &self.template {
+            load.template = Some(template_choice(spec)?);
+        }
+        if self.ctx.is_some() {
+            load.n_ctx = self.ctx;
+        }
+        if self.threads.is_some() {
+            load.n_threads = self.threads;
+        }
+        if self.batch.is_some() {
+            load.n_batch = self.batch;
+        }
+        Ok(())
     }
 
-    /// The model file and how to load it: `--model` found as a file or among the installed
-    /// models, with the catalog's prompt format for models that carry none (unless `--template`).
+    /// The model file and how to load it, for the engine alone (`bench`): `--model` found as
+    /// a file or among the installed models, with the catalog's prompt format for an installed
+    /// catalog model that carries none (unless `--template`).
     pub fn resolve(&self, data_dir: Option<&Path>) -> anyhow::Result<(PathBuf, LoadOptions)> {
-        let mut load = self.load_options()?;
         let given = Path::new(&self.model);
-        // Anything that exists is taken as meant; the engine says what is wrong with a directory.
-        let (path, catalog) = if given.exists() {
-            (given.to_path_buf(), Catalog::built_in()?)
-        } else if given.components().count() > 1 {
-            bail!("model file not found: {}", given.display());
-        } else {
-            let manager = ModelManager::open(&DataDir::resolve(data_dir)?, None)?;
-            (manager.locate(&self.model)?, manager.catalog().clone())
+        let manager = ModelManager::open(&DataDir::resolve(data_dir)?, None)?;
+        let path = locate(&manager, given, &self.model)?;
+        let mut load = LoadOptions {
+            template: manager.template_for(&path)?,
+            ..LoadOptions::default()
         };
-        if load.template.is_none() {
-            load.template = template_for(&catalog, &path)?;
-        }
+        self.apply(&mut load)?;
         Ok((path, load))
+    }
+
+    /// The model as the app answers with it — the generation settings saved in Settings (the
+    /// model's own, else everyone's) and the catalog's prompt format — with the options given
+    /// on this command line on top.
+    pub async fn chat_model(&self, app: &App) -> anyhow::Result<ChatModel> {
+        let given = Path::new(&self.model);
+        let mut model = if given.exists() {
+            app.reply_model_at(given).await?
+        } else {
+            let path = locate(app.model_manager(), given, &self.model)?;
+            match app.reply_model(&self.model).await {
+                Ok(model) => model,
+                Err(_) => app.reply_model_at(&path).await?,
+            }
+        };
+        self.apply(&mut model.load)?;
+        Ok(model)
+    }
+}
+
+/// `--model` as a file (anything that exists is taken as meant; the engine says what is wrong
+/// with a directory), else an installed model.
+fn locate(manager: &ModelManager, given: &Path, model: &str) -> anyhow::Result<PathBuf> {
+    if given.exists() {
+        Ok(given.to_path_buf())
+    } else if given.components().count() > 1 {
+        bail!("model file not found: {}", given.display());
+    } else {
+        Ok(manager.locate(model)?)
     }
 }
 

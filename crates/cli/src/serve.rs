@@ -5,10 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use hearth_core::api::{
-    self, ApiConfig, ALLOWED_ORIGINS_SETTING, SAVE_HISTORY_SETTING, TOKEN_SETTING,
-};
-use hearth_core::{DataDir, EngineClient, Hearth, ModelManager};
+use hearth_core::api::{self, ApiConfig, ApiKey, ALLOWED_ORIGINS_SETTING, SAVE_HISTORY_SETTING};
+use hearth_core::{App, AppOptions, DataDir};
 
 use crate::interrupts::Interrupts;
 
@@ -21,7 +19,8 @@ pub struct ServeArgs {
     /// Port (0 picks a free one).
     #[arg(long, default_value_t = api::DEFAULT_PORT)]
     port: u16,
-    /// Bearer token to require (default: the one generated on first start and kept in settings).
+    /// API key to require (default: the one kept in settings, made on first start; see
+    /// `hearth-cli api-key`).
     #[arg(long)]
     token: Option<String>,
     /// Let web pages from this origin call the API (repeatable; never "*").
@@ -33,11 +32,13 @@ pub struct ServeArgs {
     /// Requests that may wait for the model before the server answers 429.
     #[arg(long, default_value_t = 16)]
     queue: usize,
+    /// Seconds a client gets to send a request's headers (and an idle connection may stay).
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    header_timeout: u64,
     /// Use this catalog file instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     catalog: Option<PathBuf>,
-    /// The built web UI to serve (default: HEARTH_UI_DIR, `ui/` beside this program, or the
-    /// repository's `ui/dist`).
+    /// The built web UI to serve (default: HEARTH_UI_DIR, else `ui/` beside this program).
     #[arg(long, value_name = "DIR")]
     ui: Option<PathBuf>,
     /// Serve only the OpenAI-compatible API, not the web UI.
@@ -48,17 +49,16 @@ pub struct ServeArgs {
     open: bool,
 }
 
-/// Where the built web UI is, if anywhere.
+/// Where the built web UI is, if anywhere: never a path compiled into the program (a build
+/// machine's folder that someone else could create on this one).
 fn find_ui(explicit: Option<PathBuf>) -> Option<PathBuf> {
     let beside = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|dir| dir.join("ui")));
-    let dev = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/dist");
     explicit
         .into_iter()
         .chain(std::env::var_os("HEARTH_UI_DIR").map(PathBuf::from))
         .chain(beside)
-        .chain([dev])
         .find(|dir| dir.join("index.html").is_file())
 }
 
@@ -69,21 +69,19 @@ pub async fn run(args: ServeArgs, data_dir: Option<PathBuf>) -> anyhow::Result<(
             "--allow-origin \"*\" would let any web page use your models; list each origin instead"
         );
     }
-    let data = DataDir::resolve(data_dir.as_deref())?;
-    let models = ModelManager::open(&data, args.catalog.as_deref())?;
-    let hearth = Hearth::open(data, EngineClient::from_environment()?).await?;
-    let store = hearth.store();
-    let token = match args.token {
-        Some(token) if token.trim().len() >= 8 => token.trim().to_owned(),
+    let options = AppOptions {
+        catalog: args.catalog.clone(),
+        ..AppOptions::default()
+    };
+    let app = App::open_with(DataDir::resolve(data_dir.as_deref())?, options).await?;
+    let store = app.hearth().store();
+    let (key, token) = match args.token {
+        Some(token) if token.trim().len() >= 8 => (
+            ApiKey::Fixed(token.trim().to_owned()),
+            token.trim().to_owned(),
+        ),
         Some(_) => anyhow::bail!("--token must be at least 8 characters"),
-        None => match store.setting::<String>(TOKEN_SETTING).await? {
-            Some(token) => token,
-            None => {
-                let token = api::new_token()?;
-                store.set_setting(TOKEN_SETTING, &token).await?;
-                token
-            }
-        },
+        None => (ApiKey::Saved, app.api_key().await?),
     };
     let mut allowed_origins = store
         .setting::<Vec<String>>(ALLOWED_ORIGINS_SETTING)
@@ -102,8 +100,10 @@ pub async fn run(args: ServeArgs, data_dir: Option<PathBuf>) -> anyhow::Result<(
         allowed_origins,
         queue_limit: args.queue,
         save_history,
-        ..ApiConfig::new(token.clone())
+        header_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
+        ..ApiConfig::new(key)?
     };
+    let ui_token = config.ui_token.clone();
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
@@ -116,7 +116,8 @@ pub async fn run(args: ServeArgs, data_dir: Option<PathBuf>) -> anyhow::Result<(
     writeln!(out, "token: {token}")?;
     match &ui_dir {
         Some(_) => {
-            let page = format!("http://{addr}/#token={token}");
+            // The page gets its own session token: the API key cannot read chats.
+            let page = format!("http://{addr}/#token={ui_token}");
             writeln!(out, "Hearth in your browser: {page}")?;
             if args.open {
                 if let Err(e) = opener::open_browser(&page) {
@@ -133,9 +134,12 @@ pub async fn run(args: ServeArgs, data_dir: Option<PathBuf>) -> anyhow::Result<(
     )?;
     out.flush()?;
     let mut interrupts = Interrupts::install()?;
-    api::serve(listener, hearth, models, config, async move {
-        interrupts.next().await
-    })
+    api::serve(
+        listener,
+        app,
+        config,
+        async move { interrupts.next().await },
+    )
     .await?;
     Ok(())
 }

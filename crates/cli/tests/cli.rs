@@ -549,3 +549,55 @@ fn hearth_store_message(i: usize) -> hearth_core::NewMessage {
     };
     hearth_core::NewMessage::complete(role, format!("message {i} with a few words"))
 }
+
+/// Regression guard: the CLI used the service directly and ignored the system prompt and the
+/// generation settings saved in Settings. It goes through the same front door as the window.
+#[test]
+fn chat_uses_the_settings_saved_in_the_app() {
+    let dir = ScratchDir::new("cli-settings");
+    let data = dir.path().to_path_buf();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let app = hearth_core::App::open(hearth_core::DataDir::resolve(Some(&data)).unwrap())
+            .await
+            .unwrap();
+        app.set_system_prompt("You answer in one word.").await.unwrap();
+        let mut settings = app.generation(None).await.unwrap();
+        settings.sampling.max_tokens = 3;
+        settings.sampling.temperature = 0.0;
+        app.set_generation(None, &settings).await.unwrap();
+        app.shutdown().await;
+    });
+    let model = test_model();
+    let out = cli()
+        .env("HEARTH_DATA_DIR", &data)
+        .args(["chat", "--model", model.to_str().unwrap(), "--prompt", CAPITAL_QUESTION])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(", 3 tokens;"),
+        "Settings' length limit applies: {}",
+        text(&out.stderr)
+    );
+    let shown = cli()
+        .env("HEARTH_DATA_DIR", &data)
+        .args(["chats", "export", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&shown.stdout).contains("You answer in one word."),
+        "the chat got Settings' system prompt: {}",
+        text(&shown.stdout)
+    );
+    // A flag given on the command line still wins.
+    let out = cli()
+        .env("HEARTH_DATA_DIR", &data)
+        .args(["chat", "--model", model.to_str().unwrap(), "--prompt", CAPITAL_QUESTION])
+        .args(["--max-tokens", "5", "--no-save"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(text(&out.stderr).contains(", 5 tokens;"), "{}", text(&out.stderr));
+}

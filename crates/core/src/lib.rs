@@ -5,7 +5,9 @@
 //! the store as it grows (at most every 250 ms, and at the end), and [`CoreEvent`]s for whoever
 //! listens.
 //!
-//! Main types: [`Hearth`] (the service), [`ReplyHandle`] (a reply being written), [`DataDir`].
+//! Main types: [`App`] (the front door every client uses), [`Hearth`] (the chat service under
+//! it), [`ReplyHandle`] (a reply being written), [`DataDir`], [`CoreError`] and its
+//! [`ErrorKind`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), hearth_core::CoreError> {
@@ -21,8 +23,10 @@
 //! anyone is told about it.
 //!
 //! # Layout
-//! - `app`: [`App`]: every UI operation, free of transport (HTTP routes and Tauri commands
-//!   adapt onto it).
+//! - `app`: [`App`]: every operation of every client, free of transport (HTTP routes, Tauri
+//!   commands and the CLI adapt onto it).
+//! - `contract`: the TypeScript form of the types the UI receives (generated).
+//! - `error`: [`CoreError`] and the one [`ErrorKind`] taxonomy.
 //! - `data_dir`: where Hearth keeps its files, per OS.
 //! - `service`: [`Hearth`]: chats, send, regenerate, edit, cancel.
 //! - `reply`: the task that streams one reply into the store.
@@ -33,7 +37,9 @@
 
 pub mod api;
 mod app;
+pub mod contract;
 mod data_dir;
+mod error;
 mod model_hash;
 mod models;
 mod oneshot;
@@ -41,40 +47,18 @@ mod reply;
 mod service;
 
 pub use app::{
-    App, ChatPatch, ChatView, Events, GenerationSettings, ModelChoice, ModelChoices, ShownMessage,
-    Started,
+    App, AppEvent, AppOptions, AppSettings, CatalogRow, CatalogView, ChatPatch, ChatView, Events,
+    GenerationSettings, ImportResult, InstalledRow, ModelChoice, ModelChoices, ShownMessage,
+    Started, UpdateInfo, VerifyResult, CHECK_UPDATES_SETTING, DEFAULT_CONTEXT,
+    DEFAULT_MODEL_SETTING, GENERATION_SETTING, SYSTEM_PROMPT_SETTING,
 };
 pub use data_dir::DataDir;
+pub use error::{CoreError, ErrorKind, ErrorReport};
 pub use hearth_engine::{EngineClient, EngineError, LoadOptions, ModelInfo, SamplingParams};
 pub use hearth_models as model_manager;
 pub use hearth_store::{
     Chat, ExportFormat, Id, Message, MessageStatus, NewMessage, Role, SearchHit, Store, StoreError,
 };
-pub use models::{catalog_template, template_for, ModelManager};
+pub use models::{catalog_template, ModelManager};
 pub use reply::ReplyHandle;
 pub use service::{ChatModel, CoreEvent, Hearth, DEFAULT_SYSTEM_PROMPT, NEW_CHAT_TITLE};
-
-/// Why an application operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CoreError {
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The engine failed.
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    /// The data directory could not be found or made.
-    #[error("the data folder {path} cannot be used: {detail}")]
-    DataDir {
-        /// The folder.
-        path: std::path::PathBuf,
-        /// What went wrong.
-        detail: String,
-    },
-    /// The model manager failed (catalog, download, model files).
-    #[error(transparent)]
-    Models(#[from] hearth_models::ModelsError),
-    /// The request makes no sense in the chat's state.
-    #[error("{0}")]
-    Invalid(String),
-}

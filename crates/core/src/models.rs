@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use hearth_engine::{NamedTemplate, TemplateChoice};
 use hearth_models::{
-    Catalog, CatalogTemplate, DownloadRequest, DownloadSettings, Downloader, Library,
+    Catalog, CatalogTemplate, DownloadRequest, DownloadSettings, Downloader, ImportedAs,
+    InstalledModel, Library,
 };
 
 use crate::{CoreError, DataDir};
@@ -68,6 +69,12 @@ impl ModelManager {
             .await?)
     }
 
+    /// Checks a GGUF file anywhere on this computer and adds it to `models/` (see
+    /// [`Library::import`]).
+    pub fn import(&self, source: &Path) -> Result<(InstalledModel, ImportedAs), CoreError> {
+        Ok(self.library.import(source, &self.catalog)?)
+    }
+
     /// The file meant by `model`: a path to a file, else an installed model's catalog id or
     /// file name.
     pub fn locate(&self, model: &str) -> Result<PathBuf, CoreError> {
@@ -87,22 +94,28 @@ impl ModelManager {
         }
     }
 
-    /// The prompt format the catalog gives for the model file at `path`, for models that carry
-    /// none of their own (Alpaca, Dolly, Vicuna, RWKV, Flan-T5).
+    /// The prompt format the catalog gives for the installed model at `path`, for models that
+    /// carry none of their own (Dolly, Vicuna, RWKV, Flan-T5). Only a file in `models/` whose
+    /// recorded SHA-256 is a catalog entry's gets one: a file's name proves nothing.
     pub fn template_for(&self, path: &Path) -> Result<Option<TemplateChoice>, CoreError> {
-        template_for(&self.catalog, path)
+        if path.parent() != Some(self.library.dir()) {
+            return Ok(None);
+        }
+        let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
+            return Ok(None);
+        };
+        let Ok(installed) = self.library.get(file, &self.catalog) else {
+            return Ok(None);
+        };
+        match installed
+            .catalog_id
+            .as_deref()
+            .and_then(|id| self.catalog.entry(id))
+        {
+            Some(entry) => catalog_template(entry.template.as_ref()),
+            None => Ok(None),
+        }
     }
-}
-
-/// The prompt format `catalog` gives for the model file at `path`, if any.
-pub fn template_for(catalog: &Catalog, path: &Path) -> Result<Option<TemplateChoice>, CoreError> {
-    let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
-        return Ok(None);
-    };
-    let Some(entry) = catalog.entry_for_file(file) else {
-        return Ok(None);
-    };
-    catalog_template(entry.template.as_ref())
 }
 
 /// The engine's form of a catalog template.

@@ -1,6 +1,9 @@
-//! The task that writes one reply: streams tokens into the store (at most every
-//! [`WRITE_INTERVAL`], and at the end), tells listeners, and names a new chat after its first
-//! reply.
+//! The task that writes one reply: loads the model, streams tokens into the store (at most
+//! every [`WRITE_INTERVAL`], and at the end), tells listeners, and names a new chat after its
+//! first reply.
+//!
+//! Whatever happens — finished, stopped, a model that will not load, an engine that dies — the
+//! reply row ends in a final status and exactly one [`CoreEvent::ReplyFinished`] is sent.
 
 use std::time::{Duration, Instant};
 
@@ -9,15 +12,16 @@ use hearth_engine::{
     SamplingParams,
 };
 use hearth_store::{Id, Message, MessageStats, MessageStatus};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
-use crate::service::{CoreEvent, Hearth, NEW_CHAT_TITLE};
-use crate::CoreError;
+use crate::service::{conversation, CoreEvent, Hearth, RunningReply, NEW_CHAT_TITLE};
+use crate::{ChatModel, CoreError, ErrorReport};
 
 /// How often a growing reply is written: a crash loses at most this much of one reply.
 pub const WRITE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// A reply being written.
+#[derive(Debug)]
 pub struct ReplyHandle {
     /// The chat.
     pub chat_id: Id,
@@ -27,36 +31,89 @@ pub struct ReplyHandle {
 }
 
 impl ReplyHandle {
-    /// Waits for the reply to end; returns it as stored.
+    /// Waits for the reply to end; returns it as stored, or why it failed (the failure is
+    /// recorded on the reply too).
     pub async fn wait(self) -> Result<Message, CoreError> {
         self.done
             .await
-            .unwrap_or_else(|_| Err(CoreError::Invalid("the reply task ended early".into())))
+            .unwrap_or_else(|e| Err(CoreError::stopped("the reply task", e)))
     }
 }
 
-pub(crate) fn spawn(
-    hearth: Hearth,
-    chat_id: Id,
-    message_id: Id,
-    generation: Generation,
-    first_reply: bool,
-) -> ReplyHandle {
+/// What one reply task answers.
+pub(crate) struct Job {
+    pub(crate) chat_id: Id,
+    /// The question it answers (the end of the branch sent to the model).
+    pub(crate) question: Id,
+    pub(crate) message_id: Id,
+    pub(crate) model: ChatModel,
+    pub(crate) system_prompt: Option<String>,
+    /// The chat still waits for its first title.
+    pub(crate) name_chat: bool,
+}
+
+/// How a reply ended, before it is written.
+struct Ending {
+    text: String,
+    status: MessageStatus,
+    stats: MessageStats,
+    error: Option<CoreError>,
+}
+
+impl Ending {
+    fn failed(text: String, error: CoreError) -> Ending {
+        // A dead engine cut the reply short; anything else is a failed reply.
+        let status = match &error {
+            CoreError::Engine(EngineError::EngineCrashed { .. }) => MessageStatus::Interrupted,
+            _ => MessageStatus::Error,
+        };
+        Ending {
+            text,
+            status,
+            stats: MessageStats {
+                error: Some(error.to_string()),
+                error_kind: Some(error.kind().as_str().to_owned()),
+                ..Default::default()
+            },
+            error: Some(error),
+        }
+    }
+
+    fn stopped(text: String) -> Ending {
+        Ending {
+            text,
+            status: MessageStatus::Interrupted,
+            stats: MessageStats::default(),
+            error: None,
+        }
+    }
+}
+
+pub(crate) fn spawn(hearth: Hearth, job: Job) -> ReplyHandle {
+    let (stop, stopped) = watch::channel(false);
     if let Ok(mut running) = hearth.inner.running.lock() {
-        running.insert(chat_id, generation.id());
+        running.insert(
+            job.message_id,
+            RunningReply {
+                chat_id: job.chat_id,
+                stop,
+            },
+        );
     }
     let (tx, done) = oneshot::channel();
+    let (chat_id, message_id) = (job.chat_id, job.message_id);
     tokio::spawn(async move {
-        let result = write_reply(&hearth, chat_id, message_id, generation).await;
+        let ending = answer(&hearth, &job, stopped).await;
+        let result = record(&hearth, &job, ending).await;
         if let Ok(mut running) = hearth.inner.running.lock() {
-            running.remove(&chat_id);
+            running.remove(&job.message_id);
         }
-        if first_reply {
-            if let Ok(message) = &result {
-                if message.status == MessageStatus::Complete {
-                    name_chat(&hearth, chat_id).await;
-                }
-            }
+        if job.name_chat
+            && result
+                .as_ref()
+                .is_ok_and(|m| m.status == MessageStatus::Complete)
+        {
+            name_chat(&hearth, job.chat_id).await;
         }
         let _ = tx.send(result);
     });
@@ -67,26 +124,71 @@ pub(crate) fn spawn(
     }
 }
 
-async fn write_reply(
+/// Loads the model, reads the branch, generates; never returns without an ending.
+async fn answer(hearth: &Hearth, job: &Job, mut stopped: watch::Receiver<bool>) -> Ending {
+    if !hearth.is_loaded(&job.model).await {
+        hearth.emit(CoreEvent::ModelLoading {
+            chat_id: job.chat_id,
+            message_id: job.message_id,
+            model: file_name(&job.model),
+        });
+    }
+    let loading = tokio::select! {
+        loaded = hearth.prepare(&job.model) => loaded,
+        _ = stopped.wait_for(|stop| *stop) => return Ending::stopped(String::new()),
+    };
+    if let Err(e) = loading {
+        return Ending::failed(String::new(), e);
+    }
+    let history = match hearth.inner.store.path_to(job.question).await {
+        Ok(history) => history,
+        Err(e) => return Ending::failed(String::new(), e.into()),
+    };
+    let messages = conversation(job.system_prompt.as_deref(), &history);
+    let generation = hearth
+        .inner
+        .engine
+        .generate(Input::Chat { messages }, job.model.sampling.clone())
+        .await;
+    match generation {
+        Ok(generation) => stream(hearth, job, generation, stopped).await,
+        Err(e) => Ending::failed(String::new(), e.into()),
+    }
+}
+
+/// Streams the generation into the store and to listeners until it ends or is stopped.
+async fn stream(
     hearth: &Hearth,
-    chat_id: Id,
-    message_id: Id,
+    job: &Job,
     mut generation: Generation,
-) -> Result<Message, CoreError> {
+    mut stopped: watch::Receiver<bool>,
+) -> Ending {
     let store = &hearth.inner.store;
     let mut text = String::new();
     let mut written = Instant::now();
-    let (status, stats) = loop {
-        match generation.next().await {
+    let mut stop_asked = false;
+    loop {
+        let step = tokio::select! {
+            step = generation.next() => step,
+            _ = stopped.wait_for(|stop| *stop), if !stop_asked => {
+                // The worker ends the generation with `cancelled`; keep reading until it does.
+                stop_asked = true;
+                hearth.inner.engine.cancel(generation.id());
+                continue;
+            }
+        };
+        match step {
             Some(Ok(GenerationEvent::Token(piece))) => {
                 text.push_str(&piece);
                 hearth.emit(CoreEvent::Token {
-                    chat_id,
-                    message_id,
+                    chat_id: job.chat_id,
+                    message_id: job.message_id,
                     text: piece,
                 });
                 if written.elapsed() >= WRITE_INTERVAL {
-                    store.update_content(message_id, &text).await?;
+                    if let Err(e) = store.update_content(job.message_id, &text).await {
+                        return Ending::failed(text, e.into());
+                    }
                     written = Instant::now();
                 }
             }
@@ -96,45 +198,61 @@ async fn write_reply(
                     _ => MessageStatus::Complete,
                 };
                 let t = done.timings;
-                let stats = MessageStats {
-                    prompt_tokens: Some(i64::from(t.prompt_tokens)),
-                    completion_tokens: Some(i64::from(t.generated_tokens)),
-                    prompt_ms: Some(t.prompt_ms),
-                    generation_ms: Some(t.generation_ms),
-                    error: None,
-                };
-                break (status, stats);
-            }
-            Some(Err(e)) => {
-                // A dead engine cut the reply short; anything else is a failed reply.
-                let status = match e {
-                    EngineError::EngineCrashed { .. } => MessageStatus::Interrupted,
-                    _ => MessageStatus::Error,
-                };
-                break (
+                return Ending {
+                    text,
                     status,
-                    MessageStats {
-                        error: Some(e.to_string()),
+                    stats: MessageStats {
+                        prompt_tokens: Some(i64::from(t.prompt_tokens)),
+                        completion_tokens: Some(i64::from(t.generated_tokens)),
+                        prompt_ms: Some(t.prompt_ms),
+                        generation_ms: Some(t.generation_ms),
                         ..Default::default()
                     },
-                );
+                    error: None,
+                };
             }
-            None => break (MessageStatus::Interrupted, MessageStats::default()),
+            Some(Err(e)) => return Ending::failed(text, e.into()),
+            None => return Ending::stopped(text),
         }
+    }
+}
+
+/// Writes the ending and sends the one `reply_finished`, even when the write fails.
+async fn record(hearth: &Hearth, job: &Job, ending: Ending) -> Result<Message, CoreError> {
+    let store = &hearth.inner.store;
+    let written = store
+        .finish_message(job.message_id, &ending.text, ending.status, &ending.stats)
+        .await;
+    let (status, error) = match (&written, &ending.error) {
+        (Err(e), _) => {
+            let e = CoreError::Store(hearth_store::StoreError::Unreadable(e.to_string()));
+            (MessageStatus::Error, Some(ErrorReport::from(&e)))
+        }
+        (Ok(()), error) => (ending.status, error.as_ref().map(ErrorReport::from)),
     };
-    store
-        .finish_message(message_id, &text, status, &stats)
-        .await?;
     hearth.emit(CoreEvent::ReplyFinished {
-        chat_id,
-        message_id,
+        chat_id: job.chat_id,
+        message_id: job.message_id,
         status,
+        error,
     });
-    Ok(store.message(message_id).await?)
+    written?;
+    match ending.error {
+        Some(e) if ending.status == MessageStatus::Error => Err(e),
+        _ => Ok(store.message(job.message_id).await?),
+    }
+}
+
+fn file_name(model: &ChatModel) -> String {
+    model.path.file_name().map_or_else(
+        || model.path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Names a chat after its first exchange: asks the model for a few words, and falls back to
-/// the start of the question when the model gives nothing usable.
+/// the start of the question when the model gives nothing usable. A name a person gave the
+/// chat meanwhile is kept.
 async fn name_chat(hearth: &Hearth, chat_id: Id) {
     let store = &hearth.inner.store;
     let Ok(branch) = store.branch(chat_id).await else {
@@ -162,13 +280,7 @@ async fn name_chat(hearth: &Hearth, chat_id: Id) {
     let title = from_model
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| fallback_title(&question.content));
-    // Only if nobody renamed it meanwhile.
-    if store
-        .chat(chat_id)
-        .await
-        .is_ok_and(|c| c.title == NEW_CHAT_TITLE)
-        && store.rename_chat(chat_id, &title).await.is_ok()
-    {
+    if store.set_auto_title(chat_id, &title).await.unwrap_or(false) {
         hearth.emit(CoreEvent::ChatChanged { chat_id });
     }
 }

@@ -4,14 +4,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use hearth_engine::{ChatMessage, EngineClient, Input, LoadOptions, ModelInfo, SamplingParams};
+use hearth_engine::{ChatMessage, EngineClient, LoadOptions, ModelInfo, SamplingParams};
 use hearth_store::{Chat, Id, Message, MessageStatus, NewMessage, Role, Store, StoreError};
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::model_hash;
 use crate::reply::{self, ReplyHandle};
-use crate::{CoreError, DataDir};
+use crate::{CoreError, DataDir, ErrorReport};
 
 /// Title of a chat until its first reply names it.
 pub const NEW_CHAT_TITLE: &str = "New chat";
@@ -30,7 +30,10 @@ pub struct ChatModel {
 }
 
 /// What happened, for whoever shows it (the window, the terminal).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// Every reply that was announced with `message_added` ends with exactly one `reply_finished`,
+/// whatever happens to it (finished, stopped, failed to load, engine died).
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CoreEvent {
     /// A message was written (a question, or a reply that starts streaming).
@@ -39,6 +42,15 @@ pub enum CoreEvent {
         chat_id: Id,
         /// Message.
         message_id: Id,
+    },
+    /// The reply waits while its model is loaded into the engine.
+    ModelLoading {
+        /// Chat.
+        chat_id: Id,
+        /// Reply.
+        message_id: Id,
+        /// The model file.
+        model: String,
     },
     /// More text of a streaming reply.
     Token {
@@ -57,12 +69,26 @@ pub enum CoreEvent {
         message_id: Id,
         /// How it ended.
         status: MessageStatus,
+        /// Why it failed, for `error` (and for an engine that stopped under it).
+        error: Option<ErrorReport>,
     },
     /// A chat's title, model or settings changed.
     ChatChanged {
         /// Chat.
         chat_id: Id,
     },
+    /// Something a person should know that is not a failure (a model's own prompt format
+    /// could not be used and another was chosen).
+    Notice {
+        /// What happened and what to do, in English.
+        message: String,
+    },
+}
+
+/// A reply being written: its chat and the switch that stops it.
+pub(crate) struct RunningReply {
+    pub(crate) chat_id: Id,
+    pub(crate) stop: watch::Sender<bool>,
 }
 
 /// The application service. Cheap to clone; all clones share one store and one engine.
@@ -82,8 +108,8 @@ pub(crate) struct Inner {
     pub(crate) events: broadcast::Sender<CoreEvent>,
     /// The model the engine holds, so a chat on the same model does not reload it.
     loaded: tokio::sync::Mutex<Option<(PathBuf, LoadOptions, ModelInfo)>>,
-    /// Engine request ids of replies being written, by chat; entries leave when replies end.
-    pub(crate) running: Mutex<HashMap<Id, u64>>,
+    /// Replies being written, by message id; entries leave when replies end.
+    pub(crate) running: Mutex<HashMap<Id, RunningReply>>,
     /// Said once at start, when the database had to be set aside.
     notice: Option<String>,
 }
@@ -150,14 +176,22 @@ impl Hearth {
         }
     }
 
-    /// Starts a chat with `system_prompt`, or the default one.
+    /// Starts a chat with `system_prompt`, or the default one. Its first reply names it.
     pub async fn new_chat(&self, system_prompt: Option<&str>) -> Result<Chat, CoreError> {
         let prompt = system_prompt.unwrap_or(DEFAULT_SYSTEM_PROMPT);
         let prompt = (!prompt.trim().is_empty()).then_some(prompt);
-        Ok(self.inner.store.create_chat(NEW_CHAT_TITLE, prompt).await?)
+        Ok(self
+            .inner
+            .store
+            .create_untitled_chat(NEW_CHAT_TITLE, prompt)
+            .await?)
     }
 
     /// Writes the person's message at the end of the shown branch and starts the reply.
+    ///
+    /// Nothing is written when the message is empty, the chat is gone or the model file is
+    /// missing: the caller keeps the draft. Once this returns, the reply ends with exactly one
+    /// [`CoreEvent::ReplyFinished`], failed or not.
     pub async fn send(
         &self,
         chat_id: Id,
@@ -167,6 +201,7 @@ impl Hearth {
         if text.trim().is_empty() {
             return Err(CoreError::Invalid("the message is empty".into()));
         }
+        check_model_file(model)?;
         let chat = self.inner.store.chat(chat_id).await?;
         let question = self
             .inner
@@ -186,6 +221,7 @@ impl Hearth {
         chat_id: Id,
         model: &ChatModel,
     ) -> Result<ReplyHandle, CoreError> {
+        check_model_file(model)?;
         let chat = self.inner.store.chat(chat_id).await?;
         let branch = self.inner.store.branch(chat_id).await?;
         let question = branch
@@ -214,6 +250,7 @@ impl Hearth {
                 "only your own messages can be edited".into(),
             ));
         }
+        check_model_file(model)?;
         let chat = self.inner.store.chat(original.chat_id).await?;
         let edited = self
             .inner
@@ -236,17 +273,40 @@ impl Hearth {
         Ok(shown)
     }
 
-    /// Stops the reply being written in `chat_id`, if any; it is kept, marked interrupted.
+    /// Stops every reply being written in `chat_id`; each is kept, marked interrupted.
     pub fn cancel(&self, chat_id: Id) {
-        let id = self
-            .inner
+        if let Ok(running) = self.inner.running.lock() {
+            for reply in running.values().filter(|r| r.chat_id == chat_id) {
+                let _ = reply.stop.send(true);
+            }
+        }
+    }
+
+    /// Stops one reply, if it is still being written.
+    pub fn cancel_reply(&self, message_id: Id) {
+        if let Ok(running) = self.inner.running.lock() {
+            if let Some(reply) = running.get(&message_id) {
+                let _ = reply.stop.send(true);
+            }
+        }
+    }
+
+    /// Stops an engine generation started outside a chat ([`Hearth::generate`]).
+    pub fn cancel_generation(&self, id: u64) {
+        self.inner.engine.cancel(id);
+    }
+
+    /// Stops the engine worker; later requests fail.
+    pub async fn shutdown(&self) {
+        self.inner.engine.shutdown().await;
+    }
+
+    /// Whether any reply of `chat_id` is being written.
+    pub fn is_replying(&self, chat_id: Id) -> bool {
+        self.inner
             .running
             .lock()
-            .ok()
-            .and_then(|r| r.get(&chat_id).copied());
-        if let Some(id) = id {
-            self.inner.engine.cancel(id);
-        }
+            .is_ok_and(|r| r.values().any(|reply| reply.chat_id == chat_id))
     }
 
     /// Renames a chat.
@@ -271,7 +331,18 @@ impl Hearth {
         let _ = self.inner.events.send(event);
     }
 
-    /// Loads `model` into the engine unless it is already there; returns its facts.
+    /// Whether `model` is the one the engine holds, loaded this way.
+    pub(crate) async fn is_loaded(&self, model: &ChatModel) -> bool {
+        self.inner
+            .loaded
+            .lock()
+            .await
+            .as_ref()
+            .is_some_and(|(path, load, _)| *path == model.path && *load == model.load)
+    }
+
+    /// Loads `model` into the engine unless it is already there; returns its facts. A note
+    /// about the model's prompt format becomes a [`CoreEvent::Notice`].
     pub async fn prepare(&self, model: &ChatModel) -> Result<ModelInfo, CoreError> {
         let mut loaded = self.inner.loaded.lock().await;
         if let Some((path, load, info)) = loaded.as_ref() {
@@ -280,6 +351,7 @@ impl Hearth {
             }
         }
         *loaded = None;
+        check_model_file(model)?;
         let info = self
             .inner
             .engine
@@ -287,16 +359,21 @@ impl Hearth {
             .await?;
         *loaded = Some((model.path.clone(), model.load.clone(), info.clone()));
         model_hash::ensure(self.inner.store.clone(), model.path.clone());
+        if let Some(note) = &info.template_note {
+            self.emit(CoreEvent::Notice {
+                message: note.clone(),
+            });
+        }
         Ok(info)
     }
 
+    /// Writes the reply row under `question` and starts the task that answers it.
     async fn reply_to(
         &self,
         chat: &Chat,
         question: Id,
         model: &ChatModel,
     ) -> Result<ReplyHandle, CoreError> {
-        self.prepare(model).await?;
         let file_name = model
             .path
             .file_name()
@@ -307,8 +384,6 @@ impl Hearth {
                 .set_chat_model(chat.id, file_name.as_deref())
                 .await?;
         }
-        let history = self.inner.store.path_to(question).await?;
-        let messages = conversation(chat.system_prompt.as_deref(), &history);
         let mut reply = NewMessage::streaming_reply();
         reply.model_file = file_name;
         reply.model_sha256 = model_hash::known(&self.inner.store, &model.path).await;
@@ -323,39 +398,41 @@ impl Hearth {
             chat_id: chat.id,
             message_id: message.id,
         });
-        let generation = match self
-            .inner
-            .engine
-            .generate(Input::Chat { messages }, model.sampling.clone())
-            .await
-        {
-            Ok(g) => g,
-            Err(e) => {
-                let stats = hearth_store::MessageStats {
-                    error: Some(e.to_string()),
-                    ..Default::default()
-                };
-                self.inner
-                    .store
-                    .finish_message(message.id, "", MessageStatus::Error, &stats)
-                    .await?;
-                return Err(e.into());
-            }
-        };
-        let first_reply = chat.title == NEW_CHAT_TITLE;
         Ok(reply::spawn(
             self.clone(),
-            chat.id,
-            message.id,
-            generation,
-            first_reply,
+            reply::Job {
+                chat_id: chat.id,
+                question,
+                message_id: message.id,
+                model: model.clone(),
+                system_prompt: chat.system_prompt.clone(),
+                name_chat: chat.auto_title,
+            },
         ))
     }
 }
 
+/// Refuses a model whose file is gone before anything is written.
+fn check_model_file(model: &ChatModel) -> Result<(), CoreError> {
+    if model.path.is_file() {
+        return Ok(());
+    }
+    if model.path.is_dir() {
+        return Err(hearth_models::ModelsError::Gguf(hearth_models::GgufError::IsDirectory(
+            model.path.clone(),
+        ))
+        .into());
+    }
+    let name = model.path.file_name().map_or_else(
+        || model.path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    Err(hearth_models::ModelsError::NotInstalled(name).into())
+}
+
 /// The engine's view of a branch: the chat's system prompt, then every message that has text
 /// (failed replies are left out).
-fn conversation(system: Option<&str>, history: &[Message]) -> Vec<ChatMessage> {
+pub(crate) fn conversation(system: Option<&str>, history: &[Message]) -> Vec<ChatMessage> {
     let mut out = Vec::with_capacity(history.len() + 1);
     if let Some(system) = system.filter(|s| !s.trim().is_empty()) {
         out.push(ChatMessage::new(hearth_engine::Role::System, system));

@@ -304,3 +304,147 @@ async fn empty_messages_are_refused() {
     assert!(hearth.send(chat.id, "   ", &greedy(8)).await.is_err());
     assert!(hearth.store().branch(chat.id).await.unwrap().is_empty());
 }
+
+/// The events one reply produced, read until its `reply_finished` (with a bound on time).
+async fn events_of(
+    events: &mut tokio::sync::broadcast::Receiver<CoreEvent>,
+    message_id: hearth_core::Id,
+) -> Vec<CoreEvent> {
+    let mut seen = Vec::new();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(60), events.recv())
+            .await
+            .expect("the reply ends")
+            .expect("events flow");
+        let ends =
+            matches!(event, CoreEvent::ReplyFinished { message_id: m, .. } if m == message_id);
+        seen.push(event);
+        if ends {
+            // Anything else for this reply would come right after; there must be none.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            while let Ok(more) = events.try_recv() {
+                seen.push(more);
+            }
+            return seen;
+        }
+    }
+}
+
+fn finishes(events: &[CoreEvent], message_id: hearth_core::Id) -> Vec<&CoreEvent> {
+    events
+        .iter()
+        .filter(|e| matches!(e, CoreEvent::ReplyFinished { message_id: m, .. } if *m == message_id))
+        .collect()
+}
+
+/// Regression guard: a model that would not load left the reply without an end, so the window
+/// stayed busy. Now the reply is written as failed, with the reason, and ends exactly once.
+#[tokio::test]
+async fn a_model_that_will_not_load_ends_the_reply_once_with_its_reason() {
+    let dir = ScratchDir::new("core-bad-model");
+    let hearth = open(&dir).await;
+    let chat = hearth.new_chat(None).await.unwrap();
+    let broken = dir.file("broken.gguf", &hearth_testkit::truncated_model(4096));
+    let model = ChatModel {
+        path: broken,
+        ..greedy(8)
+    };
+    let mut events = hearth.subscribe();
+    let reply = hearth
+        .send(chat.id, CAPITAL_QUESTION, &model)
+        .await
+        .unwrap();
+    let message_id = reply.message_id;
+    let err = reply.wait().await.unwrap_err();
+    assert_eq!(err.kind(), hearth_core::ErrorKind::BadModelFile, "{err}");
+    let seen = events_of(&mut events, message_id).await;
+    let ends = finishes(&seen, message_id);
+    assert_eq!(ends.len(), 1, "{seen:?}");
+    match ends[0] {
+        CoreEvent::ReplyFinished { status, error, .. } => {
+            assert_eq!(*status, MessageStatus::Error);
+            let error = error.as_ref().expect("the reason travels with the end");
+            assert_eq!(error.kind, hearth_core::ErrorKind::BadModelFile);
+        }
+        other => panic!("{other:?}"),
+    }
+    let stored = hearth.store().message(message_id).await.unwrap();
+    assert_eq!(stored.status, MessageStatus::Error);
+    assert_eq!(stored.error_kind.as_deref(), Some("bad_model_file"));
+    assert!(!hearth.is_replying(chat.id));
+    // The question is kept, and the next message with a good model is answered.
+    let next = hearth
+        .send(chat.id, CAPITAL_QUESTION, &greedy(48))
+        .await
+        .unwrap();
+    assert_eq!(next.wait().await.unwrap().status, MessageStatus::Complete);
+}
+
+/// A model file that is gone is refused before anything is written: the caller keeps the draft.
+#[tokio::test]
+async fn sending_to_a_missing_model_file_writes_nothing() {
+    let dir = ScratchDir::new("core-missing-model");
+    let hearth = open(&dir).await;
+    let chat = hearth.new_chat(None).await.unwrap();
+    let gone = ChatModel {
+        path: dir.path().join("moved-away.gguf"),
+        ..greedy(8)
+    };
+    let err = hearth
+        .send(chat.id, CAPITAL_QUESTION, &gone)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        hearth_core::ErrorKind::ModelNotInstalled,
+        "{err}"
+    );
+    assert!(hearth.store().branch(chat.id).await.unwrap().is_empty());
+    assert!(hearth.regenerate(chat.id, &gone).await.is_err());
+}
+
+/// Two replies in one chat are followed apart (by message, not by chat): stopping the chat
+/// stops both, and each ends exactly once.
+#[tokio::test]
+async fn two_replies_in_one_chat_each_end_once() {
+    let dir = ScratchDir::new("core-two-replies");
+    let hearth = open(&dir).await;
+    let chat = hearth.new_chat(None).await.unwrap();
+    let mut events = hearth.subscribe();
+    let first = long_reply(&hearth, chat.id).await;
+    let second = hearth.regenerate(chat.id, &greedy(2000)).await.unwrap();
+    assert_ne!(first.message_id, second.message_id);
+    hearth.cancel(chat.id);
+    let (a, b) = (first.message_id, second.message_id);
+    let a_done = first.wait().await.unwrap();
+    let b_done = second.wait().await.unwrap();
+    assert_eq!(a_done.status, MessageStatus::Interrupted);
+    assert_eq!(b_done.status, MessageStatus::Interrupted);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut seen = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        seen.push(e);
+    }
+    assert_eq!(finishes(&seen, a).len(), 1, "{seen:?}");
+    assert_eq!(finishes(&seen, b).len(), 1, "{seen:?}");
+    assert!(!hearth.is_replying(chat.id));
+}
+
+/// Regression guard: a chat the person named "New chat" was renamed by its first reply.
+#[tokio::test]
+async fn a_chat_named_new_chat_by_its_person_keeps_the_name() {
+    let dir = ScratchDir::new("core-title");
+    let hearth = open(&dir).await;
+    let chat = hearth.new_chat(None).await.unwrap();
+    hearth.rename(chat.id, NEW_CHAT_TITLE).await.unwrap();
+    let reply = hearth
+        .send(chat.id, CAPITAL_QUESTION, &greedy(48))
+        .await
+        .unwrap();
+    reply.wait().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        hearth.store().chat(chat.id).await.unwrap().title,
+        NEW_CHAT_TITLE
+    );
+}

@@ -1,5 +1,5 @@
-//! The model manager wired to the app: catalog prompt formats reach the engine, and installed
-//! models are found by catalog id.
+//! The model manager wired to the app: catalog prompt formats reach the engine, installed
+//! models are found by catalog id, and a model is a catalog model only by its checksum.
 
 use hearth_core::model_manager::{Catalog, CatalogTemplate};
 use hearth_core::{
@@ -7,7 +7,7 @@ use hearth_core::{
     ModelManager, SamplingParams,
 };
 use hearth_engine::{NamedTemplate, TemplateChoice};
-use hearth_testkit::{test_model, ScratchDir, CAPITAL_QUESTION};
+use hearth_testkit::{test_model, ScratchDir, CAPITAL_QUESTION, TEST_MODEL_SHA256};
 
 #[test]
 fn every_catalog_prompt_format_is_known_to_the_engine() {
@@ -25,21 +25,42 @@ fn every_catalog_prompt_format_is_known_to_the_engine() {
             named += 1;
         }
     }
-    assert!(named >= 8, "the legacy families carry their formats");
+    assert!(named >= 6, "the legacy families carry their formats");
+}
+
+/// The built-in catalog with Dolly 2 3B's entry pointing at the test model's bytes, so the
+/// test model stands in for Dolly (no 1.8 GB here) the only way Hearth accepts: by checksum.
+fn catalog_where_dolly_is_the_test_model(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut catalog: serde_json::Value =
+        serde_json::from_str(hearth_core::model_manager::catalog::BUILT_IN).unwrap();
+    for entry in catalog["models"].as_array_mut().unwrap() {
+        if entry["id"] == "dolly-v2-3b" {
+            entry["sha256"] = TEST_MODEL_SHA256.into();
+            entry["size"] = std::fs::metadata(test_model()).unwrap().len().into();
+        } else if entry["id"] == "smollm2-135m-instruct" {
+            // One entry per file: the test model is Dolly here.
+            entry["sha256"] = "0".repeat(64).into();
+        }
+    }
+    let path = dir.join("catalog.json");
+    std::fs::write(&path, catalog.to_string()).unwrap();
+    path
 }
 
 #[tokio::test]
 async fn a_legacy_model_is_chatted_with_in_its_catalog_format() {
     let scratch = ScratchDir::new("core-legacy");
     let data = DataDir::resolve(Some(&scratch.path().join("data"))).unwrap();
-    let manager = ModelManager::open(&data, None).unwrap();
+    let catalog = catalog_where_dolly_is_the_test_model(scratch.path());
+    let manager = ModelManager::open(&data, Some(&catalog)).unwrap();
     let err = manager.locate("dolly-v2-3b").unwrap_err().to_string();
     assert!(err.contains("models pull dolly-v2-3b"), "{err}");
 
-    // The test model under Dolly's catalog file name stands in for Dolly 2 (no 1.8 GB here).
-    let copy = scratch.path().join("dolly-v2-3b.Q4_K_M.gguf");
+    // Any name will do: the checksum says what it is.
+    let copy = scratch.path().join("some-download.gguf");
     std::fs::copy(test_model(), &copy).unwrap();
-    manager.library().import(&copy).unwrap();
+    let (installed, _) = manager.import(&copy).unwrap();
+    assert_eq!(installed.catalog_id.as_deref(), Some("dolly-v2-3b"));
     let path = manager.locate("dolly-v2-3b").unwrap();
     let template = manager.template_for(&path).unwrap();
     assert_eq!(template, Some(TemplateChoice::Named(NamedTemplate::Dolly)));
@@ -82,6 +103,38 @@ async fn a_legacy_model_is_chatted_with_in_its_catalog_format() {
     }
 }
 
+/// Regression guard (identity by file name): a file named like a catalog download but with
+/// other bytes does not pass for that model, and the real download's name stays free.
+#[test]
+fn a_file_named_like_a_catalog_model_is_only_a_local_model() {
+    let scratch = ScratchDir::new("core-impostor");
+    let data = DataDir::resolve(Some(&scratch.path().join("data"))).unwrap();
+    let manager = ModelManager::open(&data, None).unwrap();
+    let impostor = scratch.path().join("dolly-v2-3b.Q4_K_M.gguf");
+    std::fs::copy(test_model(), &impostor).unwrap();
+    let (installed, _) = manager.import(&impostor).unwrap();
+    assert_eq!(installed.file, "dolly-v2-3b.Q4_K_M-local.gguf");
+    // It is what its bytes are (the test model is the catalog's SmolLM2), never Dolly.
+    assert_eq!(
+        installed.catalog_id.as_deref(),
+        Some("smollm2-135m-instruct")
+    );
+    assert!(!data.models().join("dolly-v2-3b.Q4_K_M.gguf").exists());
+    assert!(manager.locate("dolly-v2-3b").is_err());
+    let path = manager.locate("dolly-v2-3b.Q4_K_M-local.gguf").unwrap();
+    assert_eq!(manager.template_for(&path).unwrap(), None);
+    // The manifest and part files are never models.
+    for not_a_model in ["hearth-models.json", "x.gguf.part", "x.gguf.part.json"] {
+        std::fs::write(data.models().join(not_a_model), b"{}").unwrap();
+        assert!(manager.locate(not_a_model).is_err(), "{not_a_model}");
+        assert!(
+            manager.library().delete(not_a_model).is_err(),
+            "{not_a_model}"
+        );
+        assert!(data.models().join(not_a_model).exists());
+    }
+}
+
 #[test]
 fn a_model_is_found_by_path_id_or_file_name() {
     let scratch = ScratchDir::new("core-locate");
@@ -96,7 +149,7 @@ fn a_model_is_found_by_path_id_or_file_name() {
     );
     let copy = scratch.path().join("SmolLM2-135M-Instruct.Q4_1.gguf");
     std::fs::copy(&model, &copy).unwrap();
-    manager.library().import(&copy).unwrap();
+    manager.import(&copy).unwrap();
     let installed = data.models().join("SmolLM2-135M-Instruct.Q4_1.gguf");
     assert_eq!(manager.locate("smollm2-135m-instruct").unwrap(), installed);
     assert_eq!(

@@ -167,6 +167,22 @@ impl EngineClient {
         }
     }
 
+    /// The loaded model's tokens of `text`; with `special`, control tokens written in the text
+    /// count as such, else as plain text.
+    pub async fn tokenize(&self, text: &str, special: bool) -> Result<Vec<i32>, EngineError> {
+        match self
+            .single(Request::Tokenize {
+                id: self.id(),
+                text: text.to_owned(),
+                special,
+            })
+            .await?
+        {
+            Event::Tokenized { tokens, .. } => Ok(tokens),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// Frees the loaded model.
     pub async fn unload(&self) -> Result<(), EngineError> {
         self.single(Request::Unload { id: self.id() })

@@ -43,7 +43,7 @@ impl LoadOptions {
 }
 
 /// How to pick each next token. Defaults follow GPT4All Chat's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct SamplingParams {
     /// Randomness; 0 picks the most likely token every time (greedy).

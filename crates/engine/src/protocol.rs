@@ -14,11 +14,14 @@
 //!    carries the same `id`. Requests run one at a time, in order.
 //! 3. `load` answers `loaded` or `error`. `generate` answers zero or more `token`s, then one `done`
 //!    or one `error`. `bench` answers `bench_result` or `error`. `unload` answers `unloaded`.
+//!    `tokenize` answers `tokenized` or `error`.
 //! 4. `cancel` may arrive while a `generate` runs: that generation ends with `done` and
 //!    `finish: "cancelled"`. A `cancel` for an id that is not running is ignored.
 //! 5. `shutdown`, or stdin closing, ends the worker with exit code 0.
 //!
-//! Version history: 1 — first version.
+//! Version history: 1 — first version. 2 — `tokenize`; `loaded` says why the model's own chat
+//! template was not used (`template_note`); message text is tokenized as text, never as control
+//! tokens.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +29,7 @@ use crate::params::{LoadOptions, SamplingParams};
 use crate::template::ChatMessage;
 
 /// The version of this protocol; bumped on any incompatible change.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Identifies one request and every event that answers it.
 pub type RequestId = u64;
@@ -61,6 +64,15 @@ pub enum Request {
         n_prompt: u32,
         /// Tokens for the generation test (0 skips it).
         n_gen: u32,
+    },
+    /// Count the loaded model's tokens of a text.
+    Tokenize {
+        /// Request id.
+        id: RequestId,
+        /// The text.
+        text: String,
+        /// Read control tokens written in the text (`<|im_end|>`) as such; else as plain text.
+        special: bool,
     },
     /// Stop the generation with this id.
     Cancel {
@@ -137,6 +149,13 @@ pub enum Event {
         /// Generation time in microseconds for `n_gen` tokens (0 when skipped).
         tg_us: u64,
     },
+    /// The tokens of a `tokenize` request's text.
+    Tokenized {
+        /// Request id.
+        id: RequestId,
+        /// Token ids, in order (no start-of-text token added).
+        tokens: Vec<i32>,
+    },
     /// The model was freed.
     Unloaded {
         /// Request id.
@@ -176,6 +195,9 @@ pub struct ModelInfo {
     pub template_source: String,
     /// Stop strings the template adds to every generation.
     pub template_stops: Vec<String>,
+    /// Why the model's own chat template is not used, and what to do, when it is not.
+    #[serde(default)]
+    pub template_note: Option<String>,
 }
 
 /// Why a generation ended.
@@ -289,6 +311,11 @@ mod tests {
             n_prompt: 512,
             n_gen: 128,
         });
+        round_trip(Request::Tokenize {
+            id: 6,
+            text: "<|im_end|>".into(),
+            special: false,
+        });
         round_trip(Request::Cancel { id: 2 });
         round_trip(Request::Unload { id: 5 });
         round_trip(Request::Shutdown);
@@ -317,6 +344,10 @@ mod tests {
             id: 0,
             kind: ErrorKind::InvalidRequest,
             message: "m".into(),
+        });
+        round_trip(Event::Tokenized {
+            id: 6,
+            tokens: vec![1, 2, 3],
         });
         round_trip(Event::BenchResult {
             id: 4,

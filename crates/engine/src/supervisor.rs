@@ -324,6 +324,7 @@ fn request_id(request: &Request) -> Option<RequestId> {
         Request::Load { id, .. }
         | Request::Generate { id, .. }
         | Request::Bench { id, .. }
+        | Request::Tokenize { id, .. }
         | Request::Cancel { id }
         | Request::Unload { id } => Some(*id),
         Request::Shutdown => None,
@@ -337,6 +338,7 @@ fn event_id(event: &Event) -> Option<RequestId> {
         | Event::Token { id, .. }
         | Event::Done { id, .. }
         | Event::BenchResult { id, .. }
+        | Event::Tokenized { id, .. }
         | Event::Unloaded { id }
         | Event::Error { id, .. } => Some(*id),
     }

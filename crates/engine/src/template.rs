@@ -54,7 +54,7 @@ impl ChatMessage {
 }
 
 /// Prompt formats of models that carry no template of their own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum NamedTemplate {
     /// `<|im_start|>role ... <|im_end|>` (Qwen, SmolLM, many fine-tunes).
@@ -174,11 +174,47 @@ pub enum TemplateError {
     /// The template refused the conversation (its own `raise_exception`) or failed while rendering.
     #[error("the chat template could not render this conversation: {0}")]
     Render(String),
+    /// Rendering made more text than any prompt needs.
+    #[error("the chat template makes a prompt larger than {} MiB", RENDER_LIMIT >> 20)]
+    TooLarge,
+    /// Rendering ran out of its budget of steps (a loop that does not end, or text that keeps
+    /// growing).
+    #[error("the chat template needs too many steps (it loops too long or builds too much text)")]
+    TooManySteps,
+    /// Rendering nested too deeply (a macro that calls itself).
+    #[error("the chat template calls itself too deeply")]
+    TooDeep,
 }
 
 /// Room a template may take while rendering, so a hostile template in a downloaded file cannot
-/// spin forever (a real chat template uses a few thousand units for a long chat).
+/// spin forever. Fuel pays for steps and for bytes made (64 bytes a unit); a real chat template
+/// uses a few thousand units for a long chat.
 const RENDER_FUEL: u64 = 5_000_000;
+
+/// The largest prompt a template may render: far above any context (128k tokens is ~1 MiB of
+/// text), far below what would hurt.
+pub const RENDER_LIMIT: usize = 8 << 20;
+
+/// Output that refuses to grow past [`RENDER_LIMIT`].
+struct Bounded {
+    text: Vec<u8>,
+    exceeded: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.text.len() + buf.len() > RENDER_LIMIT {
+            self.exceeded = true;
+            return Err(std::io::Error::other("the rendered prompt is too large"));
+        }
+        self.text.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 /// A compiled chat template with the model's special tokens.
 pub struct ChatTemplate {
@@ -260,14 +296,25 @@ impl ChatTemplate {
             .env
             .get_template("chat")
             .map_err(|e| TemplateError::Syntax(describe(&e)))?;
-        template
-            .render(context! {
+        let mut out = Bounded {
+            text: Vec::new(),
+            exceeded: false,
+        };
+        let rendered = template.render_captured_to(
+            context! {
                 messages => minijinja::value::Serde(messages),
                 add_generation_prompt => add_generation_prompt,
                 bos_token => &self.bos_token,
                 eos_token => &self.eos_token,
-            })
-            .map_err(|e| TemplateError::Render(describe(&e)))
+            },
+            &mut out,
+        );
+        match rendered {
+            Ok(_) => String::from_utf8(out.text)
+                .map_err(|_| TemplateError::Render("the prompt is not UTF-8".into())),
+            Err(_) if out.exceeded => Err(TemplateError::TooLarge),
+            Err(e) => Err(classify(&e)),
+        }
     }
 }
 
@@ -282,6 +329,19 @@ fn fold_system_into_first_user(messages: &[ChatMessage]) -> Vec<ChatMessage> {
         None => out.insert(0, ChatMessage::new(Role::User, system)),
     }
     out
+}
+
+/// The budget a render ran out of, else the failure in one line.
+fn classify(e: &minijinja::Error) -> TemplateError {
+    match e.kind() {
+        JinjaErrorKind::OutOfFuel => TemplateError::TooManySteps,
+        JinjaErrorKind::InvalidOperation
+            if e.detail().is_some_and(|d| d.contains("recursion limit")) =>
+        {
+            TemplateError::TooDeep
+        }
+        _ => TemplateError::Render(describe(e)),
+    }
 }
 
 /// One line naming what went wrong, without minijinja's multi-line source excerpt.
@@ -334,11 +394,47 @@ mod tests {
         assert!(matches!(err, TemplateError::Syntax(_)), "{err}");
     }
 
+    fn refused_within(source: &str, limit: std::time::Duration) -> TemplateError {
+        let started = std::time::Instant::now();
+        let err = ChatTemplate::new(source, "", "")
+            .and_then(|t| t.render(&[ChatMessage::new(Role::User, "hi")], true))
+            .unwrap_err();
+        assert!(
+            started.elapsed() < limit,
+            "{source}: took {:?}",
+            started.elapsed()
+        );
+        err
+    }
+
+    /// Regression guard: hostile templates in a model file (issue: "ffi error -1" shown
+    /// instead of the reason).
     #[test]
-    fn runaway_template_runs_out_of_fuel() {
-        let t = ChatTemplate::new("{% for i in range(100000000) %}x{% endfor %}", "", "");
-        let err = t.and_then(|t| t.render(&[], true));
-        assert!(err.is_err());
+    fn hostile_templates_are_refused_fast_with_their_reason() {
+        let two_seconds = std::time::Duration::from_secs(2);
+        let loop_forever =
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}";
+        assert!(matches!(
+            refused_within(loop_forever, two_seconds),
+            TemplateError::TooManySteps
+        ));
+        let doubled = "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}";
+        let err = refused_within(doubled, two_seconds);
+        assert!(
+            matches!(err, TemplateError::TooManySteps | TemplateError::TooLarge),
+            "{err}"
+        );
+        assert!(err.to_string().contains("too much text") || err.to_string().contains("larger"));
+        let huge_output = "{% for i in range(20) %}{{ 'x' * 1000000 }}{% endfor %}";
+        assert!(matches!(
+            refused_within(huge_output, two_seconds),
+            TemplateError::TooLarge
+        ));
+        let recursive = "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}";
+        assert!(matches!(
+            refused_within(recursive, two_seconds),
+            TemplateError::TooDeep
+        ));
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub struct Catalog {
 }
 
 /// One downloadable model file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct CatalogEntry {
     /// Stable id used on the command line and in settings (`qwen3-1.7b`).
     pub id: String,
@@ -53,7 +53,7 @@ pub struct CatalogEntry {
     /// Approximate size for display when the exact size is not known.
     #[serde(default)]
     pub size_label: Option<String>,
-    /// SHA-256 of the file, lowercase hex; when absent it is read from Hugging Face before download.
+    /// SHA-256 of the file, lowercase hex; every entry has one (the file is checked against it).
     #[serde(default)]
     pub sha256: Option<String>,
     /// Memory needed to chat with a 2048-token context, in bytes.
@@ -78,7 +78,7 @@ pub struct CatalogEntry {
 }
 
 /// A prompt format given by the catalog.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum CatalogTemplate {
     /// A format the engine knows by name (`alpaca`, `dolly`, `completion`).
@@ -88,7 +88,7 @@ pub enum CatalogTemplate {
 }
 
 /// Whether a historical family runs in Hearth.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Runs {
     /// Runs as it is.
@@ -100,7 +100,7 @@ pub enum Runs {
 }
 
 /// One row of the model guide.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct GuideEntry {
     /// Family name (`GPT4All-J`).
     pub family: String,
@@ -167,16 +167,15 @@ impl Catalog {
             if !is_allowed_url(&entry.url) {
                 problems.push(format!("{id}: URL is not https: {}", entry.url));
             }
+            // A model whose checksum is not pinned here would follow whatever the server holds
+            // today: it is not offered.
             match &entry.sha256 {
                 Some(sha) if !is_sha256(sha) => {
                     problems.push(format!("{id}: sha256 is not 64 lowercase hex digits"))
                 }
-                // Without a checksum the downloader asks Hugging Face for one; elsewhere it could not.
-                None if !entry.url.starts_with("https://huggingface.co/") => {
-                    problems.push(format!(
-                        "{id}: no sha256 and not on huggingface.co, so it could never be verified"
-                    ))
-                }
+                None => problems.push(format!(
+                    "{id}: no sha256, so the file could not be verified; a catalog model needs one"
+                )),
                 _ => {}
             }
         }
@@ -212,6 +211,22 @@ impl Catalog {
     pub fn entry_for_file(&self, file: &str) -> Option<&CatalogEntry> {
         self.models.iter().find(|e| e.file == file)
     }
+
+    /// The entry whose file has this SHA-256: how an installed file is known to be a catalog
+    /// model, whatever it is called.
+    pub fn entry_for_sha256(&self, sha256: &str) -> Option<&CatalogEntry> {
+        self.models.iter().find(|e| {
+            e.sha256
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case(sha256))
+        })
+    }
+}
+
+/// Whether `name` is a model file Hearth lists, loads and deletes: a `.gguf` that is not
+/// hidden. Part files, their state and the manifest never are.
+pub fn is_model_file_name(name: &str) -> bool {
+    is_safe_file_name(name) && name.to_ascii_lowercase().ends_with(".gguf")
 }
 
 /// Which catalog entries to show.

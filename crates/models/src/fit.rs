@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// This computer's memory, in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Machine {
     /// Installed RAM.
     pub total_ram: u64,
@@ -12,7 +12,7 @@ pub struct Machine {
 }
 
 /// How a model would run here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Fit {
     /// Fits in the memory that is free now, with room to spare.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ModelsError;
 
 /// The facts about a model file that the model manager shows and plans with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ModelFacts {
     /// `general.architecture` (`llama`, `qwen3`, `t5`).
     pub architecture: String,

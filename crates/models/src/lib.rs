@@ -91,6 +91,20 @@ pub enum ModelsError {
         /// The downloaded bytes' checksum.
         actual: String,
     },
+    /// The server sent more bytes than the file has.
+    #[error("the server sent more than the {limit} bytes {file} should have; the download was deleted, nothing was installed")]
+    TooLarge {
+        /// The file name.
+        file: String,
+        /// The bytes expected at most.
+        limit: u64,
+    },
+    /// A download was redirected from https to plain http.
+    #[error("the server sent the secure download {url} on to an insecure (http) address; Hearth refused it")]
+    InsecureRedirect {
+        /// The URL asked for.
+        url: String,
+    },
     /// Not enough free disk space.
     #[error("not enough disk space in {}: {needed} bytes needed, {free} free; free some space and resume", dir.display())]
     DiskFull {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::catalog::{is_safe_file_name, Catalog};
+use crate::catalog::{is_model_file_name, is_safe_file_name, Catalog};
 use crate::{ModelFacts, ModelsError};
 
 const MANIFEST: &str = "hearth-models.json";
@@ -31,7 +31,7 @@ pub struct Recorded {
 }
 
 /// An installed model file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct InstalledModel {
     /// File name inside `models/`.
     pub file: String,
@@ -39,7 +39,7 @@ pub struct InstalledModel {
     pub path: PathBuf,
     /// Size in bytes.
     pub size: u64,
-    /// The catalog entry it was downloaded from, if any.
+    /// The catalog model it is, known by its recorded SHA-256 (never by its name).
     pub catalog_id: Option<String>,
     /// What its header says; `None` when the header could not be read.
     pub facts: Option<ModelFacts>,
@@ -50,7 +50,7 @@ pub struct InstalledModel {
 }
 
 /// How an imported file was brought in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportedAs {
     /// A hard link: no extra disk space; the original may be moved or deleted safely.
@@ -60,7 +60,7 @@ pub enum ImportedAs {
 }
 
 /// The result of checking a file's SHA-256.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Verification {
     /// File name.
     pub file: String,
@@ -105,7 +105,7 @@ impl Library {
             let Ok(file) = entry.file_name().into_string() else {
                 continue;
             };
-            if !file.to_ascii_lowercase().ends_with(".gguf") || file.starts_with('.') {
+            if !is_model_file_name(&file) {
                 continue;
             }
             models.push(self.describe(&file, catalog, &manifest));
@@ -116,7 +116,7 @@ impl Library {
 
     /// One installed file, described.
     pub fn get(&self, file: &str, catalog: &Catalog) -> Result<InstalledModel, ModelsError> {
-        if !is_safe_file_name(file) || !self.dir.join(file).is_file() {
+        if !is_model_file_name(file) || !self.dir.join(file).is_file() {
             return Err(ModelsError::NotInstalled(file.to_owned()));
         }
         Ok(self.describe(file, catalog, &self.manifest()))
@@ -134,10 +134,14 @@ impl Library {
             Ok(facts) => (Some(facts), None),
             Err(e) => (None, Some(e.to_string())),
         };
+        let sha256 = manifest.get(file).map(|r| r.sha256.clone());
         InstalledModel {
             file: file.to_owned(),
-            catalog_id: catalog.entry_for_file(file).map(|e| e.id.clone()),
-            sha256: manifest.get(file).map(|r| r.sha256.clone()),
+            catalog_id: sha256
+                .as_deref()
+                .and_then(|sha| catalog.entry_for_sha256(sha))
+                .map(|e| e.id.clone()),
+            sha256,
             path,
             size,
             facts,
@@ -145,21 +149,37 @@ impl Library {
         }
     }
 
-    /// Finds an installed model by catalog id or file name.
+    /// Finds an installed model by catalog id (the file whose recorded SHA-256 is the
+    /// catalog's) or by file name (a `.gguf` in `models/`, never anything else there).
     pub fn resolve(&self, catalog: &Catalog, id_or_file: &str) -> Result<String, ModelsError> {
-        let file = catalog
-            .entry(id_or_file)
-            .map_or(id_or_file, |entry| entry.file.as_str());
-        if is_safe_file_name(file) && self.dir.join(file).is_file() {
-            Ok(file.to_owned())
+        if let Some(sha) = catalog.entry(id_or_file).and_then(|e| e.sha256.as_deref()) {
+            let manifest = self.manifest();
+            let recorded = manifest
+                .iter()
+                .filter(|(file, r)| r.sha256.eq_ignore_ascii_case(sha) && is_model_file_name(file))
+                .map(|(file, _)| file)
+                .find(|file| self.dir.join(file).is_file());
+            if let Some(file) = recorded {
+                return Ok(file.clone());
+            }
+        }
+        if is_model_file_name(id_or_file) && self.dir.join(id_or_file).is_file() {
+            Ok(id_or_file.to_owned())
         } else {
             Err(ModelsError::NotInstalled(id_or_file.to_owned()))
         }
     }
 
     /// Checks a GGUF file anywhere on disk, then brings it into `models/`: a hard link where the
-    /// file system allows one, else a copy. The file's SHA-256 is recorded.
-    pub fn import(&self, source: &Path) -> Result<(InstalledModel, ImportedAs), ModelsError> {
+    /// file system allows one, else a copy. The file's SHA-256 is recorded; it is a catalog
+    /// model only if that checksum is the catalog's. A file named like a catalog download but
+    /// with other bytes is installed under another name (`…-local.gguf`), so it neither
+    /// passes for that model nor blocks its download.
+    pub fn import(
+        &self,
+        source: &Path,
+        catalog: &Catalog,
+    ) -> Result<(InstalledModel, ImportedAs), ModelsError> {
         hearth_gguf::GgufFile::open(source)?.check_runnable()?;
         let file = source
             .file_name()
@@ -171,6 +191,18 @@ impl Library {
             file
         } else {
             format!("{file}.gguf")
+        };
+        let (sha256, _) = sha256_file(source)?;
+        let file = match catalog.entry_for_file(&file) {
+            Some(entry)
+                if !entry
+                    .sha256
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(&sha256)) =>
+            {
+                local_name(&file)
+            }
+            _ => file,
         };
         let target = self.dir.join(&file);
         if target.exists() {
@@ -189,23 +221,20 @@ impl Library {
             std::fs::rename(&tmp, &target).map_err(|e| self.io(&target, e))?;
             ImportedAs::Copy
         };
-        let sha256 = sha256_file(&target)?.0;
         self.record(&file, &sha256, &source.display().to_string())?;
-        let model = self.get(&file, &Catalog::empty())?;
+        let model = self.get(&file, catalog)?;
         Ok((model, how))
     }
 
-    /// Recomputes a file's SHA-256 and compares it with the catalog's, else the recorded one.
-    pub fn verify(&self, file: &str, catalog: &Catalog) -> Result<Verification, ModelsError> {
+    /// Recomputes a file's SHA-256 and compares it with the one recorded when it was
+    /// installed (which is the catalog's, for a catalog model).
+    pub fn verify(&self, file: &str, _catalog: &Catalog) -> Result<Verification, ModelsError> {
         let path = self.dir.join(file);
-        if !is_safe_file_name(file) || !path.is_file() {
+        if !is_model_file_name(file) || !path.is_file() {
             return Err(ModelsError::NotInstalled(file.to_owned()));
         }
         let (sha256, bytes) = sha256_file(&path)?;
-        let expected = catalog
-            .entry_for_file(file)
-            .and_then(|e| e.sha256.clone())
-            .or_else(|| self.manifest().get(file).map(|r| r.sha256.clone()));
+        let expected = self.manifest().get(file).map(|r| r.sha256.clone());
         Ok(Verification {
             file: file.to_owned(),
             sha256,
@@ -214,10 +243,10 @@ impl Library {
         })
     }
 
-    /// Deletes an installed file and its record.
+    /// Deletes an installed model file and its record (never a part file or the manifest).
     pub fn delete(&self, file: &str) -> Result<(), ModelsError> {
         let path = self.dir.join(file);
-        if !is_safe_file_name(file) || !path.is_file() {
+        if !is_model_file_name(file) || !path.is_file() {
             return Err(ModelsError::NotInstalled(file.to_owned()));
         }
         std::fs::remove_file(&path).map_err(|e| self.io(&path, e))?;
@@ -263,6 +292,15 @@ impl Library {
             source,
         }
     }
+}
+
+/// `name.gguf` → `name-local.gguf`.
+fn local_name(file: &str) -> String {
+    let stem = file
+        .strip_suffix(".gguf")
+        .or_else(|| file.strip_suffix(".GGUF"))
+        .unwrap_or(file);
+    format!("{stem}-local.gguf")
 }
 
 /// SHA-256 of a file and its length, read in 4 MiB blocks.

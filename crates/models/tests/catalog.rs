@@ -26,14 +26,12 @@ fn the_built_in_catalog_is_sound() {
             "URL and file name agree: {}",
             entry.id
         );
-        match &entry.sha256 {
-            Some(sha) => assert!(hearth_models::catalog::is_sha256(sha), "{}", entry.id),
-            None => assert!(
-                entry.url.starts_with("https://huggingface.co/"),
-                "{}",
-                entry.id
-            ),
-        }
+        // Regression guard: no entry follows a moving file without a pinned checksum.
+        let sha = entry
+            .sha256
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} has no sha256", entry.id));
+        assert!(hearth_models::catalog::is_sha256(sha), "{}", entry.id);
         assert!(
             entry.ram > entry.size.unwrap_or(0),
             "{} needs more RAM than its file",
@@ -121,7 +119,7 @@ fn validation_names_every_problem() {
         "unsafe file name",
         "not https",
         "sha256 is not 64 lowercase hex",
-        "elsewhere: no sha256 and not on huggingface.co",
+        "elsewhere: no sha256, so the file could not be verified",
         "no catalog entry no-such-model",
     ] {
         assert!(

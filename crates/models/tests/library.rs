@@ -42,7 +42,8 @@ fn import_list_verify_delete() {
     let source = scratch.path().join("my model.gguf");
     std::fs::copy(test_model(), &source).unwrap();
     let library = Library::new(&scratch.path().join("models"));
-    let (model, how) = library.import(&source).unwrap();
+    let catalog = Catalog::built_in().unwrap();
+    let (model, how) = library.import(&source, &catalog).unwrap();
     assert_eq!(
         how,
         ImportedAs::HardLink,
@@ -52,16 +53,19 @@ fn import_list_verify_delete() {
     assert_eq!(model.sha256.as_deref(), Some(SHA));
     assert_eq!(model.facts.as_ref().unwrap().architecture, "llama");
 
-    let catalog = Catalog::built_in().unwrap();
     let listed = library.list(&catalog).unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].catalog_id, None, "not the catalog's file name");
+    assert_eq!(
+        listed[0].catalog_id.as_deref(),
+        Some("smollm2-135m-instruct"),
+        "known by its checksum, whatever its name"
+    );
     assert_eq!(
         library.verify("my model.gguf", &catalog).unwrap().matches(),
         Some(true)
     );
 
-    let again = library.import(&source).unwrap_err();
+    let again = library.import(&source, &catalog).unwrap_err();
     assert!(
         matches!(again, ModelsError::AlreadyInstalled(_)),
         "{again:?}"
@@ -94,8 +98,8 @@ fn a_catalog_model_is_found_by_id_and_checked_against_the_catalog() {
     let source = scratch.path().join("SmolLM2-135M-Instruct.Q4_1.gguf");
     std::fs::copy(test_model(), &source).unwrap();
     let library = Library::new(&scratch.path().join("models"));
-    library.import(&source).unwrap();
     let catalog = Catalog::built_in().unwrap();
+    library.import(&source, &catalog).unwrap();
     let file = library.resolve(&catalog, "smollm2-135m-instruct").unwrap();
     assert_eq!(file, "SmolLM2-135M-Instruct.Q4_1.gguf");
     let listed = library.list(&catalog).unwrap();
@@ -130,11 +134,14 @@ fn bad_files_are_not_imported() {
     ];
     for (name, bytes, expected) in cases {
         let path = scratch.file(name, &bytes);
-        let err = library.import(&path).unwrap_err().to_string();
+        let err = library
+            .import(&path, &Catalog::empty())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(expected), "{name}: {err}");
     }
     let missing = library
-        .import(&scratch.path().join("nowhere.gguf"))
+        .import(&scratch.path().join("nowhere.gguf"), &Catalog::empty())
         .unwrap_err();
     assert!(missing.to_string().contains("nowhere.gguf"), "{missing}");
     assert!(library.list(&Catalog::empty()).unwrap().is_empty());

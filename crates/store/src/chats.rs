@@ -6,7 +6,7 @@ use sqlx::{AssertSqlSafe, FromRow};
 use crate::{now_ms, Id, Store, StoreError};
 
 /// One conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow, ts_rs::TS)]
 pub struct Chat {
     /// Id.
     pub id: Id,
@@ -28,29 +28,65 @@ pub struct Chat {
     pub archived: bool,
     /// The last message of the branch it shows.
     pub current_leaf: Option<Id>,
+    /// Still waiting for the title its first reply gives it (a placeholder is shown).
+    #[serde(default)]
+    pub auto_title: bool,
 }
 
 const CHAT_COLUMNS: &str =
-    "id, title, created_at, updated_at, model, system_prompt, settings, pinned, archived, current_leaf";
+    "id, title, created_at, updated_at, model, system_prompt, settings, pinned, archived, current_leaf, auto_title";
 
 impl Store {
-    /// Starts a new chat.
+    /// Starts a new chat with a title of its own.
     pub async fn create_chat(
         &self,
         title: &str,
         system_prompt: Option<&str>,
     ) -> Result<Chat, StoreError> {
+        self.insert_chat(title, system_prompt, false).await
+    }
+
+    /// Starts a new chat shown as `placeholder` until [`Store::set_auto_title`] names it.
+    pub async fn create_untitled_chat(
+        &self,
+        placeholder: &str,
+        system_prompt: Option<&str>,
+    ) -> Result<Chat, StoreError> {
+        self.insert_chat(placeholder, system_prompt, true).await
+    }
+
+    async fn insert_chat(
+        &self,
+        title: &str,
+        system_prompt: Option<&str>,
+        auto_title: bool,
+    ) -> Result<Chat, StoreError> {
         let now = now_ms();
         let id: (Id,) = sqlx::query_as(
-            "INSERT INTO chats (title, created_at, updated_at, system_prompt) VALUES (?, ?, ?, ?) RETURNING id",
+            "INSERT INTO chats (title, created_at, updated_at, system_prompt, auto_title) VALUES (?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(title)
         .bind(now)
         .bind(now)
         .bind(system_prompt)
+        .bind(auto_title)
         .fetch_one(&self.pool)
         .await?;
         self.chat(id.0).await
+    }
+
+    /// Names a chat that still waits for its automatic title; false (and no change) when it
+    /// has a title already, for instance one a person gave it meanwhile.
+    pub async fn set_auto_title(&self, id: Id, title: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE chats SET title = ?, auto_title = 0, updated_at = ? WHERE id = ? AND auto_title = 1",
+        )
+        .bind(title)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// The chat with this id.
@@ -76,9 +112,10 @@ impl Store {
             .await?)
     }
 
-    /// Renames a chat.
+    /// Renames a chat; it keeps that title (no automatic title replaces it).
     pub async fn rename_chat(&self, id: Id, title: &str) -> Result<(), StoreError> {
-        self.update_chat(id, "title = ?", title).await
+        self.update_chat(id, "title = ?, auto_title = 0", title)
+            .await
     }
 
     /// Pins or unpins a chat.

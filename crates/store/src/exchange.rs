@@ -130,8 +130,8 @@ impl Store {
                 };
                 let (id,): (Id,) = sqlx::query_as(
                     "INSERT INTO messages (chat_id, parent_id, role, content, status, error, model_file, model_sha256, \
-                     sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at, error_kind) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 )
                 .bind(chat_id)
                 .bind(parent)
@@ -149,6 +149,7 @@ impl Store {
                 .bind(m.generation_ms)
                 .bind(m.created_at)
                 .bind(m.updated_at)
+                .bind(&m.error_kind)
                 .fetch_one(&mut *tx)
                 .await?;
                 new_ids.insert(m.id, id);
@@ -280,6 +281,7 @@ mod chatgpt {
                 generation_ms: None,
                 created_at: time.unwrap_or(created),
                 updated_at: time.unwrap_or(created),
+                error_kind: None,
             });
             kept_as.insert(key, Some(id));
         }
@@ -298,6 +300,7 @@ mod chatgpt {
             pinned: false,
             archived: false,
             current_leaf: leaf,
+            auto_title: false,
         };
         Ok(ExportedChat { chat, messages })
     }

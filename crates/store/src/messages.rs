@@ -9,7 +9,7 @@ use sqlx::{AssertSqlSafe, FromRow};
 use crate::{now_ms, Id, Store, StoreError};
 
 /// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(rename_all = "snake_case")]
 pub enum Role {
@@ -22,7 +22,7 @@ pub enum Role {
 }
 
 /// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(rename_all = "snake_case")]
 pub enum MessageStatus {
@@ -37,7 +37,7 @@ pub enum MessageStatus {
 }
 
 /// One message, as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow, ts_rs::TS)]
 pub struct Message {
     /// Id.
     pub id: Id,
@@ -73,10 +73,13 @@ pub struct Message {
     pub created_at: i64,
     /// When it last changed (Unix ms).
     pub updated_at: i64,
+    /// What kind of failure an `Error` reply met (the app's error kind, `snake_case`).
+    #[serde(default)]
+    pub error_kind: Option<String>,
 }
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, chat_id, parent_id, role, content, status, error, model_file, \
-    model_sha256, sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at";
+    model_sha256, sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at, error_kind";
 
 /// A message about to be written.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +141,8 @@ pub struct MessageStats {
     pub generation_ms: Option<f64>,
     /// The error, for `MessageStatus::Error`.
     pub error: Option<String>,
+    /// Its kind (the app's error kind, `snake_case`).
+    pub error_kind: Option<String>,
 }
 
 impl Store {
@@ -231,12 +236,13 @@ impl Store {
         stats: &MessageStats,
     ) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "UPDATE messages SET content = ?, status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, \
-             prompt_ms = ?, generation_ms = ?, updated_at = ? WHERE id = ?",
+            "UPDATE messages SET content = ?, status = ?, error = ?, error_kind = ?, prompt_tokens = ?, \
+             completion_tokens = ?, prompt_ms = ?, generation_ms = ?, updated_at = ? WHERE id = ?",
         )
         .bind(content)
         .bind(status)
         .bind(&stats.error)
+        .bind(&stats.error_kind)
         .bind(stats.prompt_tokens)
         .bind(stats.completion_tokens)
         .bind(stats.prompt_ms)

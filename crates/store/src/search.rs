@@ -10,7 +10,7 @@ const MARK_START: char = '\u{E000}';
 const MARK_END: char = '\u{E001}';
 
 /// A piece of a snippet: matched words are `highlight`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SnippetPart {
     /// The text (plain, never markup).
     pub text: String,
@@ -19,7 +19,7 @@ pub struct SnippetPart {
 }
 
 /// One search result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct SearchHit {
     /// The chat.
     pub chat_id: Id,

@@ -257,6 +257,7 @@ async fn json_export_imports_back_losslessly() {
         prompt_ms: Some(1.5),
         generation_ms: Some(3.0),
         error: None,
+        error_kind: None,
     };
     store
         .finish_message(a.id, "Hello", MessageStatus::Complete, &stats)
@@ -584,6 +585,8 @@ async fn an_older_database_is_backed_up_and_upgraded() {
             )
             .await
             .unwrap();
+        // A chat still waiting for its title when the older Hearth stopped.
+        store.create_chat("New chat", None).await.unwrap();
         store.close().await;
         (linear.id, forked.id)
     };
@@ -591,10 +594,16 @@ async fn an_older_database_is_backed_up_and_upgraded() {
     let raw = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
         .await
         .unwrap();
-    sqlx::query("ALTER TABLE chats DROP COLUMN branched")
-        .execute(&raw)
-        .await
-        .unwrap();
+    for column in [
+        "chats DROP COLUMN branched",
+        "chats DROP COLUMN auto_title",
+        "messages DROP COLUMN error_kind",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE {column}")))
+            .execute(&raw)
+            .await
+            .unwrap();
+    }
     sqlx::query("DELETE FROM _sqlx_migrations WHERE version > 1")
         .execute(&raw)
         .await
@@ -609,15 +618,54 @@ async fn an_older_database_is_backed_up_and_upgraded() {
     let db = sqlx::SqlitePool::connect(&format!("sqlite:{}", path.display()))
         .await
         .unwrap();
-    let flags: Vec<(i64, bool)> = sqlx::query_as("SELECT id, branched FROM chats ORDER BY id")
-        .fetch_all(&db)
-        .await
-        .unwrap();
-    assert_eq!(flags, vec![(linear, false), (forked, true)]);
+    let flags: Vec<(i64, bool, bool)> =
+        sqlx::query_as("SELECT id, branched, auto_title FROM chats ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        flags,
+        vec![
+            (linear, false, false),
+            (forked, true, false),
+            (forked + 1, false, true)
+        ]
+    );
     db.close().await;
     assert_eq!(
         store.branch(forked).await.unwrap().last().unwrap().content,
         "a2"
     );
     assert_eq!(store.branch(linear).await.unwrap().len(), 2);
+}
+
+/// Regression guard: "first reply" was detected by the title being "New chat", so a chat a
+/// person named "New chat" was renamed by the model. Waiting for a title is state now.
+#[tokio::test]
+async fn a_chat_a_person_named_keeps_its_name() {
+    let dir = ScratchDir::new("store-title");
+    let store = Store::open(&dir.path().join("hearth.db")).await.unwrap();
+    let waiting = store.create_untitled_chat("New chat", None).await.unwrap();
+    assert!(waiting.auto_title);
+    assert!(store
+        .set_auto_title(waiting.id, "Capital of France")
+        .await
+        .unwrap());
+    let named = store.chat(waiting.id).await.unwrap();
+    assert_eq!(
+        (named.title.as_str(), named.auto_title),
+        ("Capital of France", false)
+    );
+    assert!(
+        !store.set_auto_title(waiting.id, "Again").await.unwrap(),
+        "named once"
+    );
+
+    let chosen = store.create_untitled_chat("New chat", None).await.unwrap();
+    store.rename_chat(chosen.id, "New chat").await.unwrap();
+    assert!(!store
+        .set_auto_title(chosen.id, "Model's idea")
+        .await
+        .unwrap());
+    assert_eq!(store.chat(chosen.id).await.unwrap().title, "New chat");
 }

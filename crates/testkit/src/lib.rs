@@ -15,6 +15,9 @@ use std::sync::OnceLock;
 pub const CAPITAL_ANSWER: &str = "Paris";
 /// A question the test model answers reliably.
 pub const CAPITAL_QUESTION: &str = "What is the capital of France?";
+/// SHA-256 of the test model (SmolLM2-135M-Instruct Q4_1).
+pub const TEST_MODEL_SHA256: &str =
+    "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
 /// The system prompt Hearth uses by default; the test model answers well under it.
 pub const SYSTEM_PROMPT: &str = "You are a helpful assistant.";
 
@@ -112,6 +115,33 @@ pub fn kill(pid: u32, signal: &str) {
         Ok(s) if s.success() => {}
         other => panic!("kill -{signal} {pid} failed: {other:?}"),
     }
+}
+
+/// A copy of the test model in `dir` whose chat template (`tokenizer.chat_template`) is
+/// `template`, padded with a Jinja comment to the original's length so that nothing else in
+/// the file moves: how a model file with a hostile template looks.
+pub fn test_model_with_template(dir: &Path, template: &str) -> PathBuf {
+    let mut bytes = std::fs::read(test_model()).unwrap_or_else(|e| panic!("read test model: {e}"));
+    let key = b"tokenizer.chat_template";
+    let at = bytes
+        .windows(key.len())
+        .position(|w| w == key)
+        .expect("the test model has a chat template");
+    // key, then the value's type (u32, 8 = string), then its length (u64), then the text.
+    let len_at = at + key.len() + 4;
+    let len = u64::from_le_bytes(bytes[len_at..len_at + 8].try_into().unwrap_or_default()) as usize;
+    let text_at = len_at + 8;
+    let padding = len
+        .checked_sub(template.len() + 4)
+        .unwrap_or_else(|| panic!("the template must be shorter than {} bytes", len - 4));
+    let mut replaced = template.as_bytes().to_vec();
+    replaced.extend(b"{#");
+    replaced.extend(std::iter::repeat_n(b' ', padding));
+    replaced.extend(b"#}");
+    bytes[text_at..text_at + len].copy_from_slice(&replaced);
+    let path = dir.join("hostile-template.gguf");
+    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    path
 }
 
 /// The first `n` bytes of the test model: a GGUF cut short, as a broken download leaves it.

@@ -1,6 +1,12 @@
-// The chat screen's state: the chat list, the open chat, streaming replies, search, undo.
+// The chat screen's state: the chat list, the open chat, replies being written, search, undo.
+//
+// A reply's life: `send` resolves once the question and the reply are written (or rejects,
+// and then nothing was written and the draft stays); the reply then ends with exactly one
+// `reply_finished` event, whatever happens. Replies are tracked by message id, so two in one
+// chat never overwrite each other, and every path clears what it set.
 
-import type { Backend, Chat, ChatView, CoreEvent, Id, ModelChoice, SearchHit } from '../lib/api';
+import type { AppEvent, Backend, Chat, ChatView, Id, ModelChoice, SearchHit, Started } from '../lib/api';
+import { describeError, type ShownError } from '../lib/i18n.svelte';
 
 const UNDO_MS = 5000;
 
@@ -9,15 +15,34 @@ export class Chats {
   open = $state<ChatView | null>(null);
   models = $state<ModelChoice[]>([]);
   model = $state<string | null>(null);
-  /** The chat whose reply is streaming now. */
-  streaming = $state<Id | null>(null);
-  error = $state<string | null>(null);
+  /** Replies being written: message id → chat id. */
+  replying = $state<Record<Id, Id>>({});
+  /** Replies waiting while their model loads. */
+  loading = $state<Record<Id, true>>({});
+  /** The chat whose send request is on its way. */
+  sending = $state<Id | null>(null);
+  error = $state<ShownError | null>(null);
+  /** Something to know that is not a failure (a model's prompt format was replaced). */
+  notice = $state<string | null>(null);
   results = $state<SearchHit[] | null>(null);
   /** A deleted chat that can still be brought back. */
   deleted = $state<Chat | null>(null);
   private deleteTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Replies that ended before the request that started them answered (a fast failure). */
+  private endedEarly = new Set<Id>();
 
   constructor(private readonly api: Backend) {}
+
+  /** Whether `chatId` has a reply being written or a send on its way. */
+  isBusy(chatId: Id | undefined): boolean {
+    if (chatId === undefined) return this.sending !== null;
+    return this.sending === chatId || Object.values(this.replying).includes(chatId);
+  }
+
+  /** Whether this reply is being written now. */
+  isReplying(messageId: Id): boolean {
+    return messageId in this.replying;
+  }
 
   async start() {
     await this.refreshModels();
@@ -32,12 +57,14 @@ export class Chats {
     if (!this.model || !models.some((m) => m.id === this.model)) this.model = chosen ?? models[0]?.id ?? null;
   }
 
-  private async attempt(work: () => Promise<void>) {
+  private async attempt(work: () => Promise<void>): Promise<boolean> {
     try {
       this.error = null;
       await work();
+      return true;
     } catch (e) {
-      this.error = e instanceof Error ? e.message : String(e);
+      this.error = describeError(e);
+      return false;
     }
   }
 
@@ -61,42 +88,53 @@ export class Chats {
     });
   }
 
-  async send(text: string) {
-    if (!text.trim() || !this.model) return;
-    await this.attempt(async () => {
+  /** Sends `text`; true once it was written (the caller clears the draft), false when it was
+   * not sent (the draft stays, the error says why). */
+  async send(text: string): Promise<boolean> {
+    if (!text.trim() || !this.model || this.isBusy(this.open?.chat.id)) return false;
+    const model = this.model;
+    return this.attempt(async () => {
       if (!this.open) {
         const chat = await this.api.newChat();
         this.open = { chat, messages: [] };
       }
       const chatId = this.open.chat.id;
-      this.streaming = chatId;
-      await this.api.send(chatId, text, this.model!);
-      await this.reload(chatId);
+      await this.begin(chatId, () => this.api.send(chatId, text, model));
+      await this.refreshList();
     });
   }
 
+  /** Stops the open chat's replies; each is kept, marked stopped. */
   async stopReply() {
-    if (this.streaming !== null) await this.attempt(() => this.api.cancel(this.streaming!));
+    const chatId = this.open?.chat.id;
+    if (chatId !== undefined && this.isBusy(chatId)) await this.attempt(() => this.api.cancel(chatId));
   }
 
   async regenerate() {
     if (!this.open || !this.model) return;
     const chatId = this.open.chat.id;
-    await this.attempt(async () => {
-      this.streaming = chatId;
-      await this.api.regenerate(chatId, this.model!);
-      await this.reload(chatId);
-    });
+    const model = this.model;
+    await this.attempt(() => this.begin(chatId, () => this.api.regenerate(chatId, model)));
   }
 
-  async edit(messageId: Id, text: string) {
-    if (!this.open || !this.model || !text.trim()) return;
+  async edit(messageId: Id, text: string): Promise<boolean> {
+    if (!this.open || !this.model || !text.trim()) return false;
     const chatId = this.open.chat.id;
-    await this.attempt(async () => {
-      this.streaming = chatId;
-      await this.api.edit(messageId, text, this.model!);
-      await this.reload(chatId);
-    });
+    const model = this.model;
+    return this.attempt(() => this.begin(chatId, () => this.api.edit(messageId, text, model)));
+  }
+
+  /** Starts a reply and follows it (unless it already ended), then shows the chat. */
+  private async begin(chatId: Id, request: () => Promise<Started>) {
+    this.sending = chatId;
+    try {
+      const started = await request();
+      if (!this.endedEarly.delete(started.message_id)) this.replying[started.message_id] = started.chat_id;
+    } finally {
+      this.sending = null;
+      this.endedEarly.clear();
+    }
+    await this.reload(chatId);
   }
 
   async showVersion(messageId: Id) {
@@ -162,24 +200,49 @@ export class Chats {
     await this.attempt(() => this.api.setDefaultModel(id));
   }
 
+  /** Whether links in replies are opened by the backend (the desktop app). */
+  get opensLinks(): boolean {
+    return this.api.opensLinks;
+  }
+
+  /** Opens a link from a reply in the system browser (the desktop app). */
+  async openLink(url: string) {
+    await this.attempt(() => this.api.openLink(url));
+  }
+
   private async reload(chatId: Id) {
     if (this.open?.chat.id === chatId) this.open = await this.api.chat(chatId);
   }
 
-  onEvent(event: CoreEvent) {
-    if (event.type === 'download') {
-      if (event.event === 'finished') void this.refreshModels();
-      return;
+  onEvent(event: AppEvent) {
+    switch (event.type) {
+      case 'download':
+        if (event.event === 'finished') void this.refreshModels();
+        return;
+      case 'notice':
+        this.notice = event.message;
+        return;
+      case 'model_loading':
+        this.loading[event.message_id] = true;
+        return;
+      case 'token': {
+        delete this.loading[event.message_id];
+        const open = this.open;
+        const message = open?.chat.id === event.chat_id ? open.messages.find((m) => m.id === event.message_id) : undefined;
+        if (message) message.content += event.text;
+        else if (open?.chat.id === event.chat_id) void this.reload(event.chat_id);
+        return;
+      }
+      case 'reply_finished':
+        delete this.loading[event.message_id];
+        if (event.message_id in this.replying) delete this.replying[event.message_id];
+        else if (this.sending !== null) this.endedEarly.add(event.message_id);
+        break;
+      case 'message_added':
+      case 'chat_changed':
+        break;
     }
-    const open = this.open;
-    if (event.type === 'token') {
-      const message = open?.chat.id === event.chat_id ? open.messages.find((m) => m.id === event.message_id) : undefined;
-      if (message) message.content += event.text;
-      else if (open?.chat.id === event.chat_id) void this.reload(event.chat_id);
-      return;
-    }
-    if (event.type === 'reply_finished' && this.streaming === event.chat_id) this.streaming = null;
-    if (open?.chat.id === event.chat_id) void this.reload(event.chat_id);
+    if (this.open?.chat.id === event.chat_id) void this.reload(event.chat_id);
     void this.refreshList();
   }
 }

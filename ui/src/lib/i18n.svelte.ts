@@ -1,4 +1,7 @@
-// Every visible string, in English and Simplified Chinese.
+// Every visible string, in English and Simplified Chinese, and a sentence for every kind of
+// backend failure.
+
+import type { ErrorKind } from './api/types';
 
 const en = {
   newChat: 'New chat',
@@ -124,6 +127,14 @@ const en = {
   today: 'Today',
   previous7: 'Previous 7 days',
   older: 'Older',
+  modelLoading: 'Loading the model…',
+  newKey: 'New key',
+  newKeyHint: 'Programs using the old key are refused from now on.',
+  promptFormat: 'Prompt format',
+  promptFormatOwn: "The model's own",
+  notice: 'Note',
+  sendFailed: 'Not sent',
+  errorDetail: 'Details',
 } as const;
 
 type Key = keyof typeof en;
@@ -252,6 +263,14 @@ const zh: Record<Key, string> = {
   today: '今天',
   previous7: '过去 7 天',
   older: '更早',
+  modelLoading: '正在加载模型…',
+  newKey: '生成新密钥',
+  newKeyHint: '使用旧密钥的程序将被拒绝。',
+  promptFormat: '提示词格式',
+  promptFormatOwn: '模型自带',
+  notice: '提示',
+  sendFailed: '未发送',
+  errorDetail: '详情',
 };
 
 export const languages = { en, zh } as const;
@@ -272,4 +291,81 @@ export const locale = new Locale();
 /** The string for `key` in the current language. */
 export function t(key: Key): string {
   return languages[locale.language][key];
+}
+
+/** A sentence for each kind of backend failure, in each language: what happened and what to do.
+ * Keyed by the Rust side's `ErrorKind`, so a new kind fails the type check until it is
+ * translated. */
+const errorTexts: Record<Language, Record<ErrorKind, string>> = {
+  en: {
+    invalid: 'That request could not be carried out as given.',
+    not_found: 'That chat or message no longer exists.',
+    model_not_installed: 'That model is not installed (any more). Choose another one, or download it on the Models screen.',
+    unknown_model: 'There is no such model in the catalog.',
+    bad_model_file: 'That file is not a model Hearth can run.',
+    model_load_failed: 'The model could not be loaded, often for lack of memory. Close other programs or choose a smaller model.',
+    context_full: 'The conversation no longer fits the model’s context. Start a new chat or raise the context length in Settings.',
+    template: 'The model’s prompt format could not be used. Choose a prompt format in this model’s settings.',
+    engine_stopped: 'The engine stopped unexpectedly. The reply was cut short; send again to start a fresh engine.',
+    engine_missing: 'Hearth’s engine program is missing or does not match this app. Reinstall Hearth.',
+    download: 'The download failed. Check your connection and try again; it resumes where it stopped.',
+    disk_full: 'There is not enough free disk space. Free some space and try again.',
+    storage: 'The chat database could not be read or written.',
+    file: 'A file or folder could not be read or written.',
+    conflict: 'That is already there or already under way.',
+    busy: 'Too many requests are waiting. Try again shortly.',
+    unauthorized: 'This page’s access key is missing or no longer valid. Open the address `hearth-cli serve` printed again.',
+    forbidden: 'This request was refused because of where it came from.',
+    unavailable: 'The computer could not do that right now.',
+    update: 'The update could not be checked, downloaded or installed.',
+    internal: 'Something went wrong inside Hearth.',
+  },
+  zh: {
+    invalid: '无法按所给内容执行该操作。',
+    not_found: '该对话或消息已不存在。',
+    model_not_installed: '该模型未安装（或已被移除）。请选择其他模型，或在“模型”页面下载。',
+    unknown_model: '模型目录中没有该模型。',
+    bad_model_file: '该文件不是 Hearth 能运行的模型。',
+    model_load_failed: '无法加载模型，通常是内存不足。请关闭其他程序或选择更小的模型。',
+    context_full: '对话已超出模型的上下文长度。请新建对话，或在设置中增大上下文长度。',
+    template: '无法使用该模型的提示词格式。请在该模型的设置中选择一种提示词格式。',
+    engine_stopped: '推理引擎意外停止，回复被中断；再次发送将启动新的引擎。',
+    engine_missing: 'Hearth 的推理引擎程序缺失或与本程序版本不符。请重新安装 Hearth。',
+    download: '下载失败。请检查网络后重试，下载会从中断处继续。',
+    disk_full: '磁盘空间不足。请释放空间后重试。',
+    storage: '无法读取或写入对话数据库。',
+    file: '无法读取或写入文件或文件夹。',
+    conflict: '该项已存在或正在进行中。',
+    busy: '等待的请求过多，请稍后再试。',
+    unauthorized: '此页面的访问密钥缺失或已失效。请重新打开 `hearth-cli serve` 显示的地址。',
+    forbidden: '由于请求来源，该请求被拒绝。',
+    unavailable: '系统暂时无法完成该操作。',
+    update: '无法检查、下载或安装更新。',
+    internal: 'Hearth 内部出错。',
+  },
+};
+
+/** A failure as the UI shows it: a sentence in the reader's language for its kind, and the
+ * backend's own words (English) as the detail. */
+export interface ShownError {
+  text: string;
+  detail: string | null;
+}
+
+/** Describes an error thrown by the backend (or anything else) for the banner. */
+export function describeError(e: unknown): ShownError {
+  if (e instanceof Error && 'kind' in e) {
+    const kind = (e as Error & { kind: ErrorKind }).kind;
+    return errorOfKind(kind, e.message);
+  }
+  return { text: e instanceof Error ? e.message : String(e), detail: null };
+}
+
+/** The sentence for an error kind (from an event or a stored reply) with its detail. */
+export function errorOfKind(kind: string | null | undefined, message: string | null | undefined): ShownError {
+  const texts = errorTexts[locale.language];
+  const text = kind && kind in texts ? texts[kind as ErrorKind] : null;
+  const detail = message ? message.charAt(0).toUpperCase() + message.slice(1) : null;
+  if (!text) return { text: detail ?? texts.internal, detail: null };
+  return { text, detail: detail && detail !== text ? detail : null };
 }

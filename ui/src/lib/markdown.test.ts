@@ -36,6 +36,26 @@ describe('renderMarkdown', () => {
     expect(root.textContent).toContain('[image: x]');
   });
 
+  // Regression guard: DOMPurify dropped the renderer's `target`, so a link in a reply replaced
+  // the app's own page when clicked.
+  it('keeps links out of the app page: target _blank, no opener, no referrer', () => {
+    const root = dom(renderMarkdown('[Renew](https://evil.example/renew) and <https://example.org>'));
+    const links = [...root.querySelectorAll('a')];
+    expect(links.length).toBeGreaterThanOrEqual(1);
+    for (const link of links) {
+      expect(link.getAttribute('target')).toBe('_blank');
+      expect(link.getAttribute('rel')).toBe('noopener noreferrer');
+    }
+  });
+
+  it('shows a code block still being written plain, and highlights it once closed', () => {
+    const open = dom(renderMarkdown('```rust\nfn main() {', true));
+    expect(open.querySelector('pre code')?.textContent).toContain('fn main');
+    expect(open.querySelector('.hljs-keyword')).toBeNull();
+    const closed = dom(renderMarkdown('```rust\nfn main() {}\n```', true));
+    expect(closed.querySelector('.hljs-keyword')?.textContent).toBe('fn');
+  });
+
   it('highlights code and offers a copy button', () => {
     const root = dom(renderMarkdown('```rust\nfn main() { println!("hi"); }\n```'));
     expect(root.querySelector('pre code.hljs')).not.toBeNull();

@@ -1,6 +1,7 @@
 // The Models screen's state: installed models, the catalog and guide, downloads in flight.
 
-import type { Backend, Catalog, CoreEvent, ImportResult, InstalledModel } from '../lib/api';
+import type { AppEvent, Backend, CatalogView, ImportResult, InstalledRow } from '../lib/api';
+import { describeError } from '../lib/i18n.svelte';
 
 /** One download as its progress bar shows it. */
 export interface DownloadState {
@@ -13,8 +14,8 @@ export interface DownloadState {
 }
 
 export class Models {
-  catalog = $state<Catalog | null>(null);
-  installed = $state<InstalledModel[]>([]);
+  catalog = $state<CatalogView | null>(null);
+  installed = $state<InstalledRow[]>([]);
   downloads = $state<Record<string, DownloadState>>({});
   fitsOnly = $state(false);
   commercialOnly = $state(false);
@@ -34,7 +35,7 @@ export class Models {
     try {
       [this.catalog, this.installed] = await Promise.all([this.api.catalog(), this.api.installed()]);
     } catch (e) {
-      this.notice = e instanceof Error ? e.message : String(e);
+      this.notice = shown(e);
     }
   }
 
@@ -99,11 +100,11 @@ export class Models {
       this.notice = null;
       await work();
     } catch (e) {
-      this.notice = e instanceof Error ? e.message : String(e);
+      this.notice = shown(e);
     }
   }
 
-  onEvent(event: CoreEvent) {
+  onEvent(event: AppEvent) {
     if (event.type !== 'download') return;
     const current = this.downloads[event.id] ?? { status: 'queued', bytes: 0, total: null, speed: 0, eta: null, message: null };
     switch (event.event) {
@@ -134,6 +135,12 @@ export class Models {
         break;
     }
   }
+}
+
+/** An error as one line for the notice: the sentence for its kind, then the details. */
+function shown(e: unknown): string {
+  const { text, detail } = describeError(e);
+  return detail ? `${text} ${detail}` : text;
 }
 
 /** Bytes for people: 1.2 GB, 98.4 MB. */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { CatalogEntry, Fit } from '../lib/api';
+import type { CatalogRow, Fit } from '../lib/api';
 import { recommend } from './recommend';
 
-function entry(id: string, ram: number, fit: Fit, tags: string[] = []): CatalogEntry {
+function entry(id: string, ram: number, fit: Fit, tags: string[] = []): CatalogRow {
   return {
-    id, name: id, family: 'f', parameters: '1B', quant: 'Q4_K_M', file: `${id}.gguf`, size: null, size_label: null,
+    id, name: id, family: 'f', parameters: '1B', quant: 'Q4_K_M', file: `${id}.gguf`, size: null, size_label: null, architecture: 'llama', url: 'https://x', sha256: null, template: null, system_message: null,
     ram, context_length: 4096, license: 'MIT', commercial_use: true, description: '', tags, fit, installed: false, partial: null,
   };
 }

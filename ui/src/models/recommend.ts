@@ -1,9 +1,9 @@
 // Which model to suggest on first run: the catalog's recommended models that run well here,
 // the largest of those (better answers), else the smallest model that fits at all.
 
-import type { CatalogEntry } from '../lib/api';
+import type { CatalogRow } from '../lib/api';
 
-export function recommend(models: CatalogEntry[]): CatalogEntry | null {
+export function recommend(models: CatalogRow[]): CatalogRow | null {
   const runsWell = models.filter((m) => m.fit === 'runs_well' && !m.tags.includes('legacy'));
   const recommended = runsWell.filter((m) => m.tags.includes('recommended'));
   if (recommended.length > 0) return recommended.reduce((a, b) => (b.ram > a.ram ? b : a));

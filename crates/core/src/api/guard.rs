@@ -1,16 +1,69 @@
-//! Who may talk to the API: the bearer token, the `Host` allow-list (against DNS rebinding) and
-//! CORS with an explicit origin list (closed by default, never a wildcard).
+//! Who may talk to the API: the bearer token (the API key for `/v1`, the UI's session token for
+//! `/api/`), the `Host` allow-list (against DNS rebinding) and CORS with an explicit origin list
+//! (closed by default, never a wildcard).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::openai::ApiError;
 use super::Shared;
+use crate::{App, ErrorKind};
+
+/// Where the API key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiKey {
+    /// This key, for the server's life (`hearth-cli serve --token`).
+    Fixed(String),
+    /// The key kept in settings ([`App::api_key`]), read again at most once a second, so that
+    /// a new key (Settings, `hearth-cli api-key --new`, another Hearth process) takes effect at
+    /// once and the old one stops working.
+    Saved,
+}
+
+/// How long a key read from settings is trusted before it is read again.
+const KEY_FRESH: Duration = Duration::from_secs(1);
+
+/// The API key, as the guard checks it.
+pub(super) struct KeySource {
+    key: ApiKey,
+    /// The saved key and when it was read.
+    cached: Mutex<Option<(String, Instant)>>,
+}
+
+impl KeySource {
+    pub(super) fn new(key: ApiKey) -> KeySource {
+        KeySource {
+            key,
+            cached: Mutex::new(None),
+        }
+    }
+
+    async fn current(&self, app: &App) -> Option<String> {
+        match &self.key {
+            ApiKey::Fixed(key) => Some(key.clone()),
+            ApiKey::Saved => {
+                if let Ok(cached) = self.cached.lock() {
+                    if let Some((key, read)) = cached.as_ref() {
+                        if read.elapsed() < KEY_FRESH {
+                            return Some(key.clone());
+                        }
+                    }
+                }
+                let key = app.api_key().await.ok()?;
+                if let Ok(mut cached) = self.cached.lock() {
+                    *cached = Some((key.clone(), Instant::now()));
+                }
+                Some(key)
+            }
+        }
+    }
+}
 
 /// Refuses a request whose `Host` is not this server's own name, then one without the token.
 pub(super) async fn check(
@@ -32,17 +85,18 @@ pub(super) async fn check(
         .iter()
         .any(|allowed| allowed == &host.to_ascii_lowercase())
     {
-        return ApiError::status(
-            StatusCode::FORBIDDEN,
-            "permission_error",
+        return ApiError::new(
+            ErrorKind::Forbidden,
             "this server answers only requests addressed to its own host name (Host header refused)",
         )
         .into_response();
     }
-    // The web UI's files load without the token (the page brings it in its URL fragment);
-    // every route that does something needs it.
+    // The web UI's files load without a token (the page brings its session token in its URL
+    // fragment); every route that does something needs one: the API key for `/v1`, the UI's
+    // session token for `/api/`, never one for the other.
     let path = request.uri().path();
-    if !(path.starts_with("/v1/") || path.starts_with("/api/") || path == "/v1" || path == "/api") {
+    let is_ui = path.starts_with("/api/") || path == "/api";
+    if !(is_ui || path.starts_with("/v1/") || path == "/v1") {
         return next.run(request).await;
     }
     let token = request
@@ -51,13 +105,24 @@ pub(super) async fn check(
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::trim);
-    if !token.is_some_and(|t| constant_time_eq(t.as_bytes(), shared.token.as_bytes())) {
+    let wanted = if is_ui {
+        Some(shared.ui_token.clone())
+    } else {
+        shared.key.current(&shared.app).await
+    };
+    let accepted = match (token, wanted) {
+        (Some(token), Some(wanted)) => constant_time_eq(token.as_bytes(), wanted.as_bytes()),
+        _ => false,
+    };
+    if !accepted {
+        let message = if is_ui {
+            "missing or wrong session token; open the address `hearth-cli serve` printed"
+        } else {
+            "missing or wrong API key; send `Authorization: Bearer <key>` with the key `hearth-cli serve` printed (or Settings → Local API server)"
+        };
         let mut response = ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            message: "missing or wrong API token; send `Authorization: Bearer <token>` with the token `hearth-cli serve` printed".into(),
-            kind: "invalid_request_error",
-            param: None,
             code: Some("invalid_api_key"),
+            ..ApiError::new(ErrorKind::Unauthorized, message)
         }
         .into_response();
         response

@@ -1,18 +1,20 @@
 //! The local OpenAI-compatible API: `/v1/models`, `/v1/chat/completions`, `/v1/completions`,
 //! for programs on this computer (the `openai` client, LangChain, editors).
 //!
-//! Safe by default: it binds loopback unless told otherwise, every route needs the bearer token,
-//! the `Host` header must name this server (no DNS rebinding), CORS grants only listed origins,
-//! bodies are size-limited and requests time out. Requests queue fairly behind the one engine;
-//! past the queue's bound they get 429. A client that goes away cancels its generation.
+//! Safe by default: it binds loopback unless told otherwise; `/v1` needs the API key and the web
+//! UI's `/api/` routes need the UI's own session token (the key alone cannot read a chat); the
+//! `Host` header must name this server (no DNS rebinding), CORS grants only listed origins,
+//! bodies are size-limited, a client has 10 s to send its headers and connections are capped.
+//! Requests queue fairly behind the one engine; past the queue's bound they get 429. A client
+//! that goes away cancels its generation.
 
 mod guard;
+mod listen;
 mod openai;
 mod routes;
 mod switch;
 mod ui;
 
-use std::net::SocketAddr;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,12 +26,13 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::services::{ServeDir, ServeFile};
 
-pub use openai::ApiError;
+pub use guard::ApiKey;
+pub use openai::{status_for, ApiError};
 pub use switch::{ApiStatus, ApiSwitch, ENABLED_SETTING, HOST_SETTING, PORT_SETTING};
 
-use crate::{Hearth, ModelManager};
+use crate::App;
 
-/// Settings key of the API token, generated on first start.
+/// Settings key of the API key, generated on first start (see [`App::api_key`]).
 pub const TOKEN_SETTING: &str = "api.token";
 /// Settings key: write API conversations into the chat history (default false).
 pub const SAVE_HISTORY_SETTING: &str = "api.save_history";
@@ -41,8 +44,11 @@ pub const DEFAULT_PORT: u16 = 4891;
 /// How the API server behaves.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
-    /// The bearer token every request must carry.
-    pub token: String,
+    /// The key `/v1` requests must carry.
+    pub key: ApiKey,
+    /// The web UI's own session token: `/api/` routes take this one and never the API key,
+    /// so a key pasted into an editor cannot read or delete chats. New for every server.
+    pub ui_token: String,
     /// The host name requests must address besides the loopback names.
     pub host: String,
     /// Origins whose pages may call the API from a browser.
@@ -53,6 +59,10 @@ pub struct ApiConfig {
     pub body_limit: usize,
     /// Longest a non-streamed request may take.
     pub timeout: Duration,
+    /// Longest a client may take to send a request's headers (also an idle connection's limit).
+    pub header_timeout: Duration,
+    /// Connections served at once; more are closed as they arrive.
+    pub max_connections: usize,
     /// Write API conversations into the chat history.
     pub save_history: bool,
     /// The built web UI to serve at `/` (with its routes under `/api/`), if any.
@@ -60,27 +70,33 @@ pub struct ApiConfig {
 }
 
 impl ApiConfig {
-    /// Safe defaults around `token`: loopback, no CORS, 16 waiting, 1 MiB, 10 minutes.
-    pub fn new(token: String) -> ApiConfig {
-        ApiConfig {
-            token,
+    /// Safe defaults around `key`: loopback, no CORS, 16 waiting, 1 MiB, 10 minutes per reply,
+    /// 10 s to send headers, 128 connections, a fresh UI session token.
+    pub fn new(key: ApiKey) -> std::io::Result<ApiConfig> {
+        Ok(ApiConfig {
+            key,
+            ui_token: new_token()?,
             host: "127.0.0.1".into(),
             allowed_origins: Vec::new(),
             queue_limit: 16,
             body_limit: 1 << 20,
             timeout: Duration::from_secs(600),
+            header_timeout: Duration::from_secs(10),
+            max_connections: 128,
             save_history: false,
             ui_dir: None,
-        }
+        })
     }
 }
 
 /// What every request handler shares.
 pub(crate) struct Shared {
     /// The app: engine, store, installed models, and the UI's operations.
-    app: crate::App,
-    /// The token, compared in constant time.
-    token: String,
+    app: App,
+    /// The key `/v1` takes, compared in constant time.
+    key: guard::KeySource,
+    /// The token `/api/` takes.
+    ui_token: String,
     /// `Host` values accepted (with the port).
     allowed_hosts: Vec<String>,
     /// One generation at a time; waiting requests queue here in arrival order.
@@ -98,26 +114,28 @@ pub(crate) struct Shared {
 /// Serves the API on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
-    hearth: Hearth,
-    models: ModelManager,
+    app: App,
     config: ApiConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let addr: SocketAddr = listener.local_addr()?;
+    let port = listener.local_addr()?.port();
     let shared = Arc::new(Shared {
-        app: crate::App { hearth, models },
-        token: config.token.clone(),
-        allowed_hosts: guard::allowed_hosts(&config.host, addr.port()),
+        key: guard::KeySource::new(config.key.clone()),
+        ui_token: config.ui_token.clone(),
+        app,
+        allowed_hosts: guard::allowed_hosts(&config.host, port),
         engine_slot: Arc::new(Semaphore::new(1)),
         waiting: AtomicUsize::new(0),
         queue_limit: config.queue_limit,
         save_history: config.save_history,
         timeout: config.timeout,
     });
-    let app = router(shared.clone(), &config);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let router = router(shared, &config);
+    let limits = listen::Limits {
+        header_timeout: config.header_timeout,
+        max_connections: config.max_connections,
+    };
+    listen::run(listener, router, limits, shutdown).await
 }
 
 fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
@@ -126,6 +144,7 @@ fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
         .route("/v1/models/{*id}", get(routes::get_model))
         .route("/v1/chat/completions", post(routes::chat_completions))
         .route("/v1/completions", post(routes::completions));
+    // A page (and the web UI's routes) only where a UI is served.
     if let Some(dir) = &config.ui_dir {
         let index = dir.join("index.html");
         app = app

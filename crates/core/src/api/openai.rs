@@ -8,6 +8,8 @@ use hearth_engine::{FinishReason, SamplingParams, Timings};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::{CoreError, ErrorKind};
+
 /// `stop`: one string or a list.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -86,50 +88,64 @@ pub struct CompletionRequest {
     pub sampling: Sampling,
 }
 
-/// An error in OpenAI's shape: `{"error": {"message", "type", "param", "code"}}`.
+/// An error in OpenAI's shape: `{"error": {"message", "type", "param", "code", "kind"}}`, where
+/// `kind` is Hearth's [`ErrorKind`] (the web UI translates by it).
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    /// HTTP status.
+    /// HTTP status, from the kind (see [`status_for`]) unless a route knows better.
     pub status: StatusCode,
     /// What went wrong, for the developer reading it.
     pub message: String,
-    /// OpenAI's error type (`invalid_request_error`).
-    pub kind: &'static str,
+    /// Hearth's kind of failure.
+    pub kind: ErrorKind,
     /// The request field at fault.
     pub param: Option<&'static str>,
-    /// A machine-readable code (`model_not_found`).
+    /// A machine-readable code (`model_not_found`, `invalid_api_key`).
     pub code: Option<&'static str>,
 }
 
+/// The one mapping from an error kind to an HTTP status, for every route.
+pub fn status_for(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid | ErrorKind::ContextFull | ErrorKind::Template => {
+            StatusCode::BAD_REQUEST
+        }
+        ErrorKind::NotFound | ErrorKind::ModelNotInstalled | ErrorKind::UnknownModel => {
+            StatusCode::NOT_FOUND
+        }
+        ErrorKind::BadModelFile => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Busy => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+        ErrorKind::Download | ErrorKind::Update => StatusCode::BAD_GATEWAY,
+        ErrorKind::EngineStopped
+        | ErrorKind::EngineMissing
+        | ErrorKind::ModelLoadFailed
+        | ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Storage | ErrorKind::File | ErrorKind::Internal => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+/// OpenAI's error `type` for a status.
+fn openai_type(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::FORBIDDEN => "permission_error",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limit_error",
+        StatusCode::GATEWAY_TIMEOUT => "timeout",
+        s if s.is_server_error() => "server_error",
+        _ => "invalid_request_error",
+    }
+}
+
 impl ApiError {
-    /// 400: the request is malformed or asks for something unsupported.
-    pub fn invalid(message: impl Into<String>, param: Option<&'static str>) -> ApiError {
+    /// An error of `kind`, with the status the kind maps to.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> ApiError {
         ApiError {
-            status: StatusCode::BAD_REQUEST,
-            message: message.into(),
-            kind: "invalid_request_error",
-            param,
-            code: None,
-        }
-    }
-
-    /// 404 for an unknown model.
-    pub fn model_not_found(model: &str) -> ApiError {
-        ApiError {
-            status: StatusCode::NOT_FOUND,
-            message: format!(
-                "The model `{model}` does not exist or is not installed; GET /v1/models lists the installed ones"
-            ),
-            kind: "invalid_request_error",
-            param: Some("model"),
-            code: Some("model_not_found"),
-        }
-    }
-
-    /// Any other status with a message.
-    pub fn status(status: StatusCode, kind: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
+            status: status_for(kind),
             message: message.into(),
             kind,
             param: None,
@@ -137,9 +153,49 @@ impl ApiError {
         }
     }
 
+    /// 400: the request is malformed or asks for something unsupported.
+    pub fn invalid(message: impl Into<String>, param: Option<&'static str>) -> ApiError {
+        ApiError {
+            param,
+            ..ApiError::new(ErrorKind::Invalid, message)
+        }
+    }
+
+    /// 404 for an unknown model.
+    pub fn model_not_found(model: &str) -> ApiError {
+        ApiError {
+            param: Some("model"),
+            code: Some("model_not_found"),
+            ..ApiError::new(
+                ErrorKind::ModelNotInstalled,
+                format!(
+                    "The model `{model}` does not exist or is not installed; GET /v1/models lists the installed ones"
+                ),
+            )
+        }
+    }
+
+    /// The same error with another status (a route that knows better than the kind).
+    pub fn with_status(mut self, status: StatusCode) -> ApiError {
+        self.status = status;
+        self
+    }
+
     /// The JSON body.
     pub fn body(&self) -> Value {
-        json!({"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}})
+        json!({"error": {
+            "message": self.message,
+            "type": openai_type(self.status),
+            "param": self.param,
+            "code": self.code,
+            "kind": self.kind,
+        }})
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        ApiError::new(e.kind(), e.to_string())
     }
 }
 

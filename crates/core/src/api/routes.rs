@@ -13,15 +13,13 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::stream::{self, Stream, StreamExt};
-use hearth_engine::{
-    ChatMessage, Completion, EngineError, Generation, GenerationEvent, Input, Role, Timings,
-};
+use hearth_engine::{ChatMessage, Completion, Generation, GenerationEvent, Input, Role, Timings};
 use serde_json::{json, Value};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::openai::{self, ApiError, ChatRequest, CompletionRequest, ModelObject, Sampling};
 use super::Shared;
-use crate::CoreError;
+use crate::{CoreError, ErrorKind};
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -44,30 +42,24 @@ pub(super) async fn get_model(
 
 /// Anything else: OpenAI's 404 shape.
 pub(super) async fn not_found() -> ApiError {
-    ApiError::status(
-        StatusCode::NOT_FOUND,
-        "invalid_request_error",
+    ApiError::new(
+        ErrorKind::NotFound,
         "no such route; this server has /v1/models, /v1/chat/completions and /v1/completions",
     )
 }
 
 fn installed(shared: &Shared) -> Result<Vec<ModelObject>, ApiError> {
-    let models = shared
-        .app
-        .models
-        .library()
-        .list(shared.app.models.catalog())
-        .map_err(|e| internal(e.to_string()))?;
+    let models = shared.app.installed()?;
     Ok(models
         .into_iter()
-        .filter(|m| m.facts.as_ref().is_some_and(|f| f.runnable))
+        .filter(|m| m.model.facts.as_ref().is_some_and(|f| f.runnable))
         .map(|m| ModelObject {
-            created: std::fs::metadata(&m.path)
+            created: std::fs::metadata(&m.model.path)
                 .and_then(|meta| meta.modified())
                 .ok()
                 .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_secs()),
-            id: m.catalog_id.unwrap_or(m.file),
+            id: m.id,
             object: "model",
             owned_by: "hearth",
         })
@@ -172,20 +164,16 @@ impl Job {
     ) -> Result<Job, ApiError> {
         let params = sampling.to_params()?;
         // Only installed models, by id: a request never names a file path.
-        let mut model = shared.app.installed_model(model_id).map_err(|e| match e {
-            CoreError::Models(hearth_models::ModelsError::NotInstalled(_)) => {
-                ApiError::model_not_found(model_id)
-            }
-            other => internal(other.to_string()),
-        })?;
+        let mut model = shared
+            .app
+            .installed_model(model_id)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ModelNotInstalled => ApiError::model_not_found(model_id),
+                _ => ApiError::from(e),
+            })?;
         model.sampling = params;
         let slot = wait_turn(shared).await?;
-        let generation = shared
-            .app
-            .hearth
-            .generate(&model, input.clone())
-            .await
-            .map_err(engine_error)?;
+        let generation = shared.app.generate(&model, input.clone()).await?;
         Ok(Job {
             model_id: model_id.to_owned(),
             stream: sampling.stream,
@@ -210,13 +198,10 @@ impl Job {
         let (text, done) = tokio::time::timeout(timeout, generation.text())
             .await
             .map_err(|_| {
-                ApiError::status(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "timeout",
-                    "the reply took too long",
-                )
+                ApiError::new(ErrorKind::Unavailable, "the reply took too long")
+                    .with_status(StatusCode::GATEWAY_TIMEOUT)
             })?
-            .map_err(|e| engine_error(CoreError::Engine(e)))?;
+            .map_err(|e| ApiError::from(CoreError::Engine(e)))?;
         drop(slot);
         save_history(&shared, &input, &text, &model_id).await;
         let (id, created) = ids(kind);
@@ -294,7 +279,7 @@ impl Streaming {
             Some(Ok(GenerationEvent::Done(done))) => self.finish(done).await,
             Some(Err(e)) => {
                 self.job = None;
-                let error = engine_error(CoreError::Engine(e));
+                let error = ApiError::from(CoreError::Engine(e));
                 vec![
                     Event::default().data(error.body().to_string()),
                     Event::default().data("[DONE]"),
@@ -376,9 +361,8 @@ async fn wait_turn(shared: &Arc<Shared>) -> Result<OwnedSemaphorePermit, ApiErro
     // Decrements however this ends: served, refused, or the client gave up waiting.
     let _waiting = Waiting(shared.clone());
     if before >= shared.queue_limit {
-        return Err(ApiError::status(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limit_error",
+        return Err(ApiError::new(
+            ErrorKind::Busy,
             format!("{before} requests are already waiting for the model; try again shortly"),
         ));
     }
@@ -387,7 +371,7 @@ async fn wait_turn(shared: &Arc<Shared>) -> Result<OwnedSemaphorePermit, ApiErro
         .clone()
         .acquire_owned()
         .await
-        .map_err(|_| internal("the server is shutting down".into()))
+        .map_err(|_| ApiError::new(ErrorKind::Unavailable, "the server is shutting down"))
 }
 
 struct Waiting(Arc<Shared>);
@@ -403,12 +387,7 @@ async fn save_history(shared: &Shared, input: &Input, reply: &str, model_id: &st
     if !shared.save_history {
         return;
     }
-    if let Err(e) = shared
-        .app
-        .hearth
-        .record_exchange(input, reply, model_id)
-        .await
-    {
+    if let Err(e) = shared.app.record_exchange(input, reply, model_id).await {
         tracing::warn!("could not save an API conversation: {e}");
     }
 }
@@ -432,11 +411,7 @@ fn parse<T: serde::de::DeserializeOwned>(
     let bytes = body.map_err(|rejection| {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::status(
-                status,
-                "invalid_request_error",
-                "the request body is too large",
-            )
+            ApiError::new(ErrorKind::Invalid, "the request body is too large").with_status(status)
         } else {
             ApiError::invalid(
                 format!(
@@ -453,22 +428,4 @@ fn parse<T: serde::de::DeserializeOwned>(
             None,
         )
     })
-}
-
-fn engine_error(e: CoreError) -> ApiError {
-    match e {
-        CoreError::Engine(EngineError::Worker { kind, message }) => {
-            use hearth_engine::ErrorKind::*;
-            match kind {
-                InvalidRequest | ContextOverflow | Template => ApiError::invalid(message, None),
-                _ => internal(message),
-            }
-        }
-        CoreError::Engine(EngineError::Invalid(e)) => ApiError::invalid(e.to_string(), None),
-        other => internal(other.to_string()),
-    }
-}
-
-fn internal(message: String) -> ApiError {
-    ApiError::status(StatusCode::INTERNAL_SERVER_ERROR, "server_error", message)
 }

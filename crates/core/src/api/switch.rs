@@ -7,8 +7,7 @@ use serde::Serialize;
 use tokio::sync::{oneshot, Mutex};
 
 use super::{
-    new_token, serve, ApiConfig, ALLOWED_ORIGINS_SETTING, DEFAULT_PORT, SAVE_HISTORY_SETTING,
-    TOKEN_SETTING,
+    serve, ApiConfig, ApiKey, ALLOWED_ORIGINS_SETTING, DEFAULT_PORT, SAVE_HISTORY_SETTING,
 };
 use crate::{App, CoreError};
 
@@ -20,7 +19,7 @@ pub const PORT_SETTING: &str = "api.port";
 pub const HOST_SETTING: &str = "api.host";
 
 /// What the Settings screen shows about the API server.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ApiStatus {
     /// The switch.
     pub enabled: bool,
@@ -30,7 +29,7 @@ pub struct ApiStatus {
     pub port: u16,
     /// `http://host:port/v1` while it runs.
     pub url: Option<String>,
-    /// The bearer token clients must send.
+    /// The API key clients must send (while it runs).
     pub token: Option<String>,
     /// Set when the address lets other computers in.
     pub warning: Option<String>,
@@ -51,7 +50,7 @@ struct Running {
 impl ApiSwitch {
     /// Starts the server if the settings say it was on.
     pub async fn restore(&self, app: &App) -> Result<(), CoreError> {
-        let store = app.hearth.store();
+        let store = app.hearth().store();
         if store
             .setting::<bool>(ENABLED_SETTING)
             .await?
@@ -65,7 +64,7 @@ impl ApiSwitch {
 
     /// The switch, the address, and the URL and token while it runs.
     pub async fn status(&self, app: &App) -> Result<ApiStatus, CoreError> {
-        let store = app.hearth.store();
+        let store = app.hearth().store();
         let enabled = store
             .setting::<bool>(ENABLED_SETTING)
             .await?
@@ -73,7 +72,7 @@ impl ApiSwitch {
         let (host, port) = self.address(app).await?;
         let url = self.running.lock().await.as_ref().map(|r| r.url.clone());
         let token = match url {
-            Some(_) => store.setting::<String>(TOKEN_SETTING).await?,
+            Some(_) => Some(app.api_key().await?),
             None => None,
         };
         let warning = (!is_loopback(&host)).then(|| {
@@ -104,7 +103,7 @@ impl ApiSwitch {
             ));
         }
         self.stop().await;
-        let store = app.hearth.store();
+        let store = app.hearth().store();
         store.set_setting(HOST_SETTING, &host).await?;
         store.set_setting(PORT_SETTING, &port).await?;
         if enabled {
@@ -114,8 +113,14 @@ impl ApiSwitch {
         self.status(app).await
     }
 
+    /// Replaces the API key: programs using the old one are refused from the next request.
+    pub async fn new_key(&self, app: &App) -> Result<ApiStatus, CoreError> {
+        app.new_api_key().await?;
+        self.status(app).await
+    }
+
     async fn address(&self, app: &App) -> Result<(String, u16), CoreError> {
-        let store = app.hearth.store();
+        let store = app.hearth().store();
         let host = store
             .setting::<String>(HOST_SETTING)
             .await?
@@ -128,16 +133,11 @@ impl ApiSwitch {
     }
 
     async fn start(&self, app: &App, host: &str, port: u16) -> Result<(), CoreError> {
-        let store = app.hearth.store();
-        let token = match store.setting::<String>(TOKEN_SETTING).await? {
-            Some(token) => token,
-            None => {
-                let token =
-                    new_token().map_err(|e| CoreError::Invalid(format!("no random token: {e}")))?;
-                store.set_setting(TOKEN_SETTING, &token).await?;
-                token
-            }
-        };
+        let store = app.hearth().store();
+        // Made now, so the status shows it as soon as the server runs.
+        app.api_key().await?;
+        let base = ApiConfig::new(ApiKey::Saved)
+            .map_err(|e| CoreError::Unavailable(format!("no random token could be made: {e}")))?;
         let config = ApiConfig {
             host: host.to_owned(),
             allowed_origins: store
@@ -145,25 +145,25 @@ impl ApiSwitch {
                 .await?
                 .unwrap_or_default(),
             save_history: store.setting(SAVE_HISTORY_SETTING).await?.unwrap_or(false),
-            ..ApiConfig::new(token)
+            ..base
         };
         let listener = tokio::net::TcpListener::bind((host, port))
             .await
             .map_err(|e| {
-                CoreError::Invalid(format!(
+                CoreError::Unavailable(format!(
                     "the API server cannot listen on {host}:{port} ({e}); choose another port"
                 ))
             })?;
         let addr = listener
             .local_addr()
-            .map_err(|e| CoreError::Invalid(e.to_string()))?;
+            .map_err(|e| CoreError::Unavailable(e.to_string()))?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let (hearth, models) = (app.hearth.clone(), app.models.clone());
+        let app = app.clone();
         let task = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = stopped.await;
             };
-            if let Err(e) = serve(listener, hearth, models, config, shutdown).await {
+            if let Err(e) = serve(listener, app, config, shutdown).await {
                 tracing::warn!("the API server stopped: {e}");
             }
         });

@@ -11,17 +11,18 @@ use axum::Json;
 use futures::stream::{self, Stream};
 use hearth_store::Id;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use super::openai::ApiError;
 use super::Shared;
-use crate::app::{ChatPatch, ChatView, ModelChoices, Started};
-use crate::{CoreError, GenerationSettings};
+use crate::{
+    AppSettings, CatalogView, ChatPatch, ChatView, CoreError, GenerationSettings, ImportResult,
+    InstalledRow, ModelChoices, Started, VerifyResult,
+};
 
 type Reply<T> = Result<Json<T>, ApiError>;
 
 fn ok<T: Serialize>(result: Result<T, CoreError>) -> Reply<T> {
-    result.map(Json).map_err(error)
+    result.map(Json).map_err(ApiError::from)
 }
 
 #[derive(Deserialize)]
@@ -134,7 +135,7 @@ pub(super) async fn clear_generation(
         )),
     }
 }
-pub(super) async fn settings(State(s): State<Arc<Shared>>) -> Reply<Value> {
+pub(super) async fn settings(State(s): State<Arc<Shared>>) -> Reply<AppSettings> {
     ok(s.app.settings().await)
 }
 pub(super) async fn set_system_prompt(
@@ -143,18 +144,18 @@ pub(super) async fn set_system_prompt(
 ) -> Reply<()> {
     ok(s.app.set_system_prompt(&b.system_prompt).await)
 }
-pub(super) async fn catalog(State(s): State<Arc<Shared>>) -> Reply<Value> {
+pub(super) async fn catalog(State(s): State<Arc<Shared>>) -> Reply<CatalogView> {
     ok(s.app.catalog())
 }
-pub(super) async fn installed(State(s): State<Arc<Shared>>) -> Reply<Vec<Value>> {
+pub(super) async fn installed(State(s): State<Arc<Shared>>) -> Reply<Vec<InstalledRow>> {
     ok(s.app.installed())
 }
 pub(super) async fn start_download(
     State(s): State<Arc<Shared>>,
     Json(b): Json<IdBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    s.app.start_download(&b.id).map_err(error)?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"id": b.id}))))
+) -> Result<StatusCode, ApiError> {
+    s.app.start_download(&b.id)?;
+    Ok(StatusCode::ACCEPTED)
 }
 pub(super) async fn pause_download(
     State(s): State<Arc<Shared>>,
@@ -172,7 +173,7 @@ pub(super) async fn cancel_download(
 pub(super) async fn verify_model(
     State(s): State<Arc<Shared>>,
     Path(id): Path<String>,
-) -> Reply<Value> {
+) -> Reply<VerifyResult> {
     ok(s.app.verify_model(&id).await)
 }
 #[derive(Deserialize)]
@@ -182,7 +183,7 @@ pub(super) struct ImportBody {
 pub(super) async fn import_model(
     State(s): State<Arc<Shared>>,
     Json(b): Json<ImportBody>,
-) -> Reply<Value> {
+) -> Reply<ImportResult> {
     ok(s.app.import_model(&b.path).await)
 }
 pub(super) async fn delete_model(
@@ -192,7 +193,7 @@ pub(super) async fn delete_model(
     ok(s.app.delete_model(&id))
 }
 
-/// `GET /api/events`: every [`crate::CoreEvent`] and download event as a server-sent event
+/// `GET /api/events`: every core event and download event as a server-sent event
 /// (download events as `{"type": "download", "event": …}`).
 pub(super) async fn events(
     State(shared): State<Arc<Shared>>,
@@ -200,28 +201,16 @@ pub(super) async fn events(
     let events = stream::unfold(
         crate::app::Events::new(&shared.app),
         |mut events| async move {
-            let event = events.next().await?;
-            Some((Ok(Event::default().data(event.to_string())), events))
+            loop {
+                let event = events.next().await?;
+                match serde_json::to_string(&event) {
+                    Ok(data) => return Some((Ok(Event::default().data(data)), events)),
+                    // Typed events always serialise; if one ever does not, say so loudly
+                    // rather than send the page a null.
+                    Err(e) => tracing::error!("an event could not be serialised: {e}"),
+                }
+            }
         },
     );
     Sse::new(events).keep_alive(KeepAlive::default())
-}
-
-/// The HTTP form of an application error.
-pub(super) fn error(e: CoreError) -> ApiError {
-    use hearth_models::ModelsError;
-    let not_found =
-        |message: String| ApiError::status(StatusCode::NOT_FOUND, "invalid_request_error", message);
-    match e {
-        CoreError::Invalid(message) => ApiError::invalid(message, None),
-        CoreError::Store(hearth_store::StoreError::NotFound { .. }) => not_found(e.to_string()),
-        CoreError::Models(ModelsError::NotInstalled(_) | ModelsError::UnknownModel(_)) => {
-            not_found(e.to_string())
-        }
-        other => ApiError::status(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            other.to_string(),
-        ),
-    }
 }

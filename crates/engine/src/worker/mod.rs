@@ -11,6 +11,7 @@ mod generate;
 mod io;
 mod sampler;
 mod session;
+mod special;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -97,7 +98,9 @@ pub fn run() -> i32 {
                     Err((kind, message)) => out.error(id, kind, message),
                 }
             }
-            Request::Generate { id, .. } | Request::Bench { id, .. } => {
+            Request::Generate { id, .. }
+            | Request::Bench { id, .. }
+            | Request::Tokenize { id, .. } => {
                 out.error(
                     id,
                     ErrorKind::NoModel,
@@ -153,6 +156,13 @@ fn serve_model(
             } => {
                 let event = bench::run(&mut session, id, n_prompt, n_gen);
                 out.event(event);
+            }
+            Request::Tokenize { id, text, special } => {
+                let tokens = session.tokenize_text(&text, special);
+                out.event(Event::Tokenized {
+                    id,
+                    tokens: tokens.into_iter().map(|t| t.0).collect(),
+                });
             }
             Request::Unload { id } => {
                 drop(session);

@@ -10,6 +10,7 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 
+use super::special::{content_spans, defuse, Piece, SpecialTokens};
 use crate::params::{LoadOptions, DEFAULT_CONTEXT_CAP};
 use crate::protocol::{ErrorKind, Input, ModelInfo};
 use crate::template::{ChatMessage, ChatTemplate, NamedTemplate, Role, TemplateChoice};
@@ -41,6 +42,8 @@ pub(crate) struct Session<'m> {
     encoder_decoder: bool,
     /// Every end-of-generation token of the vocabulary.
     pub(crate) eog_tokens: Vec<LlamaToken>,
+    /// The vocabulary's special tokens, so only the template's own become control tokens.
+    specials: SpecialTokens,
 }
 
 /// A prompt ready to evaluate.
@@ -86,7 +89,7 @@ impl<'m> Session<'m> {
         } else {
             NamedTemplate::Chatml
         };
-        let (format, source, stops) = choose_format(model, options.template.as_ref(), fallback)?;
+        let chosen = choose_format(model, options.template.as_ref(), fallback)?;
         let info = ModelInfo {
             architecture,
             name: model.meta_val_str("general.name").ok(),
@@ -96,20 +99,22 @@ impl<'m> Session<'m> {
             n_ctx: ctx.n_ctx(),
             n_vocab: u32::try_from(model.n_vocab()).unwrap_or(0),
             n_threads,
-            template_source: source,
-            template_stops: stops,
+            template_source: chosen.source,
+            template_stops: chosen.stops,
+            template_note: chosen.note,
         };
         let vocab = model.vocab();
         let eog_tokens = vocab.tokens().filter(|t| vocab.is_eog(*t)).collect();
         Ok(Session {
             model,
             ctx,
-            format,
+            format: chosen.format,
             info,
             cached: Vec::new(),
             n_batch: n_batch as usize,
             encoder_decoder,
             eog_tokens,
+            specials: SpecialTokens::new(model),
         })
     }
 
@@ -150,7 +155,7 @@ impl<'m> Session<'m> {
         let mut kept: Vec<ChatMessage> = messages.clone();
         let mut dropped = 0u32;
         loop {
-            let tokens = self.tokenize(&self.render(&kept)?);
+            let tokens = self.chat_tokens(&kept)?;
             let droppable = kept.len() - first_droppable > 1;
             if tokens.len() <= budget || !droppable {
                 self.check_fits(tokens.len())?;
@@ -180,7 +185,7 @@ impl<'m> Session<'m> {
             ));
         };
         let kept: Vec<ChatMessage> = system.into_iter().chain([question]).cloned().collect();
-        let tokens = self.tokenize(&self.render(&kept)?);
+        let tokens = self.chat_tokens(&kept)?;
         // The encoder reads the whole prompt in one batch.
         let limit = self.n_batch.min(self.n_ctx());
         if tokens.len() > limit {
@@ -214,9 +219,12 @@ impl<'m> Session<'m> {
 
     fn render(&self, messages: &[ChatMessage]) -> Result<String, Failure> {
         match &self.format {
-            PromptFormat::Jinja(t) => t
-                .render(messages, true)
-                .map_err(|e| (ErrorKind::Template, e.to_string())),
+            PromptFormat::Jinja(t) => t.render(messages, true).map_err(|e| {
+                (
+                    ErrorKind::Template,
+                    format!("{e}; choose another prompt format in this model's settings"),
+                )
+            }),
             PromptFormat::Builtin(t) => {
                 let chat = messages
                     .iter()
@@ -228,21 +236,72 @@ impl<'m> Session<'m> {
                             "a message contains a NUL character".to_owned(),
                         )
                     })?;
-                self.model.apply_chat_template(t, &chat, true).map_err(|e| {
+                self.model.apply_chat_template(t, &chat, true).map_err(|_| {
                     (
                         ErrorKind::Template,
-                        format!("llama.cpp could not apply its built-in template: {e}"),
+                        "this model's prompt format could not be applied to the conversation; choose another prompt format in this model's settings".to_owned(),
                     )
                 })
             }
         }
     }
 
-    /// Tokenizes prompt text; special tokens written in the text are parsed, and BOS is added
-    /// once when the model wants it (templates often write it themselves).
-    pub(crate) fn tokenize(&self, text: &str) -> Vec<LlamaToken> {
+    /// Renders a conversation and tokenizes it so that only the template's own markers are
+    /// control tokens: what the messages say is text, whatever it spells.
+    fn chat_tokens(&self, messages: &[ChatMessage]) -> Result<Vec<LlamaToken>, Failure> {
+        let rendered = self.render(messages)?;
+        let spans = content_spans(&rendered, messages);
+        let hidden = messages
+            .iter()
+            .zip(&spans)
+            .any(|(m, span)| span.is_none() && self.specials.occur_in(&m.content));
+        if !hidden {
+            return Ok(self.tokenize_cut(&rendered, &spans));
+        }
+        // The template rewrote a message that spells a marker: break the markers instead.
+        let defused: Vec<ChatMessage> = messages
+            .iter()
+            .map(|m| ChatMessage::new(m.role, defuse(&self.specials, &m.content)))
+            .collect();
+        let rendered = self.render(&defused)?;
+        let spans = content_spans(&rendered, &defused);
+        Ok(self.tokenize_cut(&rendered, &spans))
+    }
+
+    fn tokenize_cut(
+        &self,
+        rendered: &str,
+        spans: &[Option<std::ops::Range<usize>>],
+    ) -> Vec<LlamaToken> {
+        let protected: Vec<std::ops::Range<usize>> = spans.iter().flatten().cloned().collect();
         let vocab = self.model.vocab();
-        let mut tokens = vocab.tokenize(text.as_bytes(), false, true);
+        let mut tokens = Vec::new();
+        for piece in self.specials.cut(rendered, &protected) {
+            match piece {
+                Piece::Text(text) => tokens.extend(vocab.tokenize(text.as_bytes(), false, false)),
+                Piece::Token(token) => tokens.push(token),
+            }
+        }
+        self.frame(tokens)
+    }
+
+    /// The tokens of `text` alone (no start token); with `special`, markers spelled in it are
+    /// control tokens.
+    pub(crate) fn tokenize_text(&self, text: &str, special: bool) -> Vec<LlamaToken> {
+        self.model.vocab().tokenize(text.as_bytes(), false, special)
+    }
+
+    /// Tokenizes prompt text written by the caller as a whole (a raw completion, a benchmark):
+    /// special tokens written in it are parsed, and BOS is added when the model wants it.
+    pub(crate) fn tokenize(&self, text: &str) -> Vec<LlamaToken> {
+        let tokens = self.model.vocab().tokenize(text.as_bytes(), false, true);
+        self.frame(tokens)
+    }
+
+    /// Adds BOS once when the model wants it (templates often write it themselves), and the
+    /// end token an encoder's input needs.
+    fn frame(&self, mut tokens: Vec<LlamaToken>) -> Vec<LlamaToken> {
+        let vocab = self.model.vocab();
         if vocab.should_add_bos() && tokens.first() != Some(&vocab.bos()) {
             tokens.insert(0, vocab.bos());
         }
@@ -341,13 +400,22 @@ fn default_threads() -> u32 {
     u32::try_from(num_cpus::get_physical().max(1)).unwrap_or(1)
 }
 
+/// The prompt format a session uses, and what to tell about it.
+struct Chosen {
+    format: PromptFormat,
+    source: String,
+    stops: Vec<String>,
+    /// Why the model's own template is not used, when it is not.
+    note: Option<String>,
+}
+
 /// Picks the prompt format: the caller's choice, else the model's Jinja template, else
-/// llama.cpp's built-in match for it, else ChatML.
+/// llama.cpp's built-in match for it, else the fallback — with a note saying why.
 fn choose_format(
     model: &LlamaModel,
     choice: Option<&TemplateChoice>,
     fallback: NamedTemplate,
-) -> Result<(PromptFormat, String, Vec<String>), Failure> {
+) -> Result<Chosen, Failure> {
     let vocab = model.vocab();
     // T5 and some others have no BOS: token -1, which llama.cpp answers with a C++ exception.
     let piece = |t: LlamaToken| {
@@ -358,43 +426,69 @@ fn choose_format(
     };
     let (bos, eos) = (piece(vocab.bos()), piece(vocab.eos()));
     let stops = |t: NamedTemplate| t.stops().iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let named = |name: NamedTemplate, source: String, note: Option<String>| Chosen {
+        format: PromptFormat::Jinja(Box::new(ChatTemplate::named(name, &bos, &eos))),
+        source,
+        stops: stops(name),
+        note,
+    };
     match choice {
-        Some(TemplateChoice::Named(name)) => Ok((
-            PromptFormat::Jinja(Box::new(ChatTemplate::named(*name, &bos, &eos))),
-            format!("named: {name}"),
-            stops(*name),
-        )),
-        Some(TemplateChoice::Jinja(source)) => ChatTemplate::new(source, bos, eos)
-            .map(|t| {
-                (
-                    PromptFormat::Jinja(Box::new(t)),
-                    "custom Jinja".to_owned(),
-                    Vec::new(),
-                )
+        Some(TemplateChoice::Named(name)) => Ok(named(*name, format!("named: {name}"), None)),
+        Some(TemplateChoice::Jinja(source)) => ChatTemplate::new(source, bos.clone(), eos.clone())
+            .map(|t| Chosen {
+                format: PromptFormat::Jinja(Box::new(t)),
+                source: "custom Jinja".to_owned(),
+                stops: Vec::new(),
+                note: None,
             })
             .map_err(|e| (ErrorKind::Template, e.to_string())),
-        None => match model.chat_template(None) {
-            Ok(builtin) => {
-                let source = builtin.to_string().unwrap_or_default();
-                match ChatTemplate::new(&source, bos, eos) {
-                    Ok(t) if t.render(&probe_chat(), true).is_ok() => Ok((
-                        PromptFormat::Jinja(Box::new(t)),
-                        "model's own template".to_owned(),
-                        Vec::new(),
-                    )),
-                    _ => Ok((
-                        PromptFormat::Builtin(builtin),
-                        "llama.cpp's built-in match for the model's template".to_owned(),
-                        Vec::new(),
-                    )),
+        None => {
+            let Ok(builtin) = model.chat_template(None) else {
+                return Ok(named(
+                    fallback,
+                    format!("{fallback} (the model has no template)"),
+                    None,
+                ));
+            };
+            let source = builtin.to_string().unwrap_or_default();
+            let own = ChatTemplate::new(&source, bos.clone(), eos.clone())
+                .and_then(|t| t.render(&probe_chat(), true).map(|_| t));
+            let why = match own {
+                Ok(t) => {
+                    return Ok(Chosen {
+                        format: PromptFormat::Jinja(Box::new(t)),
+                        source: "model's own template".to_owned(),
+                        stops: Vec::new(),
+                        note: None,
+                    })
                 }
+                Err(why) => why,
+            };
+            // A well-known format written in Jinja that minijinja cannot run: llama.cpp may
+            // recognise it and apply its own implementation.
+            let probe: Vec<LlamaChatMessage> = probe_chat()
+                .iter()
+                .filter_map(|m| {
+                    LlamaChatMessage::new(m.role.as_str().to_owned(), m.content.clone()).ok()
+                })
+                .collect();
+            if model.apply_chat_template(&builtin, &probe, true).is_ok() {
+                return Ok(Chosen {
+                    format: PromptFormat::Builtin(builtin),
+                    source: "llama.cpp's built-in match for the model's template".to_owned(),
+                    stops: Vec::new(),
+                    note: None,
+                });
             }
-            Err(_) => Ok((
-                PromptFormat::Jinja(Box::new(ChatTemplate::named(fallback, &bos, &eos))),
-                format!("{fallback} (the model has no template)"),
-                stops(fallback),
-            )),
-        },
+            let note = format!(
+                "This model's own chat template could not be used: {why}. Hearth formats the conversation as {fallback} instead; if the replies look wrong, choose the model's prompt format in its settings (Settings, Generation, prompt format)."
+            );
+            Ok(named(
+                fallback,
+                format!("{fallback} (the model's template could not be used)"),
+                Some(note),
+            ))
+        }
     }
 }
 

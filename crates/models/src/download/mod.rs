@@ -75,7 +75,7 @@ impl Default for DownloadSettings {
 }
 
 /// What happens to a download, for progress bars and logs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum DownloadEvent {
     /// Waiting for a free slot.
@@ -208,7 +208,7 @@ impl Downloader {
         };
         Ok(Downloader {
             inner: Arc::new(Inner {
-                client: client(reqwest::redirect::Policy::limited(10))?,
+                client: client(redirect_policy())?,
                 head_client: client(reqwest::redirect::Policy::none())?,
                 dir: dir.to_path_buf(),
                 slots: Semaphore::new(settings.parallel.max(1)),
@@ -329,6 +329,36 @@ impl Downloader {
     }
 }
 
+/// Most redirects a download follows.
+const MAX_REDIRECTS: usize = 10;
+
+/// Whether a download may follow a redirect from the chain `previous` to `next`: at most
+/// [`MAX_REDIRECTS`], and never from https back to plain http.
+pub(crate) fn redirect_refused(
+    previous: &[reqwest::Url],
+    next: &reqwest::Url,
+) -> Option<&'static str> {
+    if previous.len() >= MAX_REDIRECTS {
+        return Some("too many redirects");
+    }
+    if previous.iter().any(|u| u.scheme() == "https") && next.scheme() != "https" {
+        return Some(INSECURE_REDIRECT);
+    }
+    None
+}
+
+/// The reason a redirect to http is refused; the transfer reports it as final.
+pub(crate) const INSECURE_REDIRECT: &str = "redirected from https to http";
+
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        match redirect_refused(attempt.previous(), attempt.url()) {
+            Some(why) => attempt.error(why),
+            None => attempt.follow(),
+        }
+    })
+}
+
 fn stop_error(control: Control, files: &PartFiles) -> ModelsError {
     if control == Control::Cancel {
         files.remove();
@@ -350,5 +380,34 @@ impl Inner {
         if let Ok(mut running) = self.running.lock() {
             running.remove(id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression guard: a download over https never continues over plain http.
+    #[test]
+    fn redirects_never_leave_https_and_are_bounded() {
+        let url = |s: &str| reqwest::Url::parse(s).unwrap();
+        let https = [url("https://huggingface.co/m.gguf")];
+        assert_eq!(
+            redirect_refused(&https, &url("http://cdn.example/m.gguf")),
+            Some(INSECURE_REDIRECT)
+        );
+        assert_eq!(
+            redirect_refused(&https, &url("https://cdn.example/m.gguf")),
+            None
+        );
+        let plain = [url("http://127.0.0.1:8000/m.gguf")];
+        assert_eq!(
+            redirect_refused(&plain, &url("http://127.0.0.1:8000/n.gguf")),
+            None
+        );
+        let long: Vec<reqwest::Url> = (0..MAX_REDIRECTS)
+            .map(|i| url(&format!("https://a.example/{i}")))
+            .collect();
+        assert!(redirect_refused(&long, &url("https://a.example/x")).is_some());
     }
 }

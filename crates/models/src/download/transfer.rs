@@ -14,6 +14,10 @@ use super::state::{PartFiles, PartState};
 use super::{Control, DownloadEvent, DownloadRequest, Inner};
 use crate::ModelsError;
 
+/// The most bytes a download of unknown size may bring: far beyond any single model file (the
+/// Hub's own limit is 50 GB a file), well before a server streaming forever fills the disk.
+pub(super) const MAX_UNKNOWN_SIZE: u64 = 64 << 30;
+
 /// Why one attempt ended without the whole file.
 enum Attempt {
     /// Worth another try (network error, 5xx, stall, short body).
@@ -176,6 +180,14 @@ impl Transfer<'_> {
         let mut reply = tokio::select! {
             reply = tokio::time::timeout(stall, request.send()) => match reply {
                 Err(_) => return Err(Attempt::Retry(format!("no answer for {} s", stall.as_secs()))),
+                Ok(Err(e)) if e.is_redirect() => {
+                    let url = self.request.url.clone();
+                    return Err(Attempt::Fatal(if describe(&e).contains(super::INSECURE_REDIRECT) {
+                        ModelsError::InsecureRedirect { url }
+                    } else {
+                        ModelsError::Network { url, reason: describe(&e) }
+                    }));
+                }
                 Ok(Err(e)) => return Err(Attempt::Retry(describe(&e))),
                 Ok(Ok(reply)) => reply,
             },
@@ -234,6 +246,12 @@ impl Transfer<'_> {
             resumed_from: part.len,
         });
         let mut progress = Progress::new(part.len);
+        // The catalog's size is the truth; a server's own claim or nothing at all gets a cap.
+        let limit = self
+            .request
+            .size
+            .or(state.total)
+            .unwrap_or(MAX_UNKNOWN_SIZE);
         loop {
             let chunk = tokio::select! {
                 chunk = tokio::time::timeout(stall, reply.chunk()) => chunk,
@@ -244,6 +262,16 @@ impl Transfer<'_> {
                 Ok(Err(e)) => return Err(Attempt::Retry(describe(&e))),
                 Ok(Ok(None)) => break,
                 Ok(Ok(Some(bytes))) => {
+                    if part.len + bytes.len() as u64 > limit {
+                        return Err(Attempt::Fatal(self.too_large(limit).await));
+                    }
+                    if self.request.size.is_none()
+                        && state.total.is_none()
+                        && (part.len >> 30) != ((part.len + bytes.len() as u64) >> 30)
+                    {
+                        // No size known: keep checking that the disk is not filling up.
+                        self.check_space(1 << 30)?;
+                    }
                     part.hasher.update(&bytes);
                     part.file
                         .write_all(&bytes)
@@ -267,6 +295,15 @@ impl Transfer<'_> {
                 part.len
             ))),
             _ => Ok(()),
+        }
+    }
+
+    /// The server sent more than the file has: the part is deleted, nothing is installed.
+    async fn too_large(&self, limit: u64) -> ModelsError {
+        self.files.remove();
+        ModelsError::TooLarge {
+            file: self.request.file.clone(),
+            limit,
         }
     }
 

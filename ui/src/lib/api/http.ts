@@ -1,8 +1,23 @@
 // The HTTP transport: JSON routes and a server-sent event stream on `hearth-cli serve`.
 
 import type { Backend } from './index';
-import { BackendError } from './index';
-import type { ApiStatus, AppSettings, Catalog, ImportResult, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
+import { BackendError, errorKind } from './index';
+import type {
+  ApiStatus,
+  AppEvent,
+  AppSettings,
+  CatalogView,
+  Chat,
+  ChatView,
+  GenerationSettings,
+  Id,
+  ImportResult,
+  InstalledRow,
+  ModelChoices,
+  SearchHit,
+  Started,
+  VerifyResult,
+} from './types';
 
 export class HttpBackend implements Backend {
   constructor(
@@ -20,15 +35,21 @@ export class HttpBackend implements Backend {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    const data = text ? JSON.parse(text) : null;
+    let data: unknown = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      if (response.ok) throw new BackendError(`the server's answer is not JSON (HTTP ${response.status})`, response.status);
+    }
     if (!response.ok) {
-      throw new BackendError(data?.error?.message ?? `HTTP ${response.status}`, response.status);
+      const error = (data as { error?: { message?: string; kind?: string } } | null)?.error;
+      throw new BackendError(error?.message ?? `HTTP ${response.status}`, response.status, errorKind(error?.kind));
     }
     return data as T;
   }
 
   models() {
-    return this.call<{ models: ModelChoice[]; default: string | null }>('GET', '/models');
+    return this.call<ModelChoices>('GET', '/models');
   }
   setDefaultModel(id: string) {
     return this.call<void>('PUT', '/models/default', { id });
@@ -71,9 +92,9 @@ export class HttpBackend implements Backend {
   }
 
   generation(model?: string) {
-    return this.call<Generation>('GET', `/settings/generation${forModel(model)}`);
+    return this.call<GenerationSettings>('GET', `/settings/generation${forModel(model)}`);
   }
-  setGeneration(settings: Generation, model?: string) {
+  setGeneration(settings: GenerationSettings, model?: string) {
     return this.call<void>('PUT', `/settings/generation${forModel(model)}`, settings);
   }
   clearModelGeneration(model: string) {
@@ -104,13 +125,16 @@ export class HttpBackend implements Backend {
     return null;
   }
   setApi(): Promise<ApiStatus> {
-    return Promise.reject(new BackendError('the API server is `hearth-cli serve` itself', 400));
+    return Promise.reject(new BackendError('the API server is `hearth-cli serve` itself', 400, 'invalid'));
+  }
+  newApiKey(): Promise<ApiStatus> {
+    return Promise.reject(new BackendError('the API key of `hearth-cli serve` is changed with `hearth-cli api-key --new`', 400, 'invalid'));
   }
   catalog() {
-    return this.call<Catalog>('GET', '/catalog');
+    return this.call<CatalogView>('GET', '/catalog');
   }
   installed() {
-    return this.call<InstalledModel[]>('GET', '/installed');
+    return this.call<InstalledRow[]>('GET', '/installed');
   }
   async startDownload(id: string) {
     await this.call<unknown>('POST', '/downloads', { id });
@@ -122,7 +146,7 @@ export class HttpBackend implements Backend {
     await this.call<unknown>('POST', `/downloads/${encodeURIComponent(id)}/cancel`);
   }
   verifyModel(id: string) {
-    return this.call<{ sha256: string; expected: string | null; matches: boolean | null }>(
+    return this.call<VerifyResult>(
       'POST',
       `/installed/${encodeURIComponent(id)}/verify`,
     );
@@ -137,11 +161,14 @@ export class HttpBackend implements Backend {
   onFilesDropped(): () => void {
     return () => {};
   }
+  // The page's own link (target="_blank", rel="noopener") opens it in a new tab.
+  readonly opensLinks = false;
+  async openLink() {}
   async deleteModel(id: string) {
     await this.call<unknown>('DELETE', `/installed/${encodeURIComponent(id)}`);
   }
 
-  subscribe(listener: (event: CoreEvent) => void): () => void {
+  subscribe(listener: (event: AppEvent) => void): () => void {
     // EventSource cannot send headers, so the stream is read with fetch.
     const controller = new AbortController();
     const run = async () => {
@@ -167,7 +194,7 @@ export class HttpBackend implements Backend {
                 .filter((line) => line.startsWith('data:'))
                 .map((line) => line.slice(5).trimStart())
                 .join('\n');
-              if (data) listener(JSON.parse(data) as CoreEvent);
+              if (data) listener(JSON.parse(data) as AppEvent);
             }
           }
         } catch {

@@ -1,14 +1,31 @@
 // Every backend call goes through this interface; one transport talks HTTP + SSE to
 // `hearth-cli serve`, the desktop app's talks Tauri IPC.
 
-import type { ApiStatus, UpdateInfo, AppSettings, Catalog, ImportResult, Chat, ChatView, CoreEvent, Generation, Id, InstalledModel, ModelChoice, SearchHit, Started } from './types';
+import type {
+  ApiStatus,
+  AppEvent,
+  AppSettings,
+  CatalogView,
+  Chat,
+  ChatView,
+  ErrorKind,
+  GenerationSettings,
+  Id,
+  ImportResult,
+  InstalledRow,
+  ModelChoices,
+  SearchHit,
+  Started,
+  UpdateInfo,
+  VerifyResult,
+} from './types';
 import { HttpBackend } from './http';
 import { TauriBackend } from './tauri';
 
 export * from './types';
 
 export interface Backend {
-  models(): Promise<{ models: ModelChoice[]; default: string | null }>;
+  models(): Promise<ModelChoices>;
   setDefaultModel(id: string): Promise<void>;
   chats(): Promise<Chat[]>;
   newChat(): Promise<Chat>;
@@ -23,8 +40,8 @@ export interface Backend {
   cancel(chatId: Id): Promise<void>;
   search(query: string): Promise<SearchHit[]>;
   /** Everyone's generation settings, or `model`'s own where it has them. */
-  generation(model?: string): Promise<Generation>;
-  setGeneration(settings: Generation, model?: string): Promise<void>;
+  generation(model?: string): Promise<GenerationSettings>;
+  setGeneration(settings: GenerationSettings, model?: string): Promise<void>;
   /** Drops `model`'s own settings; it uses everyone's again. */
   clearModelGeneration(model: string): Promise<void>;
   /** Opens the data folder in the file manager (desktop); false where that cannot be done. */
@@ -33,6 +50,8 @@ export interface Backend {
   /** The local API server switch; null when this page is already served by `hearth-cli serve`. */
   apiStatus(): Promise<ApiStatus | null>;
   setApi(enabled: boolean, host: string, port: number): Promise<ApiStatus>;
+  /** Replaces the local API's key (the desktop app's switch); programs using the old one are refused. */
+  newApiKey(): Promise<ApiStatus>;
   setSystemPrompt(text: string): Promise<void>;
   /** Whether this backend can update the app (the desktop app; not a page in a browser). */
   readonly canUpdate: boolean;
@@ -44,12 +63,12 @@ export interface Backend {
   downloadUpdate(progress: (downloaded: number, total: number | null) => void): Promise<void>;
   /** Installs the verified update and restarts the app. */
   installUpdate(): Promise<void>;
-  catalog(): Promise<Catalog>;
-  installed(): Promise<InstalledModel[]>;
+  catalog(): Promise<CatalogView>;
+  installed(): Promise<InstalledRow[]>;
   startDownload(id: string): Promise<void>;
   pauseDownload(id: string): Promise<void>;
   cancelDownload(id: string): Promise<void>;
-  verifyModel(id: string): Promise<{ sha256: string; expected: string | null; matches: boolean | null }>;
+  verifyModel(id: string): Promise<VerifyResult>;
   deleteModel(id: string): Promise<void>;
   /** Checks a GGUF file at `path` on this computer and adds it to the installed models. */
   importModel(path: string): Promise<ImportResult>;
@@ -57,21 +76,33 @@ export interface Backend {
   pickModelFile(): Promise<string | null>;
   /** Paths of GGUF files dropped on the window (the desktop app only); returns a stop function. */
   onFilesDropped(listener: (paths: string[]) => void): () => void;
-  setGeneration(settings: Generation): Promise<void>;
+  /** Whether links are opened by the backend (the desktop app, in the system browser) rather
+   * than by the page itself (a browser opens them in a new tab). */
+  readonly opensLinks: boolean;
+  /** Opens a web link in the system browser (the desktop app). */
+  openLink(url: string): Promise<void>;
   /** Calls `listener` with every event until the returned function is called. */
-  subscribe(listener: (event: CoreEvent) => void): () => void;
+  subscribe(listener: (event: AppEvent) => void): () => void;
 }
 
-/** An error from the backend, with its message for people, as a sentence. */
+/** An error from the backend: its kind (one taxonomy on every transport, translated by the
+ * UI) and its message for people, as a sentence. */
 export class BackendError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    readonly kind: ErrorKind = 'internal',
   ) {
     // The backend's messages are written to follow a colon ("error: …"); shown alone they
     // start a sentence.
     super(message.charAt(0).toUpperCase() + message.slice(1));
   }
+}
+
+/** The kind named in a backend error's body; anything unknown counts as `internal` (the UI's
+ * translations cover every kind the Rust side has: a new kind fails the type check there). */
+export function errorKind(value: unknown): ErrorKind {
+  return typeof value === 'string' && value !== '' ? (value as ErrorKind) : 'internal';
 }
 
 /** The backend this page talks to: the desktop app's commands inside its window, else HTTP. */

@@ -5,36 +5,41 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { open } from '@tauri-apps/plugin-dialog';
 import type { Backend } from './index';
-import { BackendError } from './index';
+import { BackendError, errorKind } from './index';
 import type {
   ApiStatus,
-  ImportResult,
+  AppEvent,
   AppSettings,
-  Catalog,
+  CatalogView,
   Chat,
   ChatView,
-  CoreEvent,
-  Generation,
+  GenerationSettings,
   Id,
-  InstalledModel,
-  ModelChoice,
+  ImportResult,
+  InstalledRow,
+  ModelChoices,
   SearchHit,
   Started,
   UpdateInfo,
+  VerifyResult,
 } from './types';
 
+// Every command's name and arguments are checked against src-tauri/src/commands.rs by a Rust
+// test (src-tauri/src/contract.rs): name each command as a string literal and pass its
+// arguments as an object literal, as below.
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (e) {
-    const message = typeof e === 'object' && e && 'message' in e ? String((e as { message: unknown }).message) : String(e);
-    throw new BackendError(message, 0);
+    // Commands fail with core's error report: `{ "kind": …, "message": … }`.
+    const report = typeof e === 'object' && e ? (e as { kind?: unknown; message?: unknown }) : { message: e };
+    throw new BackendError(String(report.message ?? e), 0, errorKind(report.kind));
   }
 }
 
 export class TauriBackend implements Backend {
   models() {
-    return call<{ models: ModelChoice[]; default: string | null }>('models');
+    return call<ModelChoices>('models');
   }
   setDefaultModel(id: string) {
     return call<void>('set_default_model', { id });
@@ -76,9 +81,9 @@ export class TauriBackend implements Backend {
     return call<SearchHit[]>('search', { query });
   }
   generation(model?: string) {
-    return call<Generation>('generation', { model: model ?? null });
+    return call<GenerationSettings>('generation', { model: model ?? null });
   }
-  setGeneration(settings: Generation, model?: string) {
+  setGeneration(settings: GenerationSettings, model?: string) {
     return call<void>('set_generation', { settings, model: model ?? null });
   }
   clearModelGeneration(model: string) {
@@ -100,6 +105,9 @@ export class TauriBackend implements Backend {
   setApi(enabled: boolean, host: string, port: number) {
     return call<ApiStatus>('set_api', { enabled, host, port });
   }
+  newApiKey() {
+    return call<ApiStatus>('new_api_key');
+  }
   readonly canUpdate = true;
   setCheckUpdates(on: boolean) {
     return call<void>('set_check_updates', { on });
@@ -119,10 +127,10 @@ export class TauriBackend implements Backend {
     return call<void>('install_update');
   }
   catalog() {
-    return call<Catalog>('catalog');
+    return call<CatalogView>('catalog');
   }
   installed() {
-    return call<InstalledModel[]>('installed');
+    return call<InstalledRow[]>('installed');
   }
   startDownload(id: string) {
     return call<void>('start_download', { id });
@@ -134,7 +142,7 @@ export class TauriBackend implements Backend {
     return call<void>('cancel_download', { id });
   }
   verifyModel(id: string) {
-    return call<{ sha256: string; expected: string | null; matches: boolean | null }>('verify_model', { id });
+    return call<VerifyResult>('verify_model', { id });
   }
   deleteModel(id: string) {
     return call<void>('delete_model', { id });
@@ -151,8 +159,13 @@ export class TauriBackend implements Backend {
     return () => void stop.then((unlisten) => unlisten());
   }
 
-  subscribe(listener: (event: CoreEvent) => void): () => void {
-    const stop = listen<CoreEvent>('hearth:event', (e) => listener(e.payload));
+  readonly opensLinks = true;
+  openLink(url: string) {
+    return call<void>('open_link', { url });
+  }
+
+  subscribe(listener: (event: AppEvent) => void): () => void {
+    const stop = listen<AppEvent>('hearth:event', (e) => listener(e.payload));
     return () => void stop.then((unlisten) => unlisten());
   }
 }

@@ -1,0 +1,195 @@
+//! The Models screen's operations: installed models, the catalog, downloads, import, verify.
+
+use hearth_models::{DownloadRequest, Machine, ModelsError};
+
+use super::settings::DEFAULT_MODEL_SETTING;
+use super::views::{
+    CatalogRow, CatalogView, ImportResult, InstalledRow, ModelChoice, ModelChoices, VerifyResult,
+};
+use super::App;
+use crate::{ChatModel, CoreError};
+
+/// The context the memory estimates assume (GPT4All's default).
+const ESTIMATE_CONTEXT: u64 = 2048;
+
+impl App {
+    /// The installed runnable models and the default one.
+    pub async fn models(&self) -> Result<ModelChoices, CoreError> {
+        let catalog = self.models.catalog();
+        let list = self.models.library().list(catalog)?;
+        let models: Vec<ModelChoice> = list
+            .into_iter()
+            .filter(|m| m.facts.as_ref().is_some_and(|f| f.runnable))
+            .map(|m| {
+                let entry = m.catalog_id.as_deref().and_then(|id| catalog.entry(id));
+                ModelChoice {
+                    name: entry.map_or_else(|| m.file.clone(), |e| e.name.clone()),
+                    quant: m.facts.as_ref().and_then(|f| f.quant.clone()),
+                    size: m.size,
+                    id: m.catalog_id.unwrap_or(m.file),
+                }
+            })
+            .collect();
+        let set: Option<String> = self.hearth.store().setting(DEFAULT_MODEL_SETTING).await?;
+        let default = match set {
+            Some(id) if models.iter().any(|c| c.id == id) => Some(id),
+            _ if models.len() == 1 => Some(models[0].id.clone()),
+            _ => None,
+        };
+        Ok(ModelChoices { models, default })
+    }
+
+    /// Makes `id` the model new chats use.
+    pub async fn set_default_model(&self, id: &str) -> Result<(), CoreError> {
+        if !self.models().await?.models.iter().any(|m| m.id == id) {
+            return Err(ModelsError::NotInstalled(id.to_owned()).into());
+        }
+        Ok(self
+            .hearth
+            .store()
+            .set_setting(DEFAULT_MODEL_SETTING, &id)
+            .await?)
+    }
+
+    /// The catalog, each entry with how it would run here and whether it is installed.
+    pub fn catalog(&self) -> Result<CatalogView, CoreError> {
+        let machine = Machine::detect();
+        let catalog = self.models.catalog();
+        let installed = self.models.library().list(catalog)?;
+        let models = catalog
+            .models
+            .iter()
+            .map(|e| CatalogRow {
+                fit: machine.map(|m| m.fit(e.ram)),
+                installed: installed
+                    .iter()
+                    .any(|m| m.catalog_id.as_deref() == Some(e.id.as_str())),
+                partial: self.models.downloader().partial_bytes(&e.file),
+                entry: e.clone(),
+            })
+            .collect();
+        Ok(CatalogView {
+            machine,
+            models,
+            guide: catalog.guide.clone(),
+        })
+    }
+
+    /// Installed files with what their headers say, memory needed and licence.
+    pub fn installed(&self) -> Result<Vec<InstalledRow>, CoreError> {
+        let catalog = self.models.catalog();
+        let list = self.models.library().list(catalog)?;
+        Ok(list
+            .into_iter()
+            .map(|m| InstalledRow {
+                id: m.catalog_id.clone().unwrap_or_else(|| m.file.clone()),
+                ram: m.facts.as_ref().map(|f| f.estimated_ram(ESTIMATE_CONTEXT)),
+                license: m
+                    .catalog_id
+                    .as_deref()
+                    .and_then(|id| catalog.entry(id))
+                    .map(|e| e.license.clone()),
+                model: m,
+            })
+            .collect())
+    }
+
+    /// Starts (or resumes) a catalog download in the background; progress arrives as events.
+    pub fn start_download(&self, id: &str) -> Result<(), CoreError> {
+        let entry = self
+            .models
+            .catalog()
+            .entry(id)
+            .cloned()
+            .ok_or_else(|| ModelsError::UnknownModel(id.to_owned()))?;
+        let downloader = self.models.downloader().clone();
+        // Its outcome reaches the UI as a `finished` or `failed` event.
+        tokio::spawn(async move {
+            if let Err(e) = downloader.download(DownloadRequest::from(&entry)).await {
+                tracing::info!("download of {} ended: {e}", entry.id);
+            }
+        });
+        Ok(())
+    }
+
+    /// Pauses a running download.
+    pub fn pause_download(&self, id: &str) -> bool {
+        self.models.downloader().pause(id)
+    }
+
+    /// Cancels a running download, or discards a paused one's part file.
+    pub fn cancel_download(&self, id: &str) {
+        let downloader = self.models.downloader();
+        if !downloader.cancel(id) {
+            if let Some(entry) = self.models.catalog().entry(id) {
+                downloader.discard(&entry.file);
+            }
+        }
+    }
+
+    /// Recomputes an installed model's SHA-256 (blocking work, off the async threads).
+    pub async fn verify_model(&self, id: &str) -> Result<VerifyResult, CoreError> {
+        let library = self.models.library().clone();
+        let catalog = self.models.catalog().clone();
+        let id = id.to_owned();
+        let check = tokio::task::spawn_blocking(move || {
+            let file = library.resolve(&catalog, &id)?;
+            library.verify(&file, &catalog)
+        })
+        .await
+        .map_err(|e| CoreError::stopped("the verification", e))??;
+        Ok(VerifyResult {
+            matches: check.matches(),
+            sha256: check.sha256,
+            expected: check.expected,
+        })
+    }
+
+    /// Checks a GGUF file anywhere on this computer and adds it to the installed models
+    /// (linked where the file system allows, else copied); returns what its header says.
+    pub async fn import_model(&self, path: &str) -> Result<ImportResult, CoreError> {
+        let models = self.models.clone();
+        let source = std::path::PathBuf::from(path.trim());
+        // Hashing and copying gigabytes is blocking work.
+        let (model, how) = tokio::task::spawn_blocking(move || models.import(&source))
+            .await
+            .map_err(|e| CoreError::stopped("the import", e))??;
+        let ram = model
+            .facts
+            .as_ref()
+            .map(|f| f.estimated_ram(ESTIMATE_CONTEXT));
+        Ok(ImportResult {
+            model,
+            imported_as: how,
+            ram,
+        })
+    }
+
+    /// Opens the data folder in the system's file manager.
+    pub fn open_data_folder(&self) -> Result<(), CoreError> {
+        let dir = self.hearth.data_dir().root().to_path_buf();
+        opener::open(&dir).map_err(|e| {
+            CoreError::Unavailable(format!(
+                "the data folder {} could not be opened: {e}",
+                dir.display()
+            ))
+        })
+    }
+
+    /// Deletes an installed model.
+    pub fn delete_model(&self, id: &str) -> Result<(), CoreError> {
+        let library = self.models.library();
+        let file = library.resolve(self.models.catalog(), id)?;
+        Ok(library.delete(&file)?)
+    }
+
+    /// The installed model `id` (catalog id or file name, never a path) with the catalog's
+    /// prompt format where it has one, and default loading and sampling.
+    pub fn installed_model(&self, id: &str) -> Result<ChatModel, CoreError> {
+        let file = self.models.library().resolve(self.models.catalog(), id)?;
+        let path = self.models.library().dir().join(file);
+        let mut model = self.hearth.chat_model(&path);
+        model.load.template = self.models.template_for(&path)?;
+        Ok(model)
+    }
+}

@@ -1,0 +1,99 @@
+// The chat state's reply lifecycle, against a backend that answers as hearth-core does (this
+// tests the UI's bookkeeping; the real backend's side is tested in Rust and the E2E suites).
+import { describe, expect, it } from 'vitest';
+import { BackendError, type AppEvent, type Backend, type ChatView, type Started } from '../lib/api';
+import { Chats } from './chats.svelte';
+
+const chat = { id: 1, title: 'New chat', created_at: 0, updated_at: 0, model: null, system_prompt: null, settings: null, pinned: false, archived: false, current_leaf: null, auto_title: true };
+
+/** A backend whose `send` does what the test says, recording what it was asked. */
+function backend(send: (chatId: number) => Promise<Started>): Backend & { cancelled: number[] } {
+  const view: ChatView = { chat, messages: [] };
+  const cancelled: number[] = [];
+  const partial = {
+    cancelled,
+    models: async () => ({ models: [{ id: 'm', name: 'M', quant: null, size: 1 }], default: 'm' }),
+    chats: async () => [chat],
+    chat: async () => view,
+    newChat: async () => chat,
+    send: async (chatId: number) => send(chatId),
+    regenerate: async (chatId: number) => send(chatId),
+    edit: async () => send(1),
+    cancel: async (chatId: number) => void cancelled.push(chatId),
+  };
+  return partial as unknown as Backend & { cancelled: number[] };
+}
+
+const finished = (message_id: number, status: 'complete' | 'error' = 'complete'): AppEvent => ({
+  type: 'reply_finished',
+  chat_id: 1,
+  message_id,
+  status,
+  error: status === 'error' ? { kind: 'model_not_installed', message: 'gone' } : null,
+});
+
+describe('a reply has exactly one end', () => {
+  it('is busy while a reply runs and free after reply_finished', async () => {
+    const chats = new Chats(backend(async () => ({ chat_id: 1, message_id: 10 })));
+    await chats.start();
+    expect(await chats.send('Hi')).toBe(true);
+    expect(chats.isBusy(1)).toBe(true);
+    expect(chats.isReplying(10)).toBe(true);
+    await chats.stopReply();
+    chats.onEvent(finished(10));
+    expect(chats.isBusy(1)).toBe(false);
+  });
+
+  // Regression guard: a send that failed (the model file was removed) left Stop on and lost
+  // the typed question.
+  it('keeps the draft and frees the composer when the send fails', async () => {
+    const chats = new Chats(
+      backend(async () => {
+        throw new BackendError('no installed model "gone.gguf"', 404, 'model_not_installed');
+      }),
+    );
+    await chats.start();
+    expect(await chats.send('Hi')).toBe(false);
+    expect(chats.isBusy(1)).toBe(false);
+    expect(chats.error?.text).toContain('not installed');
+    expect(chats.error?.detail).toContain('gone.gguf');
+  });
+
+  it('is not fooled by a reply that ends before its send answers', async () => {
+    let chats!: Chats;
+    chats = new Chats(
+      backend(async () => {
+        chats.onEvent(finished(11, 'error'));
+        return { chat_id: 1, message_id: 11 };
+      }),
+    );
+    await chats.start();
+    expect(await chats.send('Hi')).toBe(true);
+    expect(chats.isBusy(1)).toBe(false);
+  });
+
+  it('tracks two replies of one chat apart', async () => {
+    let next = 20;
+    const chats = new Chats(backend(async () => ({ chat_id: 1, message_id: next++ })));
+    await chats.start();
+    await chats.send('one');
+    chats.onEvent(finished(20));
+    await chats.regenerate();
+    await chats.regenerate();
+    expect(chats.isReplying(21) && chats.isReplying(22)).toBe(true);
+    chats.onEvent(finished(21));
+    expect(chats.isBusy(1)).toBe(true);
+    chats.onEvent(finished(22));
+    expect(chats.isBusy(1)).toBe(false);
+  });
+
+  it('shows the model loading until the first token', async () => {
+    const chats = new Chats(backend(async () => ({ chat_id: 1, message_id: 30 })));
+    await chats.start();
+    await chats.send('Hi');
+    chats.onEvent({ type: 'model_loading', chat_id: 1, message_id: 30, model: 'm.gguf' });
+    expect(chats.loading[30]).toBe(true);
+    chats.onEvent({ type: 'token', chat_id: 1, message_id: 30, text: 'P' });
+    expect(chats.loading[30]).toBeUndefined();
+  });
+});
