@@ -1,4 +1,5 @@
-//! Where Hearth keeps its files: `models/`, `hearth.db`, `logs/`.
+//! Where Hearth keeps its files: `models/`, `hearth.db`, `logs/`. The folders are this user's
+//! alone (0700 on Unix), also when an older Hearth made them readable to everyone.
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +30,7 @@ impl DataDir {
         };
         let dir = DataDir { root };
         for sub in [dir.root.clone(), dir.models(), dir.logs()] {
-            std::fs::create_dir_all(&sub).map_err(|e| CoreError::DataDir {
+            make_private_dir(&sub).map_err(|e| CoreError::DataDir {
                 path: sub.clone(),
                 detail: e.to_string(),
             })?;
@@ -56,4 +57,24 @@ impl DataDir {
     pub fn logs(&self) -> PathBuf {
         self.root.join("logs")
     }
+}
+
+/// Creates `dir` (and its parents) readable by this user only, and takes group and other
+/// permissions away from it if it already exists.
+fn make_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
 }

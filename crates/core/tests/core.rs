@@ -448,3 +448,43 @@ async fn a_chat_named_new_chat_by_its_person_keeps_the_name() {
         NEW_CHAT_TITLE
     );
 }
+
+/// Regression guard: the data folder and the database were created 0755/0644, readable by
+/// every user of the machine. They are this user's alone, also after an older Hearth.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_folder_and_the_database_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = ScratchDir::new("core-private");
+    let fresh = dir.path().join("fresh");
+    let hearth = open_at(&fresh).await;
+    drop(hearth);
+    assert_eq!(mode(&fresh), 0o700);
+    assert_eq!(mode(&fresh.join("models")), 0o700);
+    assert_eq!(mode(&fresh.join("hearth.db")), 0o600);
+
+    // An install from before: world-readable folder and database.
+    let old = dir.path().join("old");
+    let hearth = open_at(&old).await;
+    drop(hearth);
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(old.join("hearth.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let hearth = open_at(&old).await;
+    assert_eq!(mode(&old), 0o700);
+    assert_eq!(mode(&old.join("hearth.db")), 0o600);
+    for side in ["hearth.db-wal", "hearth.db-shm"] {
+        let path = old.join(side);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{side}");
+        }
+    }
+    drop(hearth);
+}
+
+async fn open_at(path: &std::path::Path) -> Hearth {
+    let data = DataDir::resolve(Some(path)).unwrap();
+    Hearth::open(data, EngineClient::from_environment().unwrap())
+        .await
+        .unwrap()
+}

@@ -526,3 +526,16 @@ async fn an_encoder_decoder_model_answers_one_turn_at_a_time() {
     let (second, _) = reply(&engine, input, greedy(12)).await;
     assert_eq!(first, second);
 }
+
+/// Text that spells no marker tokenizes exactly as llama.cpp tokenizes the whole rendered
+/// prompt: cutting at the template's markers changes nothing else.
+#[tokio::test]
+async fn a_plain_conversation_tokenizes_as_llama_cpp_would() {
+    let engine = loaded(LoadOptions::default()).await;
+    let rendered = format!(
+        "<|im_start|>system\n{SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n{CAPITAL_QUESTION}<|im_end|>\n<|im_start|>assistant\n"
+    );
+    let whole = engine.tokenize(&rendered, true).await.unwrap();
+    let (_, done) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(1)).await;
+    assert_eq!(done.timings.prompt_tokens as usize, whole.len());
+}

@@ -41,6 +41,12 @@ impl Store {
         let existed = path.exists();
         if existed {
             check_header(path)?;
+        } else {
+            create_private(path)?;
+        }
+        // Only this user may read the chats, also in a database an older Hearth made 0644.
+        for file in with_sidecars(path) {
+            keep_private(&file);
         }
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(StoreError::Database)?
@@ -120,6 +126,7 @@ impl Store {
                 .bind(backup.to_string_lossy().into_owned())
                 .execute(&self.pool)
                 .await?;
+            keep_private(&backup);
             tracing::info!(backup = %backup.display(), "database backed up before upgrading");
         }
         MIGRATOR
@@ -170,6 +177,53 @@ async fn lock_for_opening(db: &Path) -> Result<std::fs::File, StoreError> {
         path: lock_path,
         source,
     })
+}
+
+/// The database and the files SQLite and Hearth keep beside it.
+fn with_sidecars(db: &Path) -> Vec<PathBuf> {
+    let mut files = vec![db.to_path_buf()];
+    for suffix in ["-wal", "-shm", ".lock"] {
+        let mut name = db.as_os_str().to_os_string();
+        name.push(suffix);
+        files.push(PathBuf::from(name));
+    }
+    files
+}
+
+/// Creates an empty database file readable by this user only (SQLite gives its WAL and shared
+/// memory files the same permissions).
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Takes group and other permissions away from a file, where the OS has them.
+pub(crate) fn keep_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                let private = std::fs::Permissions::from_mode(mode & 0o700);
+                if let Err(e) = std::fs::set_permissions(path, private) {
+                    tracing::warn!(path = %path.display(), "could not make the file private: {e}");
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// `hearth.db` → `hearth.db.backup-v<version>`.

@@ -56,7 +56,9 @@ pub fn run() -> i32 {
             return 2;
         }
     };
-    load_cpu_backends();
+    if !load_cpu_backends() {
+        return 2;
+    }
     let backend = match LlamaBackend::init() {
         Ok(b) => b,
         Err(e) => {
@@ -211,26 +213,27 @@ fn load_model(
 }
 
 /// Loads ggml's CPU variants (one per SIMD level) so the best one for this CPU is used. They
-/// ship where the worker's rpath points (see build.rs); a development build without them falls
-/// back to the build directory.
-fn load_cpu_backends() {
+/// ship where the worker's rpath points (see build.rs): beside it, or in the package's library
+/// folder. Never from a folder compiled into the program (the build machine's) or the current
+/// directory, where anyone could have put a library. Returns false when none are found.
+fn load_cpu_backends() -> bool {
     let exe_dir = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf));
-    let shipped = exe_dir
-        .iter()
-        .flat_map(|d| library_dirs(d))
-        .find(|d| has_cpu_variants(d));
-    match shipped {
+    let dirs: Vec<PathBuf> = exe_dir.iter().flat_map(|d| library_dirs(d)).collect();
+    match dirs.iter().find(|d| has_cpu_variants(d)) {
         Some(dir) if dir.to_str().is_some() => {
             eprintln!("hearth-engine: loading CPU backends from {}", dir.display());
-            llama_cpp_2::llama_backend::load_backends_from_path(&dir);
+            llama_cpp_2::llama_backend::load_backends_from_path(dir);
+            true
         }
         _ => {
+            let looked: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
             eprintln!(
-                "hearth-engine: no CPU backends beside the worker; using the build directory"
+                "hearth-engine: llama.cpp's CPU backends (libggml-cpu-*) were not found beside the engine (looked in {}); reinstall Hearth",
+                looked.join(", ")
             );
-            llama_cpp_2::llama_backend::load_backends();
+            false
         }
     }
 }

@@ -139,13 +139,12 @@ impl Transfer<'_> {
 
     async fn open_part(&self) -> Result<Part, ModelsError> {
         let path = self.files.part.clone();
-        let mut file = tokio::fs::OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&path)
-            .await
-            .map_err(|e| self.io_error(e))?;
+        let mut options = tokio::fs::OpenOptions::new();
+        options.create(true).read(true).append(true);
+        // A download is this user's file alone, like everything in the data folder.
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut file = options.open(&path).await.map_err(|e| self.io_error(e))?;
         // Resuming: the checksum covers the whole file, so the bytes already here are hashed first.
         let mut hasher = Sha256::new();
         let mut len = 0u64;
