@@ -6,6 +6,7 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,17 +25,25 @@ const model = execFileSync(path.join(root, 'scripts/fetch-test-model')).toString
 fs.mkdirSync(artifacts, { recursive: true });
 
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-e2e-'));
-fs.mkdirSync(path.join(data, 'models'));
-fs.linkSync(model, path.join(data, 'models', path.basename(model)));
+// Installed as a person would (linked, its checksum recorded: that makes it the catalog's model).
+execFileSync(cli, ['--data-dir', data, 'models', 'import', model]);
 execFileSync(cli, ['--data-dir', data, 'chats', 'import', path.join(root, 'tests/e2e-browser/hostile-chat.json')]);
 
 // A local server stands in for Hugging Face: the test model, paced like a fast line so the
 // progress bar has something to show, under a catalog entry that is not installed yet.
-const files = spawn(path.join(target, 'release/hearth-file-server'), [model, '0', '40'], { stdio: ['ignore', 'pipe', 'inherit'] });
+// It is a model of its own: the test model with another name in its header (a model is known
+// by its checksum, so the same bytes would count as installed already).
+const other = path.join(data, 'other-model.gguf');
+const bytes = fs.readFileSync(model);
+const name = bytes.indexOf(Buffer.from('Smollm2 135M'));
+bytes[name] = 's'.charCodeAt(0);
+fs.writeFileSync(other, bytes);
+const otherSha = crypto.createHash('sha256').update(bytes).digest('hex');
+const files = spawn(path.join(target, 'release/hearth-file-server'), [other, '0', '40'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const fileUrl = await firstLine(files, /^http/);
 const catalog = JSON.parse(fs.readFileSync(path.join(root, 'assets/catalog.json'), 'utf8'));
 const smol = catalog.models.find((m) => m.id === 'smollm2-135m-instruct');
-catalog.models.push({ ...smol, id: 'smollm2-copy', name: 'SmolLM2 copy (local server)', file: 'smollm2-copy.gguf', url: fileUrl });
+catalog.models.push({ ...smol, id: 'smollm2-copy', name: 'SmolLM2 copy (local server)', file: 'smollm2-copy.gguf', url: fileUrl, sha256: otherSha });
 const catalogPath = path.join(data, 'catalog.json');
 fs.writeFileSync(catalogPath, JSON.stringify(catalog));
 
@@ -178,6 +187,18 @@ await step('a reply with <img onerror> and <script> is shown as text and runs no
   if (dialogs.length) throw new Error(`a dialog opened: ${dialogs}`);
 });
 
+// Regression guard: DOMPurify dropped the link's target, and a click replaced Hearth's page.
+await step('a link in a reply opens in a new tab, never in place of the app', async () => {
+  const link = assistant.last().locator('.markdown a', { hasText: 'Renew your subscription' });
+  if ((await link.getAttribute('target')) !== '_blank') throw new Error(`target ${await link.getAttribute('target')}`);
+  if ((await link.getAttribute('rel')) !== 'noopener noreferrer') throw new Error(`rel ${await link.getAttribute('rel')}`);
+  const before = page.url();
+  const [tab] = await Promise.all([page.context().waitForEvent('page', wait), link.click()]);
+  await tab.close();
+  if (page.url() !== before) throw new Error(`the app's page went to ${page.url()}`);
+  await page.locator('nav .chat-title', { hasText: 'Hostile reply' }).waitFor(wait);
+});
+
 await step('dark theme screenshot', async () => {
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: path.join(artifacts, 'chat-dark.png') });
@@ -224,6 +245,32 @@ await step('the model guide lists the 13 families', async () => {
   const rows = await page.locator('.models tbody tr').count();
   if (rows !== 13) throw new Error(`${rows} rows`);
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+});
+
+// Regression guard: after the model file was moved away, Stop stayed on, the question was
+// lost from the composer and the chat, and the banner told a window user to run the CLI.
+await step('a send to a model whose file is gone keeps the draft, frees the composer, and recovers', async () => {
+  await page.getByRole('tab', { name: 'Chat' }).click();
+  await page.keyboard.press('Control+n');
+  // The model downloaded above; its file is moved away behind the app's back.
+  await page.locator('header select').selectOption('smollm2-copy');
+  const installed = path.join(data, 'models', 'smollm2-copy.gguf');
+  const away = path.join(data, 'moved-away.gguf');
+  fs.renameSync(installed, away);
+  const question = 'What is the capital of France?';
+  await page.locator('.composer textarea').fill(question);
+  await page.keyboard.press('Enter');
+  const banner = page.locator('.banner[role="alert"]');
+  await banner.filter({ hasText: 'not installed' }).waitFor(wait);
+  if (/hearth-cli/.test(await banner.innerText())) throw new Error(`the banner sends a window user to the CLI: ${await banner.innerText()}`);
+  if ((await page.locator('.composer textarea').inputValue()) !== question) throw new Error('the draft was lost');
+  if (await page.getByRole('button', { name: 'Stop' }).count()) throw new Error('Stop stayed on');
+  if (await page.locator('article.message').count()) throw new Error('a message was written');
+  fs.renameSync(away, installed);
+  await page.keyboard.press('Enter');
+  await assistant.last().locator('.markdown').filter({ hasText: 'Paris' }).waitFor(wait);
+  await page.getByRole('button', { name: 'Regenerate' }).waitFor(wait);
+  await page.locator('header select').selectOption('smollm2-135m-instruct');
 });
 
 await step('every control has a name for screen readers, and keyboard focus is visible', async () => {

@@ -22,8 +22,8 @@ fs.mkdirSync(artifacts, { recursive: true });
 
 export const data = xdgData ? path.join(xdgData, 'hearth') : fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-desktop-'));
 if (!xdgData) {
-  fs.mkdirSync(path.join(data, 'models'));
-  fs.linkSync(model, path.join(data, 'models', path.basename(model)));
+  // Installed as a person would (linked, its checksum recorded: that makes it the catalog's model).
+  execFileSync(path.join(target, 'release/hearth-cli'), ['--data-dir', data, 'models', 'import', model], { stdio: 'ignore' });
 }
 const dataEnv = xdgData ? { XDG_DATA_HOME: xdgData } : { HEARTH_DATA_DIR: data };
 // The window's remembered size and position (tauri-plugin-window-state) live in the config

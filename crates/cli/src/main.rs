@@ -80,9 +80,38 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {e:#}{}", hint(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// What to do next, in this program's words, for the kinds of failure whose messages (shared
+/// with the window) do not say it.
+fn hint(e: &anyhow::Error) -> &'static str {
+    use hearth_core::ErrorKind;
+    let kind = e.chain().find_map(|cause| {
+        cause
+            .downcast_ref::<hearth_core::CoreError>()
+            .map(hearth_core::CoreError::kind)
+            .or_else(|| {
+                cause
+                    .downcast_ref::<hearth_core::model_manager::ModelsError>()
+                    .map(|m| match m {
+                        hearth_core::model_manager::ModelsError::NotInstalled(_) => {
+                            ErrorKind::ModelNotInstalled
+                        }
+                        hearth_core::model_manager::ModelsError::UnknownModel(_) => {
+                            ErrorKind::UnknownModel
+                        }
+                        _ => ErrorKind::Internal,
+                    })
+            })
+    });
+    match kind {
+        Some(ErrorKind::ModelNotInstalled) => "; `hearth-cli models list` shows what is installed",
+        Some(ErrorKind::UnknownModel) => "; `hearth-cli models catalog` lists them",
+        _ => "",
     }
 }
 

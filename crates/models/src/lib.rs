@@ -40,10 +40,10 @@ pub enum ModelsError {
     #[error("the model catalog is not valid: {0}")]
     Catalog(String),
     /// No catalog entry has this id.
-    #[error("no model {0:?} in the catalog; `hearth-cli models catalog` lists them")]
+    #[error("no model {0:?} in the catalog")]
     UnknownModel(String),
     /// No installed model has this id or file name.
-    #[error("no installed model {0:?}; `hearth-cli models list` shows what is installed")]
+    #[error("no installed model {0:?}")]
     NotInstalled(String),
     /// The model file is not a usable GGUF.
     #[error(transparent)]

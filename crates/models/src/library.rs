@@ -154,13 +154,16 @@ impl Library {
     pub fn resolve(&self, catalog: &Catalog, id_or_file: &str) -> Result<String, ModelsError> {
         if let Some(sha) = catalog.entry(id_or_file).and_then(|e| e.sha256.as_deref()) {
             let manifest = self.manifest();
-            let recorded = manifest
+            // The first in the order `list` shows them, when several files hold these bytes.
+            let mut recorded: Vec<&String> = manifest
                 .iter()
                 .filter(|(file, r)| r.sha256.eq_ignore_ascii_case(sha) && is_model_file_name(file))
                 .map(|(file, _)| file)
-                .find(|file| self.dir.join(file).is_file());
-            if let Some(file) = recorded {
-                return Ok(file.clone());
+                .filter(|file| self.dir.join(file).is_file())
+                .collect();
+            recorded.sort_by_key(|file| file.to_lowercase());
+            if let Some(file) = recorded.first() {
+                return Ok((*file).clone());
             }
         }
         if is_model_file_name(id_or_file) && self.dir.join(id_or_file).is_file() {

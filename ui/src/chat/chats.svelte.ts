@@ -28,6 +28,8 @@ export class Chats {
   /** A deleted chat that can still be brought back. */
   deleted = $state<Chat | null>(null);
   private deleteTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Searches asked so far; only the newest one's answer is shown. */
+  private searches = 0;
   /** Replies that ended before the request that started them answered (a fast failure). */
   private endedEarly = new Set<Id>();
 
@@ -186,12 +188,15 @@ export class Chats {
   }
 
   async search(query: string) {
+    // Search-as-you-type: an answer to an older query that arrives late is dropped.
+    const asked = ++this.searches;
     if (!query.trim()) {
       this.results = null;
       return;
     }
     await this.attempt(async () => {
-      this.results = await this.api.search(query);
+      const results = await this.api.search(query);
+      if (asked === this.searches) this.results = results;
     });
   }
 

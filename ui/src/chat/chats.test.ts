@@ -97,3 +97,22 @@ describe('a reply has exactly one end', () => {
     expect(chats.loading[30]).toBeUndefined();
   });
 });
+
+describe('search as you type', () => {
+  // Regression guard: the answer to "Ro" arrived after the answer to "Rome" and replaced it.
+  it('shows the newest query\'s results even when an older answer arrives last', async () => {
+    const answers: Record<string, (hits: unknown[]) => void> = {};
+    const api = {
+      ...backend(async () => ({ chat_id: 1, message_id: 1 })),
+      search: (q: string) => new Promise((resolve) => (answers[q] = resolve)),
+    } as unknown as Backend;
+    const chats = new Chats(api);
+    const older = chats.search('Ro');
+    const newer = chats.search('Rome');
+    answers['Rome']([{ chat_id: 1, chat_title: 'Rome', message_id: 2, snippet: [] }]);
+    await newer;
+    answers['Ro']([1, 2, 3]);
+    await older;
+    expect(chats.results?.length).toBe(1);
+  });
+});

@@ -17,16 +17,21 @@ impl App {
     pub async fn models(&self) -> Result<ModelChoices, CoreError> {
         let catalog = self.models.catalog();
         let list = self.models.library().list(catalog)?;
+        let ids = ids_of(&list);
         let models: Vec<ModelChoice> = list
             .into_iter()
-            .filter(|m| m.facts.as_ref().is_some_and(|f| f.runnable))
-            .map(|m| {
-                let entry = m.catalog_id.as_deref().and_then(|id| catalog.entry(id));
+            .zip(ids)
+            .filter(|(m, _)| m.facts.as_ref().is_some_and(|f| f.runnable))
+            .map(|(m, id)| {
+                let entry = m.catalog_id.as_deref().and_then(|c| catalog.entry(c));
                 ModelChoice {
-                    name: entry.map_or_else(|| m.file.clone(), |e| e.name.clone()),
+                    name: match entry {
+                        Some(e) if e.id == id => e.name.clone(),
+                        _ => m.file.clone(),
+                    },
                     quant: m.facts.as_ref().and_then(|f| f.quant.clone()),
                     size: m.size,
-                    id: m.catalog_id.unwrap_or(m.file),
+                    id,
                 }
             })
             .collect();
@@ -61,9 +66,10 @@ impl App {
             .iter()
             .map(|e| CatalogRow {
                 fit: machine.map(|m| m.fit(e.ram)),
-                installed: installed
-                    .iter()
-                    .any(|m| m.catalog_id.as_deref() == Some(e.id.as_str())),
+                // Any file with the entry's bytes: two entries may name the same file.
+                installed: installed.iter().any(|m| {
+                    m.sha256.is_some() && m.sha256.as_deref() == e.sha256.as_deref()
+                }),
                 partial: self.models.downloader().partial_bytes(&e.file),
                 entry: e.clone(),
             })
@@ -79,10 +85,12 @@ impl App {
     pub fn installed(&self) -> Result<Vec<InstalledRow>, CoreError> {
         let catalog = self.models.catalog();
         let list = self.models.library().list(catalog)?;
+        let ids = ids_of(&list);
         Ok(list
             .into_iter()
-            .map(|m| InstalledRow {
-                id: m.catalog_id.clone().unwrap_or_else(|| m.file.clone()),
+            .zip(ids)
+            .map(|(m, id)| InstalledRow {
+                id,
                 ram: m.facts.as_ref().map(|f| f.estimated_ram(ESTIMATE_CONTEXT)),
                 license: m
                     .catalog_id
@@ -192,4 +200,16 @@ impl App {
         model.load.template = self.models.template_for(&path)?;
         Ok(model)
     }
+}
+
+/// The id each installed file is used by: its catalog id for the first file holding a catalog
+/// model's bytes (the one that id resolves to), else its file name.
+fn ids_of(list: &[hearth_models::InstalledModel]) -> Vec<String> {
+    let mut taken = std::collections::HashSet::new();
+    list.iter()
+        .map(|m| match &m.catalog_id {
+            Some(id) if taken.insert(id.clone()) => id.clone(),
+            _ => m.file.clone(),
+        })
+        .collect()
 }
