@@ -161,6 +161,31 @@ await step('"Open" hands the data folder to the desktop opener', async () => {
   if (asked !== data) throw new Error(`xdg-open was asked for "${asked}", not ${data}`);
 });
 
+// Regression guard: a link in a reply (or an imported chat) replaced Hearth's window with the
+// remote page. Links go to the system browser; the window never leaves Hearth's own pages.
+await step('a link in a reply opens in the system browser; the window stays Hearth', async () => {
+  execFileSync(path.join(target, 'release/hearth-cli'), ['--data-dir', data, 'chats', 'import', path.join(root, 'tests/e2e-browser/hostile-chat.json')], { stdio: 'ignore' });
+  await run('location.reload(); return true;');
+  await openTab('Chat');
+  await until('the imported chat', `return [...document.querySelectorAll('nav .chat-title')].some(t => t.textContent.includes('Hostile reply'));`);
+  await run(`[...document.querySelectorAll('nav .chat-title')].find(t => t.textContent.includes('Hostile reply')).click(); return true;`);
+  const link = await until('the link in the reply', `const a = document.querySelector('article.message.assistant .markdown a'); return a && a.getAttribute('href');`);
+  if (link !== 'https://evil.example/renew') throw new Error(`link ${link}`);
+  const home = await run('return location.href;');
+  await run(`document.querySelector('article.message.assistant .markdown a').click(); return true;`);
+  const lastOpened = () => (fs.existsSync(opened) ? fs.readFileSync(opened, 'utf8').trim().split('\n').at(-1) : '');
+  for (let i = 0; i < 50 && lastOpened() !== link; i++) await sleep(100);
+  if (lastOpened() !== link) throw new Error(`the browser was asked for "${lastOpened()}"`);
+  // Even a page that tries to navigate the window itself stays where it is.
+  await run(`location.href = 'https://evil.example/elsewhere'; return true;`);
+  await sleep(1000);
+  const now = await run('return location.href;');
+  if (now !== home) throw new Error(`the window went to ${now}`);
+  if (!(await run(`return !!document.querySelector('.composer');`))) throw new Error('Hearth is no longer shown');
+  if (lastOpened() !== 'https://evil.example/elsewhere') throw new Error(`navigation handed over: "${lastOpened()}"`);
+  await screenshot('desktop-link.png');
+});
+
 await step('a second launch brings the running window forward instead of opening a second app', async () => {
   const second = spawn(appBinary, [], { env: appEnv, stdio: 'ignore' });
   const code = await new Promise((resolve, reject) => {
