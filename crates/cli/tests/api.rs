@@ -36,7 +36,11 @@ impl Server {
             .arg(test_model())
             .output()
             .unwrap();
-        assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+        assert!(
+            import.status.success(),
+            "{}",
+            String::from_utf8_lossy(&import.stderr)
+        );
         let mut child = Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
             .arg("--data-dir")
             .arg(&data)
@@ -463,7 +467,12 @@ fn cpu_ms(pid: u32) -> u64 {
         .rsplit_once(')')
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     (ticks(11) + ticks(12)) * 10
 }
 

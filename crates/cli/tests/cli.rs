@@ -561,7 +561,9 @@ fn chat_uses_the_settings_saved_in_the_app() {
         let app = hearth_core::App::open(hearth_core::DataDir::resolve(Some(&data)).unwrap())
             .await
             .unwrap();
-        app.set_system_prompt("You answer in one word.").await.unwrap();
+        app.set_system_prompt("You answer in one word.")
+            .await
+            .unwrap();
         let mut settings = app.generation(None).await.unwrap();
         settings.sampling.max_tokens = 3;
         settings.sampling.temperature = 0.0;
@@ -571,7 +573,13 @@ fn chat_uses_the_settings_saved_in_the_app() {
     let model = test_model();
     let out = cli()
         .env("HEARTH_DATA_DIR", &data)
-        .args(["chat", "--model", model.to_str().unwrap(), "--prompt", CAPITAL_QUESTION])
+        .args([
+            "chat",
+            "--model",
+            model.to_str().unwrap(),
+            "--prompt",
+            CAPITAL_QUESTION,
+        ])
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -594,10 +602,20 @@ fn chat_uses_the_settings_saved_in_the_app() {
     // A flag given on the command line still wins.
     let out = cli()
         .env("HEARTH_DATA_DIR", &data)
-        .args(["chat", "--model", model.to_str().unwrap(), "--prompt", CAPITAL_QUESTION])
+        .args([
+            "chat",
+            "--model",
+            model.to_str().unwrap(),
+            "--prompt",
+            CAPITAL_QUESTION,
+        ])
         .args(["--max-tokens", "5", "--no-save"])
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(text(&out.stderr).contains(", 5 tokens;"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(", 5 tokens;"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -418,10 +418,12 @@ fn check_model_file(model: &ChatModel) -> Result<(), CoreError> {
         return Ok(());
     }
     if model.path.is_dir() {
-        return Err(hearth_models::ModelsError::Gguf(hearth_models::GgufError::IsDirectory(
-            model.path.clone(),
-        ))
-        .into());
+        return Err(
+            hearth_models::ModelsError::Gguf(hearth_models::GgufError::IsDirectory(
+                model.path.clone(),
+            ))
+            .into(),
+        );
     }
     let name = model.path.file_name().map_or_else(
         || model.path.display().to_string(),

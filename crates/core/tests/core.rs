@@ -469,7 +469,11 @@ async fn the_data_folder_and_the_database_are_private() {
     let hearth = open_at(&old).await;
     drop(hearth);
     std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::set_permissions(old.join("hearth.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(
+        old.join("hearth.db"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     let hearth = open_at(&old).await;
     assert_eq!(mode(&old), 0o700);
     assert_eq!(mode(&old.join("hearth.db")), 0o600);

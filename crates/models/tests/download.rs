@@ -193,6 +193,22 @@ async fn a_flipped_byte_is_rejected_and_deleted() {
     assert!(matches!(events.last(), Some(DownloadEvent::Failed { .. })));
 }
 
+/// Regression guard: a server could send an endless body. Nothing past the file's size is
+/// taken: the download stops there, deletes its part and installs nothing.
+#[tokio::test]
+async fn a_server_sending_more_than_the_file_has_is_cut_off() {
+    let dir = ScratchDir::new("dl-too-long");
+    let claimed = model().len() as u64 - 1_000_000;
+    let (result, events, _server) =
+        pull(dir.path(), Faults::default(), |r| r.size = Some(claimed)).await;
+    match &result {
+        Err(ModelsError::TooLarge { limit, .. }) => assert_eq!(*limit, claimed),
+        other => panic!("expected the download to be cut off, got {other:?}"),
+    }
+    assert!(files(dir.path()).is_empty(), "{:?}", files(dir.path()));
+    assert!(matches!(events.last(), Some(DownloadEvent::Failed { .. })));
+}
+
 #[tokio::test]
 async fn a_stalled_transfer_is_dropped_and_resumed() {
     let dir = ScratchDir::new("dl-stall");

@@ -67,9 +67,9 @@ impl App {
             .map(|e| CatalogRow {
                 fit: machine.map(|m| m.fit(e.ram)),
                 // Any file with the entry's bytes: two entries may name the same file.
-                installed: installed.iter().any(|m| {
-                    m.sha256.is_some() && m.sha256.as_deref() == e.sha256.as_deref()
-                }),
+                installed: installed
+                    .iter()
+                    .any(|m| m.sha256.is_some() && m.sha256.as_deref() == e.sha256.as_deref()),
                 partial: self.models.downloader().partial_bytes(&e.file),
                 entry: e.clone(),
             })
