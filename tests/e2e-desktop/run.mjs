@@ -66,7 +66,7 @@ await step('the worker killed mid-reply: the window says so, and the next messag
   await askCapitalOfFrance();
 });
 
-await step('the local API server: off by default, switched on in Settings, answers with the token, off again', async () => {
+await step('the local API server: off by default, switched on in Settings, answers with the token, a new key locks the old one out, off again', async () => {
   await openTab('Settings');
   await until('the API switch', `return !!document.querySelector('.api-switch');`);
   const off = await wd('POST', s('/execute/sync'), { script: `return document.querySelector('.api-switch').checked;`, args: [] });
@@ -86,6 +86,14 @@ await step('the local API server: off by default, switched on in Settings, answe
   const models = await (await fetch(`${url}/models`, { headers: { Authorization: `Bearer ${token}` } })).json();
   if (!models.data.some((m) => m.id === 'smollm2-135m-instruct')) throw new Error(JSON.stringify(models));
   await screenshot('desktop-api-settings.png');
+  // "New key": the running server refuses the old key from the next request.
+  await click('.new-key');
+  const fresh = await until('a new key', `const t = document.querySelector('.api-token')?.textContent; return t !== arguments[0] && t;`, [token]);
+  await sleep(1200);
+  const old = await fetch(`${url}/models`, { headers: { Authorization: `Bearer ${token}` } });
+  if (old.status !== 401) throw new Error(`the old key gave ${old.status}`);
+  const now = await fetch(`${url}/models`, { headers: { Authorization: `Bearer ${fresh}` } });
+  if (now.status !== 200) throw new Error(`the new key gave ${now.status}`);
   await click('.api-switch');
   await until('the URL to go', `return !document.querySelector('.api-url');`);
   const closed = await fetch(`${url}/models`).then(() => 'open', () => 'closed');
