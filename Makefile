@@ -70,15 +70,11 @@ unit-tests: engine test-model ui
 	HEARTH_TEST_MODEL="$$(scripts/fetch-test-model)" $(CARGO) test --release --locked --workspace
 	$(CARGO) test --release --locked -p hearth-engine --features worker --lib worker::
 
-# A short fuzzing run of the GGUF header reader (cargo-fuzz without a sanitizer, so the stable
-# toolchain can build it); set FUZZ_SECONDS for a longer one.
+# A short fuzzing run of the GGUF header reader (libFuzzer, built as cargo-fuzz builds it without
+# a sanitizer, so the stable toolchain builds it and nothing is installed); FUZZ_SECONDS for longer.
 FUZZ_SECONDS ?= 20
 fuzz:
-	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked --quiet cargo-fuzz --version 0.13.2
-	@cd crates/gguf && $(CARGO) fuzz run --sanitizer none --target-dir $(CARGO_TARGET_DIR)/fuzz \
-	  header -- -max_total_time=$(FUZZ_SECONDS) > $(CARGO_TARGET_DIR)/fuzz.log 2>&1 || \
-	  { tail -30 $(CARGO_TARGET_DIR)/fuzz.log; echo "fuzzing the GGUF reader failed (crash inputs: crates/gguf/fuzz/artifacts/header)"; exit 1; }
-	@grep -E '^Done' $(CARGO_TARGET_DIR)/fuzz.log
+	@scripts/fuzz-gguf $(FUZZ_SECONDS)
 
 # The UI's TypeScript types, generated from the Rust types (a test fails while they are stale).
 bindings:

@@ -193,6 +193,8 @@ impl Downloader {
             path: dir.to_path_buf(),
             source,
         })?;
+        // One TLS implementation for the process (ring); installing it twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = |redirects| {
             // TLS is always verified (rustls with the OS's roots); the system proxy is honoured.
             reqwest::Client::builder()
