@@ -183,6 +183,23 @@ impl EngineClient {
         }
     }
 
+    /// Unit sentence vectors of `texts`, with a model loaded with `embeddings`; returns them
+    /// and the tokens evaluated.
+    pub async fn embed(&self, texts: Vec<String>) -> Result<(Vec<Vec<f32>>, u32), EngineError> {
+        match self
+            .single(Request::Embed {
+                id: self.id(),
+                texts,
+            })
+            .await?
+        {
+            Event::Embeddings {
+                vectors, tokens, ..
+            } => Ok((vectors, tokens)),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// Frees the loaded model.
     pub async fn unload(&self) -> Result<(), EngineError> {
         self.single(Request::Unload { id: self.id() })

@@ -22,6 +22,9 @@ pub struct LoadOptions {
     pub n_batch: Option<u32>,
     /// A template to use instead of the model's own.
     pub template: Option<TemplateChoice>,
+    /// Load it to make embeddings (sentence vectors) rather than replies.
+    #[serde(default)]
+    pub embeddings: bool,
 }
 
 impl LoadOptions {

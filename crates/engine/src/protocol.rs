@@ -14,14 +14,15 @@
 //!    carries the same `id`. Requests run one at a time, in order.
 //! 3. `load` answers `loaded` or `error`. `generate` answers zero or more `token`s, then one `done`
 //!    or one `error`. `bench` answers `bench_result` or `error`. `unload` answers `unloaded`.
-//!    `tokenize` answers `tokenized` or `error`.
+//!    `tokenize` answers `tokenized` or `error`. `embed` (on a model loaded with
+//!    `embeddings`) answers `embeddings` or `error`.
 //! 4. `cancel` may arrive while a `generate` runs: that generation ends with `done` and
 //!    `finish: "cancelled"`. A `cancel` for an id that is not running is ignored.
 //! 5. `shutdown`, or stdin closing, ends the worker with exit code 0.
 //!
 //! Version history: 1 — first version. 2 — `tokenize`; `loaded` says why the model's own chat
 //! template was not used (`template_note`); message text is tokenized as text, never as control
-//! tokens.
+//! tokens. 3 — embedding models: `load` with `embeddings`, `embed`, `embeddings`.
 
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +30,7 @@ use crate::params::{LoadOptions, SamplingParams};
 use crate::template::ChatMessage;
 
 /// The version of this protocol; bumped on any incompatible change.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Identifies one request and every event that answers it.
 pub type RequestId = u64;
@@ -73,6 +74,13 @@ pub enum Request {
         text: String,
         /// Read control tokens written in the text (`<|im_end|>`) as such; else as plain text.
         special: bool,
+    },
+    /// Sentence vectors of `texts` with a model loaded with `embeddings`.
+    Embed {
+        /// Request id.
+        id: RequestId,
+        /// The texts, each embedded on its own (longer ones are cut to the model's context).
+        texts: Vec<String>,
     },
     /// Stop the generation with this id.
     Cancel {
@@ -156,6 +164,15 @@ pub enum Event {
         /// Token ids, in order (no start-of-text token added).
         tokens: Vec<i32>,
     },
+    /// The vectors of an `embed` request, in the order of its texts, each of length 1.
+    Embeddings {
+        /// Request id.
+        id: RequestId,
+        /// One unit vector per text.
+        vectors: Vec<Vec<f32>>,
+        /// Tokens evaluated in all.
+        tokens: u32,
+    },
     /// The model was freed.
     Unloaded {
         /// Request id.
@@ -198,6 +215,9 @@ pub struct ModelInfo {
     /// Why the model's own chat template is not used, and what to do, when it is not.
     #[serde(default)]
     pub template_note: Option<String>,
+    /// The length of its sentence vectors, for a model loaded for embeddings.
+    #[serde(default)]
+    pub embedding_size: Option<u32>,
 }
 
 /// Why a generation ended.
@@ -316,6 +336,10 @@ mod tests {
             text: "<|im_end|>".into(),
             special: false,
         });
+        round_trip(Request::Embed {
+            id: 7,
+            texts: vec!["a".into(), "b".into()],
+        });
         round_trip(Request::Cancel { id: 2 });
         round_trip(Request::Unload { id: 5 });
         round_trip(Request::Shutdown);
@@ -348,6 +372,11 @@ mod tests {
         round_trip(Event::Tokenized {
             id: 6,
             tokens: vec![1, 2, 3],
+        });
+        round_trip(Event::Embeddings {
+            id: 7,
+            vectors: vec![vec![0.5, -0.25]],
+            tokens: 4,
         });
         round_trip(Event::BenchResult {
             id: 4,

@@ -325,6 +325,7 @@ fn request_id(request: &Request) -> Option<RequestId> {
         | Request::Generate { id, .. }
         | Request::Bench { id, .. }
         | Request::Tokenize { id, .. }
+        | Request::Embed { id, .. }
         | Request::Cancel { id }
         | Request::Unload { id } => Some(*id),
         Request::Shutdown => None,
@@ -339,6 +340,7 @@ fn event_id(event: &Event) -> Option<RequestId> {
         | Event::Done { id, .. }
         | Event::BenchResult { id, .. }
         | Event::Tokenized { id, .. }
+        | Event::Embeddings { id, .. }
         | Event::Unloaded { id }
         | Event::Error { id, .. } => Some(*id),
     }

@@ -544,3 +544,67 @@ async fn a_plain_conversation_tokenizes_as_llama_cpp_would() {
     let (_, done) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(1)).await;
     assert_eq!(done.timings.prompt_tokens as usize, whole.len());
 }
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// A real embedding model (all-MiniLM-L6-v2) in its own worker: unit vectors whose cosines
+/// say which sentences mean the same, the same vector alone or in a batch of many.
+#[tokio::test]
+async fn an_embedding_model_gives_unit_vectors_that_know_meaning() {
+    let engine = client();
+    let info = engine
+        .load(
+            &hearth_testkit::test_embedder(),
+            LoadOptions {
+                embeddings: true,
+                ..LoadOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(info.architecture, "bert");
+    assert_eq!(info.embedding_size, Some(384));
+    let texts: Vec<String> = [
+        "How do I bake bread?",
+        "Recipe for baking a loaf",
+        "The stock market fell today",
+        "Shares dropped sharply on Wall Street",
+    ]
+    .map(String::from)
+    .to_vec();
+    let (vectors, tokens) = engine.embed(texts.clone()).await.unwrap();
+    assert_eq!(vectors.len(), 4);
+    assert!(tokens > 16, "{tokens}");
+    for v in &vectors {
+        assert_eq!(v.len(), 384);
+        assert!((cosine(v, v) - 1.0).abs() < 1e-4);
+    }
+    let bread = cosine(&vectors[0], &vectors[1]);
+    let stocks = cosine(&vectors[2], &vectors[3]);
+    let unrelated = cosine(&vectors[0], &vectors[3]);
+    assert!((0.7..0.9).contains(&bread), "{bread}");
+    assert!((0.5..0.7).contains(&stocks), "{stocks}");
+    assert!(unrelated < 0.25, "{unrelated}");
+    // One text alone gives the same vector as in a batch.
+    let (alone, _) = engine.embed(vec![texts[1].clone()]).await.unwrap();
+    assert!(cosine(&alone[0], &vectors[1]) > 0.9999);
+    // Many texts, and one longer than the model's context, in one request.
+    let long = "word ".repeat(2000);
+    let many: Vec<String> = (0..150)
+        .map(|i| format!("sentence number {i}"))
+        .chain([long])
+        .collect();
+    let (vectors, _) = engine.embed(many).await.unwrap();
+    assert_eq!(vectors.len(), 151);
+    // A model loaded for embeddings writes no replies, and says so.
+    let err = engine
+        .generate(chat(&[(Role::User, "hi")]), greedy(4))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("embeddings"), "{err}");
+}

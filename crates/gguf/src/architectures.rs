@@ -163,3 +163,22 @@ pub const RUNNABLE_ARCHITECTURES: &[&str] = &[
 pub fn is_runnable_architecture(name: &str) -> bool {
     RUNNABLE_ARCHITECTURES.contains(&name)
 }
+
+/// Architectures that make sentence vectors, not replies (encoder-only embedding models): they
+/// are never offered as chat models.
+pub const EMBEDDING_ARCHITECTURES: &[&str] = &[
+    "bert",
+    "modern-bert",
+    "nomic-bert",
+    "nomic-bert-moe",
+    "neo-bert",
+    "jina-bert-v2",
+    "jina-bert-v3",
+    "eurobert",
+    "gemma-embedding",
+];
+
+/// Whether `name` is an embedding-only architecture.
+pub fn is_embedding_architecture(name: &str) -> bool {
+    EMBEDDING_ARCHITECTURES.contains(&name)
+}

@@ -28,7 +28,10 @@ mod header;
 mod reader;
 mod types;
 
-pub use architectures::{is_runnable_architecture, RUNNABLE_ARCHITECTURES};
+pub use architectures::{
+    is_embedding_architecture, is_runnable_architecture, EMBEDDING_ARCHITECTURES,
+    RUNNABLE_ARCHITECTURES,
+};
 pub use header::{GgufFile, MetaValue, TensorInfo};
 pub use types::ggml_type_name;
 

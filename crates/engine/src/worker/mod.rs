@@ -7,6 +7,7 @@
 //! to be replaced or freed: no self-referential struct, no leaked model.
 
 mod bench;
+mod embed;
 mod generate;
 mod io;
 mod sampler;
@@ -24,6 +25,7 @@ use llama_cpp_2::model::LlamaModel;
 
 use crate::params::LoadOptions;
 use crate::protocol::{ErrorKind, Event, Request, RequestId, PROTOCOL_VERSION};
+use embed::EmbedSession;
 use io::{EventWriter, Incoming};
 use session::Session;
 
@@ -102,7 +104,8 @@ pub fn run() -> i32 {
             }
             Request::Generate { id, .. }
             | Request::Bench { id, .. }
-            | Request::Tokenize { id, .. } => {
+            | Request::Tokenize { id, .. }
+            | Request::Embed { id, .. } => {
                 out.error(
                     id,
                     ErrorKind::NoModel,
@@ -130,6 +133,9 @@ fn serve_model(
     out: &mut EventWriter,
     cancel: &CancelFlag,
 ) -> Option<Request> {
+    if options.embeddings {
+        return serve_embeddings(backend, model, load_id, options, requests, out);
+    }
     let mut session = match Session::new(backend, model, options) {
         Ok(s) => s,
         Err((kind, message)) => {
@@ -166,6 +172,68 @@ fn serve_model(
                     tokens: tokens.into_iter().map(|t| t.0).collect(),
                 });
             }
+            Request::Embed { id, .. } => out.error(
+                id,
+                ErrorKind::InvalidRequest,
+                "this model is loaded for replies, not embeddings; load it with embeddings".into(),
+            ),
+            Request::Unload { id } => {
+                drop(session);
+                out.event(Event::Unloaded { id });
+                return None;
+            }
+            Request::Cancel { .. } => {}
+            other @ (Request::Load { .. } | Request::Shutdown) => return Some(other),
+        }
+    }
+}
+
+/// Serves requests for a model loaded for embeddings, as [`serve_model`] does for replies.
+fn serve_embeddings(
+    backend: &LlamaBackend,
+    model: &LlamaModel,
+    load_id: RequestId,
+    options: &LoadOptions,
+    requests: &Receiver<Incoming>,
+    out: &mut EventWriter,
+) -> Option<Request> {
+    let mut session = match EmbedSession::new(backend, model, options) {
+        Ok(s) => s,
+        Err((kind, message)) => {
+            out.error(load_id, kind, message);
+            return None;
+        }
+    };
+    out.event(Event::Loaded {
+        id: load_id,
+        model: session.info().clone(),
+    });
+    loop {
+        let request = match io::recv(requests, out) {
+            Some(r) => r,
+            None => return Some(Request::Shutdown),
+        };
+        match request {
+            Request::Embed { id, texts } => match session.embed(&texts) {
+                Ok((vectors, tokens)) => out.event(Event::Embeddings {
+                    id,
+                    vectors,
+                    tokens,
+                }),
+                Err((kind, message)) => out.error(id, kind, message),
+            },
+            Request::Tokenize { id, text, special } => {
+                let tokens = session.tokenize_text(&text, special);
+                out.event(Event::Tokenized {
+                    id,
+                    tokens: tokens.into_iter().map(|t| t.0).collect(),
+                });
+            }
+            Request::Generate { id, .. } | Request::Bench { id, .. } => out.error(
+                id,
+                ErrorKind::InvalidRequest,
+                "this model is loaded for embeddings; it writes no replies".into(),
+            ),
             Request::Unload { id } => {
                 drop(session);
                 out.event(Event::Unloaded { id });

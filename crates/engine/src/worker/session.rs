@@ -102,6 +102,7 @@ impl<'m> Session<'m> {
             template_source: chosen.source,
             template_stops: chosen.stops,
             template_note: chosen.note,
+            embedding_size: None,
         };
         let vocab = model.vocab();
         let eog_tokens = vocab.tokens().filter(|t| vocab.is_eog(*t)).collect();
@@ -396,7 +397,7 @@ pub(crate) fn inference_failure(e: impl std::fmt::Display) -> Failure {
 }
 
 /// One thread per physical core: hyper-threads slow llama.cpp down.
-fn default_threads() -> u32 {
+pub(crate) fn default_threads() -> u32 {
     u32::try_from(num_cpus::get_physical().max(1)).unwrap_or(1)
 }
 
