@@ -219,6 +219,13 @@ impl EngineClient {
         rx.await.ok().flatten()
     }
 
+    /// Freezes the worker while something more urgent needs the CPU (`true`), or lets it go on
+    /// (`false`); its request in flight waits, nothing is lost. On Unix the process is stopped
+    /// at once; elsewhere this has no effect.
+    pub fn hold(&self, hold: bool) {
+        let _ = self.commands.send(Command::Hold(hold));
+    }
+
     /// Stops the worker and the supervisor; later requests fail with [`EngineError::Closed`].
     pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();

@@ -31,6 +31,7 @@ pub(crate) enum Command {
     Submit { request: Request, replies: Replies },
     Cancel(RequestId),
     WorkerPid(oneshot::Sender<Option<u32>>),
+    Hold(bool),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -73,6 +74,8 @@ pub(crate) struct Supervisor {
     queue: VecDeque<Pending>,
     /// The request the worker is working on.
     current: Option<Pending>,
+    /// Whether the worker is frozen so another process has the CPU.
+    held: bool,
 }
 
 impl Supervisor {
@@ -83,6 +86,7 @@ impl Supervisor {
             last_load: None,
             queue: VecDeque::new(),
             current: None,
+            held: false,
         }
     }
 
@@ -145,6 +149,12 @@ impl Supervisor {
             Command::WorkerPid(reply) => {
                 let _ = reply.send(self.worker.as_ref().and_then(|w| w.child.id()));
             }
+            Command::Hold(hold) => {
+                self.held = hold;
+                if let Some(w) = &self.worker {
+                    freeze(w, hold);
+                }
+            }
             Command::Shutdown(_) => {}
         }
     }
@@ -162,7 +172,9 @@ impl Supervisor {
 
     async fn ensure_worker(&mut self, request: &Request) -> Result<(), EngineError> {
         if self.worker.is_none() {
-            self.worker = Some(spawn(&self.worker_path).await?);
+            let worker = spawn(&self.worker_path).await?;
+            freeze(&worker, self.held);
+            self.worker = Some(worker);
         }
         let needs_model = matches!(request, Request::Generate { .. } | Request::Bench { .. });
         let fresh = self.worker.as_ref().is_some_and(|w| !w.has_model);
@@ -276,6 +288,7 @@ impl Supervisor {
         let Some(mut worker) = self.worker.take() else {
             return "the engine is not running".into();
         };
+        freeze(&worker, false);
         let status = match tokio::time::timeout(EXIT_TIMEOUT, worker.child.wait()).await {
             Ok(Ok(status)) => Some(status),
             _ => {
@@ -294,9 +307,10 @@ impl Supervisor {
     }
 
     async fn stop_worker(&mut self) {
-        if self.worker.is_none() {
+        let Some(worker) = &self.worker else {
             return;
-        }
+        };
+        freeze(worker, false);
         self.write(&Request::Shutdown).await;
         if let Some(mut worker) = self.worker.take() {
             if tokio::time::timeout(EXIT_TIMEOUT, worker.child.wait())
@@ -310,6 +324,28 @@ impl Supervisor {
             let _ = p.replies.send(Err(EngineError::Closed));
         }
     }
+}
+
+/// Freezes (`SIGSTOP`) or thaws (`SIGCONT`) the worker. A frozen worker keeps its state and
+/// its request and goes on where it was; the CPU is free for the chat worker at once, which no
+/// wait between batches achieves. Elsewhere than Unix this does nothing: the caller's own
+/// pauses between requests are what yields there.
+fn freeze(worker: &Worker, hold: bool) {
+    #[cfg(unix)]
+    if let Some(pid) = worker
+        .child
+        .id()
+        .and_then(|p| libc::pid_t::try_from(p).ok())
+    {
+        let signal = if hold { libc::SIGSTOP } else { libc::SIGCONT };
+        // SAFETY: kill(2) with our own child's pid; the child is not reaped while `worker`
+        // lives, so the pid cannot belong to another process.
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (worker, hold);
 }
 
 async fn next_line(worker: &mut Option<Worker>) -> std::io::Result<Option<String>> {

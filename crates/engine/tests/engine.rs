@@ -608,3 +608,54 @@ async fn an_embedding_model_gives_unit_vectors_that_know_meaning() {
         .unwrap_err();
     assert!(err.to_string().contains("embeddings"), "{err}");
 }
+
+/// The process state letter from /proc (R running, S sleeping, T stopped…).
+fn process_state(pid: u32) -> char {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim().chars().next())
+        })
+        .unwrap_or('?')
+}
+
+/// A held worker stops using the CPU at once, keeps its request and finishes it when let go:
+/// how indexing yields to a reply.
+#[tokio::test]
+async fn a_held_worker_stops_at_once_and_finishes_its_request_when_let_go() {
+    let engine = client();
+    let options = LoadOptions {
+        embeddings: true,
+        ..LoadOptions::default()
+    };
+    engine
+        .load(&hearth_testkit::test_embedder(), options)
+        .await
+        .unwrap();
+    let pid = engine.worker_pid().await.unwrap();
+    let texts: Vec<String> = (0..400)
+        .map(|i| format!("passage {i} about bread, the weather and the stock market"))
+        .collect();
+    let busy = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.embed(texts).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    engine.hold(true);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(process_state(pid), 'T');
+    let before = cpu_ms(pid);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(cpu_ms(pid), before, "a held worker uses no CPU");
+    assert!(!busy.is_finished());
+    engine.hold(false);
+    let (vectors, _) = busy.await.unwrap().unwrap();
+    assert_eq!(vectors.len(), 400);
+    assert_ne!(process_state(pid), 'T');
+    // Held and shut down: it still exits.
+    engine.hold(true);
+    engine.shutdown().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists() || process_state(pid) == 'Z');
+}
