@@ -31,6 +31,7 @@ pub fn typescript() -> String {
         ModelChoice, ModelChoices, ShownMessage, ChatView, Started, ChatPatch, AppSettings,
         hearth_models::Machine, hearth_models::Fit, hearth_models::CatalogEntry,
         hearth_models::CatalogTemplate, hearth_models::Runs, hearth_models::GuideEntry,
+        hearth_models::ModelKind,
         CatalogRow, CatalogView, hearth_models::ModelFacts, hearth_models::InstalledModel,
         InstalledRow, VerifyResult, hearth_models::ImportedAs, ImportResult, UpdateInfo,
         CoreEvent, hearth_models::DownloadEvent, DownloadTag, DownloadNotice, AppEvent, ApiStatus,

@@ -156,7 +156,9 @@ impl CoreError {
                 ModelsError::UnknownModel(_) => ErrorKind::UnknownModel,
                 ModelsError::NotInstalled(_) => ErrorKind::ModelNotInstalled,
                 ModelsError::Gguf(_) => ErrorKind::BadModelFile,
-                ModelsError::UnsafeFileName(_) => ErrorKind::Invalid,
+                ModelsError::UnsafeFileName(_)
+                | ModelsError::NotAChatModel(_)
+                | ModelsError::NotAnEmbeddingModel(_) => ErrorKind::Invalid,
                 ModelsError::AlreadyInstalled(_) | ModelsError::AlreadyDownloading(_) => {
                     ErrorKind::Conflict
                 }

@@ -17,9 +17,9 @@ use crate::extract::{Extracted, Unreadable};
 use crate::scan::{scan, FoundFile};
 use crate::{now_ms, Docs, DocsError};
 
-/// Passages embedded per request to the embedding worker: small enough that a reply waiting
-/// for the CPU waits at most one batch.
-const EMBED_BATCH: usize = 16;
+/// Passages embedded per request to the embedding worker. A reply does not wait for a batch
+/// to end: the worker is held (frozen) while a reply is written.
+const EMBED_BATCH: usize = 64;
 /// How often progress is reported.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
@@ -163,6 +163,14 @@ impl IndexControl {
     }
 }
 
+/// A file read and cut, waiting for its passages' vectors.
+struct Waiting {
+    file: FoundFile,
+    extracted: Extracted,
+    chunks: Vec<Chunk>,
+    vectors: Vec<Vec<f32>>,
+}
+
 /// Progress of one run.
 struct Progress {
     collection: String,
@@ -275,49 +283,82 @@ impl Docs {
             chunks_done: 0,
         };
         self.emit(progress.event(todo.first().copied()));
+        // Passages of several small files go to the embedding model together (a request of a
+        // file's one or two passages would leave most of its batch empty); each file is
+        // committed as soon as all of its passages have vectors.
+        let mut waiting: Vec<Waiting> = Vec::new();
         for file in todo {
             control.turn(self, &collection.name).await?;
             match self.inner.extractor.read(&file.path).await? {
                 Ok(extracted) => {
                     let chunks = chunk(&extracted, ChunkSize::default());
-                    let vectors = self
-                        .embed_all(&chunks, embedder, control, &mut progress, file)
-                        .await?;
-                    report.chunks += chunks.len() as u64;
-                    report.text_bytes += chunks.iter().map(|c| c.text.len() as u64).sum::<u64>();
-                    self.commit_file(collection.id, file, &extracted, &chunks, &vectors)
-                        .await?;
-                    report.files_read += 1;
+                    waiting.push(Waiting {
+                        file: file.clone(),
+                        extracted,
+                        vectors: Vec::with_capacity(chunks.len()),
+                        chunks,
+                    });
                 }
                 // Gone while being read: the next scan will not find it either.
-                Err(Unreadable::Vanished) => {}
+                Err(Unreadable::Vanished) => self.file_done(&mut progress, file),
                 Err(reason) => {
                     self.commit_unreadable(collection.id, file, &reason).await?;
                     report.unreadable += 1;
+                    self.file_done(&mut progress, file);
                 }
             }
-            progress.files_done += 1;
-            progress.bytes_done += file.size;
-            progress.reported = Instant::now();
-            self.emit(progress.event(Some(file)));
+            let queued: usize = waiting
+                .iter()
+                .map(|w| w.chunks.len() - w.vectors.len())
+                .sum();
+            if queued >= EMBED_BATCH {
+                self.embed_waiting(&mut waiting, embedder, control, &mut progress, false)
+                    .await?;
+                self.commit_ready(collection.id, &mut waiting, &mut report, &mut progress)
+                    .await?;
+            }
         }
+        self.embed_waiting(&mut waiting, embedder, control, &mut progress, true)
+            .await?;
+        self.commit_ready(collection.id, &mut waiting, &mut report, &mut progress)
+            .await?;
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
     }
 
-    async fn embed_all<E: Embedder>(
+    fn file_done(&self, progress: &mut Progress, file: &FoundFile) {
+        progress.files_done += 1;
+        progress.bytes_done += file.size;
+        progress.reported = Instant::now();
+        self.emit(progress.event(Some(file)));
+    }
+
+    /// Embeds the waiting passages in full batches (and the rest too when `all`).
+    async fn embed_waiting<E: Embedder>(
         &self,
-        chunks: &[Chunk],
+        waiting: &mut [Waiting],
         embedder: &E,
         control: &IndexControl,
         progress: &mut Progress,
-        file: &FoundFile,
-    ) -> Result<Vec<Vec<f32>>, DocsError> {
+        all: bool,
+    ) -> Result<(), DocsError> {
         let prefix = &embedder.model().document_prefix;
-        let mut vectors = Vec::with_capacity(chunks.len());
-        for batch in chunks.chunks(EMBED_BATCH) {
+        loop {
+            // (file, passage) of the next batch, oldest files first.
+            let batch: Vec<(usize, usize)> = waiting
+                .iter()
+                .enumerate()
+                .flat_map(|(f, w)| (w.vectors.len()..w.chunks.len()).map(move |c| (f, c)))
+                .take(EMBED_BATCH)
+                .collect();
+            if batch.is_empty() || (batch.len() < EMBED_BATCH && !all) {
+                return Ok(());
+            }
             control.turn(self, &progress.collection).await?;
-            let texts = batch.iter().map(|c| passage_text(prefix, c)).collect();
+            let texts = batch
+                .iter()
+                .map(|&(f, c)| passage_text(prefix, &waiting[f].chunks[c]))
+                .collect();
             let made = embedder.embed(texts).await?;
             if made.len() != batch.len() {
                 return Err(DocsError::Embedding(format!(
@@ -326,25 +367,48 @@ impl Docs {
                     batch.len()
                 )));
             }
-            vectors.extend(made);
+            for (&(f, _), vector) in batch.iter().zip(made) {
+                waiting[f].vectors.push(vector);
+            }
             progress.chunks_done += batch.len() as u64;
             if progress.reported.elapsed() >= PROGRESS_EVERY {
                 progress.reported = Instant::now();
-                self.emit(progress.event(Some(file)));
+                let current = waiting.last().map(|w| &w.file);
+                self.emit(progress.event(current));
             }
         }
-        Ok(vectors)
+    }
+
+    /// Commits, in order, the waiting files whose passages all have vectors.
+    async fn commit_ready(
+        &self,
+        collection: i64,
+        waiting: &mut Vec<Waiting>,
+        report: &mut IndexReport,
+        progress: &mut Progress,
+    ) -> Result<(), DocsError> {
+        let ready = waiting
+            .iter()
+            .take_while(|w| w.vectors.len() == w.chunks.len())
+            .count();
+        for done in waiting.drain(..ready) {
+            self.commit_file(collection, &done).await?;
+            report.files_read += 1;
+            report.chunks += done.chunks.len() as u64;
+            report.text_bytes += done.chunks.iter().map(|c| c.text.len() as u64).sum::<u64>();
+            self.file_done(progress, &done.file);
+        }
+        Ok(())
     }
 
     /// Writes a file with its passages, vectors and keyword terms, replacing what was there.
-    async fn commit_file(
-        &self,
-        collection: i64,
-        file: &FoundFile,
-        extracted: &Extracted,
-        chunks: &[Chunk],
-        vectors: &[Vec<f32>],
-    ) -> Result<(), DocsError> {
+    async fn commit_file(&self, collection: i64, done: &Waiting) -> Result<(), DocsError> {
+        let Waiting {
+            file,
+            extracted,
+            chunks,
+            vectors,
+        } = done;
         let path = file.path.display().to_string();
         let mut tx = self.inner.pool.begin_with("BEGIN IMMEDIATE").await?;
         delete_file(&mut tx, collection, &path).await?;

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::params::{InvalidParams, LoadOptions, SamplingParams};
 use crate::protocol::{
@@ -80,16 +80,19 @@ pub enum GenerationEvent {
 pub struct EngineClient {
     commands: mpsc::UnboundedSender<Command>,
     next_id: Arc<AtomicU64>,
+    busy: watch::Receiver<bool>,
 }
 
 impl EngineClient {
     /// A client for the worker at `worker_path`. Needs a tokio runtime.
     pub fn new(worker_path: PathBuf) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(Supervisor::new(worker_path).run(rx));
+        let (busy_tx, busy) = watch::channel(false);
+        tokio::spawn(Supervisor::new(worker_path, busy_tx).run(rx));
         EngineClient {
             commands: tx,
             next_id: Arc::new(AtomicU64::new(1)),
+            busy,
         }
     }
 
@@ -217,6 +220,12 @@ impl EngineClient {
         let (tx, rx) = oneshot::channel();
         self.commands.send(Command::WorkerPid(tx)).ok()?;
         rx.await.ok().flatten()
+    }
+
+    /// Whether the worker is working on a request or has some waiting (a reply being written,
+    /// a model loading): what other work yields to.
+    pub fn busy(&self) -> watch::Receiver<bool> {
+        self.busy.clone()
     }
 
     /// Freezes the worker while something more urgent needs the CPU (`true`), or lets it go on

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command as Process};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::client::EngineError;
 use crate::params::LoadOptions;
@@ -76,10 +76,12 @@ pub(crate) struct Supervisor {
     current: Option<Pending>,
     /// Whether the worker is frozen so another process has the CPU.
     held: bool,
+    /// Whether a request is in flight or waiting, for whoever yields to this worker.
+    busy: watch::Sender<bool>,
 }
 
 impl Supervisor {
-    pub(crate) fn new(worker_path: PathBuf) -> Self {
+    pub(crate) fn new(worker_path: PathBuf, busy: watch::Sender<bool>) -> Self {
         Supervisor {
             worker_path,
             worker: None,
@@ -87,6 +89,7 @@ impl Supervisor {
             queue: VecDeque::new(),
             current: None,
             held: false,
+            busy,
         }
     }
 
@@ -94,10 +97,14 @@ impl Supervisor {
         loop {
             if self.current.is_none() {
                 if let Some(next) = self.queue.pop_front() {
+                    self.busy.send_replace(true);
                     self.start(next).await;
                     continue;
                 }
             }
+            let busy = self.current.is_some() || !self.queue.is_empty();
+            self.busy
+                .send_if_modified(|b| std::mem::replace(b, busy) != busy);
             let step = tokio::select! {
                 command = commands.recv() => Step::Command(command),
                 line = next_line(&mut self.worker) => Step::Line(line),

@@ -75,6 +75,26 @@ pub struct CatalogEntry {
     /// Free-form tags (`small`, `reasoning`, `legacy`).
     #[serde(default)]
     pub tags: Vec<String>,
+    /// What the model is for: chatting, or sentence vectors for LocalDocs.
+    #[serde(default)]
+    pub kind: ModelKind,
+    /// For embedding models: what goes before a question (`search_query: `, `query: `).
+    #[serde(default)]
+    pub query_prefix: String,
+    /// For embedding models: what goes before a passage of a document (`search_document: `).
+    #[serde(default)]
+    pub document_prefix: String,
+}
+
+/// What a model is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// It writes replies.
+    #[default]
+    Chat,
+    /// It turns text into sentence vectors (LocalDocs); never offered for chatting.
+    Embedding,
 }
 
 /// A prompt format given by the catalog.
@@ -177,6 +197,10 @@ impl Catalog {
                     "{id}: no sha256, so the file could not be verified; a catalog model needs one"
                 )),
                 _ => {}
+            }
+            let prefixed = !entry.query_prefix.is_empty() || !entry.document_prefix.is_empty();
+            if prefixed && entry.kind != ModelKind::Embedding {
+                problems.push(format!("{id}: prefixes belong to embedding models only"));
             }
         }
         for row in &self.guide {

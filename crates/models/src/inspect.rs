@@ -15,6 +15,8 @@ pub struct ModelFacts {
     pub architecture: String,
     /// Whether the pinned llama.cpp can run this architecture.
     pub runnable: bool,
+    /// Whether it is an embedding model (sentence vectors for LocalDocs; it writes no replies).
+    pub for_embeddings: bool,
     /// `general.name`, when the file has one.
     pub name: Option<String>,
     /// Total number of weights.
@@ -44,6 +46,11 @@ pub struct ModelFacts {
 const OVERHEAD: u64 = 300_000_000;
 
 impl ModelFacts {
+    /// Whether it can write replies here: llama.cpp runs it and it is no embedding model.
+    pub fn can_chat(&self) -> bool {
+        self.runnable && !self.for_embeddings
+    }
+
     /// Reads and checks the header of `path`.
     pub fn inspect(path: &Path) -> Result<ModelFacts, ModelsError> {
         Ok(ModelFacts::from_header(&GgufFile::open(path)?)?)
@@ -55,6 +62,7 @@ impl ModelFacts {
         let key = |name: &str| file.get_uint(&format!("{arch}.{name}"));
         Ok(ModelFacts {
             runnable: file.check_runnable().is_ok(),
+            for_embeddings: hearth_gguf::is_embedding_architecture(&arch),
             name: file.name().map(str::to_owned),
             parameters: file.parameter_count(),
             quant: file_type_name(file),

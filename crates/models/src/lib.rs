@@ -18,7 +18,9 @@ mod library;
 
 use std::path::PathBuf;
 
-pub use catalog::{Catalog, CatalogEntry, CatalogFilter, CatalogTemplate, GuideEntry, Runs};
+pub use catalog::{
+    Catalog, CatalogEntry, CatalogFilter, CatalogTemplate, GuideEntry, ModelKind, Runs,
+};
 pub use download::{DownloadEvent, DownloadRequest, DownloadSettings, Downloader};
 pub use fit::{Fit, Machine};
 pub use hearth_gguf::GgufError;
@@ -45,6 +47,14 @@ pub enum ModelsError {
     /// No installed model has this id or file name.
     #[error("no installed model {0:?}")]
     NotInstalled(String),
+    /// The model makes sentence vectors for LocalDocs and cannot write replies.
+    #[error(
+        "{0} is an embedding model for LocalDocs, not a chat model; choose a chat model to talk to"
+    )]
+    NotAChatModel(String),
+    /// The model writes replies and cannot make sentence vectors.
+    #[error("{0} is a chat model, not an embedding model; LocalDocs needs an embedding model such as nomic-embed-text-v1.5 or bge-m3")]
+    NotAnEmbeddingModel(String),
     /// The model file is not a usable GGUF.
     #[error(transparent)]
     Gguf(#[from] GgufError),

@@ -2,14 +2,23 @@ import { describe, expect, it } from 'vitest';
 import type { CatalogRow, Fit } from '../lib/api';
 import { recommend } from './recommend';
 
-function entry(id: string, ram: number, fit: Fit, tags: string[] = []): CatalogRow {
+function entry(id: string, ram: number, fit: Fit, tags: string[] = [], kind: 'chat' | 'embedding' = 'chat'): CatalogRow {
   return {
     id, name: id, family: 'f', parameters: '1B', quant: 'Q4_K_M', file: `${id}.gguf`, size: null, size_label: null, architecture: 'llama', url: 'https://x', sha256: null, template: null, system_message: null,
     ram, context_length: 4096, license: 'MIT', commercial_use: true, description: '', tags, fit, installed: false, partial: null,
+    kind, query_prefix: '', document_prefix: '',
   };
 }
 
 describe('recommend', () => {
+  it('never suggests an embedding model for chatting', () => {
+    const pick = recommend([
+      entry('embedder', 1, 'runs_well', ['recommended'], 'embedding'),
+      entry('chat', 2, 'runs_well'),
+    ]);
+    expect(pick?.id).toBe('chat');
+  });
+
   it('picks the largest recommended model that runs well', () => {
     const pick = recommend([
       entry('tiny', 1, 'runs_well'),

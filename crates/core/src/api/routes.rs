@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::stream::{self, Stream, StreamExt};
 use hearth_engine::{ChatMessage, Completion, Generation, GenerationEvent, Input, Role, Timings};
+use hearth_models::ModelFacts;
 use serde_json::{json, Value};
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -52,7 +53,7 @@ fn installed(shared: &Shared) -> Result<Vec<ModelObject>, ApiError> {
     let models = shared.app.installed()?;
     Ok(models
         .into_iter()
-        .filter(|m| m.model.facts.as_ref().is_some_and(|f| f.runnable))
+        .filter(|m| m.model.facts.as_ref().is_some_and(ModelFacts::can_chat))
         .map(|m| ModelObject {
             created: std::fs::metadata(&m.model.path)
                 .and_then(|meta| meta.modified())

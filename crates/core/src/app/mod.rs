@@ -255,6 +255,10 @@ impl App {
     /// Like [`App::reply_model`] for a GGUF file anywhere on disk (the CLI's `--model PATH`):
     /// the settings saved for all models apply.
     pub async fn reply_model_at(&self, path: &Path) -> Result<ChatModel, CoreError> {
+        if hearth_models::ModelFacts::inspect(path).is_ok_and(|f| f.for_embeddings) {
+            let name = path.display().to_string();
+            return Err(hearth_models::ModelsError::NotAChatModel(name).into());
+        }
         let mut model = self.hearth.chat_model(path);
         model.load.template = self.models.template_for(path)?;
         let id = path

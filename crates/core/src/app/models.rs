@@ -1,6 +1,6 @@
 //! The Models screen's operations: installed models, the catalog, downloads, import, verify.
 
-use hearth_models::{DownloadRequest, Machine, ModelsError};
+use hearth_models::{DownloadRequest, Machine, ModelFacts, ModelsError};
 
 use super::settings::DEFAULT_MODEL_SETTING;
 use super::views::{
@@ -21,7 +21,7 @@ impl App {
         let models: Vec<ModelChoice> = list
             .into_iter()
             .zip(ids)
-            .filter(|(m, _)| m.facts.as_ref().is_some_and(|f| f.runnable))
+            .filter(|(m, _)| m.facts.as_ref().is_some_and(ModelFacts::can_chat))
             .map(|(m, id)| {
                 let entry = m.catalog_id.as_deref().and_then(|c| catalog.entry(c));
                 ModelChoice {
@@ -196,6 +196,9 @@ impl App {
     pub fn installed_model(&self, id: &str) -> Result<ChatModel, CoreError> {
         let file = self.models.library().resolve(self.models.catalog(), id)?;
         let path = self.models.library().dir().join(file);
+        if ModelFacts::inspect(&path).is_ok_and(|f| f.for_embeddings) {
+            return Err(ModelsError::NotAChatModel(id.to_owned()).into());
+        }
         let mut model = self.hearth.chat_model(&path);
         model.load.template = self.models.template_for(&path)?;
         Ok(model)

@@ -536,7 +536,19 @@ description: string,
 /**
  * Free-form tags (`small`, `reasoning`, `legacy`).
  */
-tags: Array<string>, };
+tags: Array<string>, 
+/**
+ * What the model is for: chatting, or sentence vectors for LocalDocs.
+ */
+kind: ModelKind, 
+/**
+ * For embedding models: what goes before a question (`search_query: `, `query: `).
+ */
+query_prefix: string, 
+/**
+ * For embedding models: what goes before a passage of a document (`search_document: `).
+ */
+document_prefix: string, };
 
 export type CatalogTemplate = { "name": string } | { "jinja": string };
 
@@ -575,6 +587,8 @@ model: string | null,
  * Catalog id of the modern model to choose instead.
  */
 instead: string, };
+
+export type ModelKind = "chat" | "embedding";
 
 export type CatalogRow = { 
 /**
@@ -664,7 +678,19 @@ description: string,
 /**
  * Free-form tags (`small`, `reasoning`, `legacy`).
  */
-tags: Array<string>, };
+tags: Array<string>, 
+/**
+ * What the model is for: chatting, or sentence vectors for LocalDocs.
+ */
+kind: ModelKind, 
+/**
+ * For embedding models: what goes before a question (`search_query: `, `query: `).
+ */
+query_prefix: string, 
+/**
+ * For embedding models: what goes before a passage of a document (`search_document: `).
+ */
+document_prefix: string, };
 
 export type CatalogView = { 
 /**
@@ -689,6 +715,10 @@ architecture: string,
  * Whether the pinned llama.cpp can run this architecture.
  */
 runnable: boolean, 
+/**
+ * Whether it is an embedding model (sentence vectors for LocalDocs; it writes no replies).
+ */
+for_embeddings: boolean, 
 /**
  * `general.name`, when the file has one.
  */
