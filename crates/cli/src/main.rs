@@ -7,6 +7,7 @@ mod api_key;
 mod bench;
 mod chat;
 mod chats;
+mod docs;
 mod interrupts;
 mod models;
 mod options;
@@ -45,6 +46,9 @@ enum Command {
     Chats(chats::ChatsCommand),
     /// The local API's key (for OpenAI clients); `--new` replaces it.
     ApiKey(api_key::ApiKeyArgs),
+    /// LocalDocs: collections of your documents — add, list, index, search, rm, rebuild.
+    #[command(subcommand)]
+    Docs(docs::DocsCommand),
 }
 
 fn main() -> ExitCode {
@@ -52,7 +56,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     if !matches!(
         cli.command,
-        Command::Chat(_) | Command::Bench(_) | Command::Serve(_)
+        Command::Chat(_) | Command::Bench(_) | Command::Serve(_) | Command::Docs(_)
     ) {
         quiet_on_closed_pipe();
     }
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args, cli.data_dir).await,
             Command::Bench(args) => bench::run(args, cli.data_dir).await,
             Command::ApiKey(args) => api_key::run(args, cli.data_dir).await,
+            Command::Docs(command) => docs::run(command, cli.data_dir).await,
         }
     });
     match result {

@@ -53,6 +53,11 @@ impl DataDir {
         self.root.join("hearth.db")
     }
 
+    /// The LocalDocs index (it can always be rebuilt from the documents).
+    pub fn docs_database(&self) -> PathBuf {
+        self.root.join("docs.db")
+    }
+
     /// Log files.
     pub fn logs(&self) -> PathBuf {
         self.root.join("logs")

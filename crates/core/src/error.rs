@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use hearth_docs::DocsError;
 use hearth_engine::EngineError;
 use hearth_models::ModelsError;
 use hearth_store::StoreError;
@@ -30,6 +31,9 @@ pub enum CoreError {
     /// The model manager failed (catalog, download, model files).
     #[error(transparent)]
     Models(#[from] ModelsError),
+    /// LocalDocs failed (a collection, a folder, its index).
+    #[error(transparent)]
+    Docs(#[from] DocsError),
     /// The request's values make no sense (an empty message, a setting out of range).
     #[error("{0}")]
     Invalid(String),
@@ -171,6 +175,16 @@ impl CoreError {
                 | ModelsError::Paused
                 | ModelsError::Cancelled => ErrorKind::Download,
                 ModelsError::DiskFull { .. } => ErrorKind::DiskFull,
+            },
+            CoreError::Docs(e) => match e {
+                DocsError::NoCollection(_) => ErrorKind::NotFound,
+                DocsError::Exists(_) => ErrorKind::Conflict,
+                DocsError::Invalid(_) => ErrorKind::Invalid,
+                DocsError::Folder { .. } => ErrorKind::File,
+                DocsError::Embedding(_) => ErrorKind::ModelLoadFailed,
+                DocsError::Reader(_) => ErrorKind::EngineMissing,
+                DocsError::Stopped => ErrorKind::Busy,
+                DocsError::Database(_) | DocsError::Migration(_) => ErrorKind::Storage,
             },
             CoreError::Invalid(_) => ErrorKind::Invalid,
             CoreError::Unavailable(_) => ErrorKind::Unavailable,

@@ -32,6 +32,8 @@
 //! - `reply`: the task that streams one reply into the store.
 //! - `models`: [`ModelManager`]: catalog, downloads and installed models of the data folder.
 //! - `oneshot`: generations outside a saved chat (the API), and saving one when asked.
+//! - `localdocs`: [`LocalDocs`]: document collections, indexed with an embedding model in a
+//!   worker of its own that yields to replies.
 //! - `api`: the local OpenAI-compatible HTTP server.
 #![deny(missing_docs)]
 
@@ -40,6 +42,7 @@ mod app;
 pub mod contract;
 mod data_dir;
 mod error;
+mod localdocs;
 mod model_hash;
 mod models;
 mod oneshot;
@@ -54,11 +57,13 @@ pub use app::{
 };
 pub use data_dir::DataDir;
 pub use error::{CoreError, ErrorKind, ErrorReport};
+pub use hearth_docs as docs;
 pub use hearth_engine::{EngineClient, EngineError, LoadOptions, ModelInfo, SamplingParams};
 pub use hearth_models as model_manager;
 pub use hearth_store::{
     Chat, ExportFormat, Id, Message, MessageStatus, NewMessage, Role, SearchHit, Store, StoreError,
 };
+pub use localdocs::{EmbeddingChoice, LocalDocs, RESCAN_EVERY};
 pub use models::{catalog_template, ModelManager};
 pub use reply::ReplyHandle;
 pub use service::{ChatModel, CoreEvent, Hearth, DEFAULT_SYSTEM_PROMPT, NEW_CHAT_TITLE};

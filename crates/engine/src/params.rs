@@ -15,10 +15,12 @@ pub const MAX_STOP_STRINGS: usize = 16;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoadOptions {
     /// Context length in tokens; `None` means the model's own, up to [`DEFAULT_CONTEXT_CAP`].
+    /// For embeddings: the longest text read (longer ones are cut), at most the model's own.
     pub n_ctx: Option<u32>,
     /// Threads; `None` means one per physical core.
     pub n_threads: Option<u32>,
-    /// Logical batch size for prompt evaluation; `None` means 512.
+    /// Logical batch size for prompt evaluation; `None` means 512 (for embeddings, tokens per
+    /// decode: 2048, and never fewer than the longest text).
     pub n_batch: Option<u32>,
     /// A template to use instead of the model's own.
     pub template: Option<TemplateChoice>,

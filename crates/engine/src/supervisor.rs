@@ -183,7 +183,13 @@ impl Supervisor {
             freeze(&worker, self.held);
             self.worker = Some(worker);
         }
-        let needs_model = matches!(request, Request::Generate { .. } | Request::Bench { .. });
+        let needs_model = matches!(
+            request,
+            Request::Generate { .. }
+                | Request::Bench { .. }
+                | Request::Embed { .. }
+                | Request::Tokenize { .. }
+        );
         let fresh = self.worker.as_ref().is_some_and(|w| !w.has_model);
         if let (true, true, Some((path, options))) = (needs_model, fresh, self.last_load.clone()) {
             tracing::info!(%path, "reloading the model into a fresh engine");

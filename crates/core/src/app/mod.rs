@@ -18,7 +18,7 @@ use hearth_engine::{Generation, Input};
 use hearth_models::DownloadSettings;
 use hearth_store::{Chat, ExportFormat, Id, Message, SearchHit};
 
-use crate::{ChatModel, CoreError, DataDir, EngineClient, Hearth, ModelManager};
+use crate::{ChatModel, CoreError, DataDir, EngineClient, Hearth, LocalDocs, ModelManager};
 
 pub use events::{AppEvent, DownloadNotice, DownloadTag, Events};
 pub use settings::{
@@ -39,6 +39,8 @@ pub struct AppOptions {
     pub downloads: DownloadSettings,
     /// An engine client instead of the worker found beside this program.
     pub engine: Option<EngineClient>,
+    /// The document reader (`hearth-extract`) instead of the one found beside this program.
+    pub reader: Option<std::path::PathBuf>,
 }
 
 /// The application as every client sees it: chats, models, downloads, settings. Cheap to
@@ -49,6 +51,8 @@ pub struct App {
     hearth: Hearth,
     /// Catalog, installed models, downloads.
     models: ModelManager,
+    /// Document collections and their index.
+    docs: LocalDocs,
 }
 
 impl App {
@@ -61,17 +65,36 @@ impl App {
     pub async fn open_with(data: DataDir, options: AppOptions) -> Result<App, CoreError> {
         let models =
             ModelManager::with_settings(&data, options.catalog.as_deref(), options.downloads)?;
-        let engine = match options.engine {
-            Some(engine) => engine,
-            None => EngineClient::from_environment()?,
+        // The embedding model gets a worker of its own, so a chat and indexing never evict
+        // each other's model; it starts on first use.
+        let (engine, embeddings) = match options.engine {
+            Some(engine) => (engine, EngineClient::from_environment()?),
+            None => {
+                let worker = hearth_engine::locate_worker()?;
+                (EngineClient::new(worker.clone()), EngineClient::new(worker))
+            }
         };
+        // Without the reader the app still opens; indexing then says what is missing.
+        let reader = match options.reader {
+            Some(reader) => reader,
+            None => hearth_docs::extract::locate_reader().unwrap_or_else(|e| {
+                tracing::warn!("{e}");
+                std::path::PathBuf::from("hearth-extract")
+            }),
+        };
+        let chat_busy = engine.busy();
+        let docs = LocalDocs::open(&data, models.clone(), embeddings, chat_busy, reader).await?;
         let hearth = Hearth::open(data, engine).await?;
-        Ok(App { hearth, models })
+        Ok(App {
+            hearth,
+            models,
+            docs,
+        })
     }
 
-    /// The app over an already open service and model manager.
-    pub fn new(hearth: Hearth, models: ModelManager) -> App {
-        App { hearth, models }
+    /// Document collections (LocalDocs): add, index, search.
+    pub fn docs(&self) -> &LocalDocs {
+        &self.docs
     }
 
     /// The chat service underneath (events, the store's reads).
@@ -232,6 +255,7 @@ impl App {
 
     /// Stops the engine worker; later requests fail.
     pub async fn shutdown(&self) {
+        self.docs.shutdown().await;
         self.hearth.shutdown().await;
     }
 

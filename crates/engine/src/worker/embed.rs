@@ -26,7 +26,7 @@ pub(crate) struct EmbedSession<'m> {
     info: ModelInfo,
     /// Tokens per batch; every text fits one (it is cut to the model's context).
     n_batch: usize,
-    /// The longest text in tokens: the context the model was trained with.
+    /// The longest text in tokens: the context the model was trained with, or `n_ctx`.
     max_tokens: usize,
 }
 
@@ -36,7 +36,10 @@ impl<'m> EmbedSession<'m> {
         model: &'m LlamaModel,
         options: &LoadOptions,
     ) -> Result<Self, Failure> {
-        let max_tokens = model.n_ctx_train().clamp(16, 8192) as usize;
+        // The longest text: the model's own context, or less when asked (a long context in one
+        // micro-batch makes every text pay for attention over all of it).
+        let trained = model.n_ctx_train().clamp(16, 8192);
+        let max_tokens = options.n_ctx.map_or(trained, |n| n.clamp(16, trained)) as usize;
         let n_batch = options
             .n_batch
             .unwrap_or(DEFAULT_BATCH)

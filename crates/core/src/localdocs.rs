@@ -1,0 +1,383 @@
+//! [`LocalDocs`]: a person's document collections in the app. The index and retrieval are
+//! hearth-docs'; this wires them to an embedding model in a worker of its own (so a chat and
+//! indexing never evict each other's model), and makes indexing yield to replies: while the
+//! chat worker is busy, the embedding worker is held and no new file is read.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hearth_docs::{
+    Collection, CollectionSummary, Docs, DocsError, DocsEvent, Embedder, EmbeddingModel,
+    FolderWatch, IndexControl, IndexReport, Passage, SearchMode, UnreadableFile,
+};
+use hearth_engine::{EngineClient, LoadOptions};
+use hearth_models::{ModelKind, ModelsError};
+use serde::Serialize;
+use tokio::sync::{broadcast, watch, Mutex};
+
+use crate::{CoreError, DataDir, ModelManager};
+
+/// The longest passage or question embedded, in tokens. Passages are cut well below it; a
+/// longer context would make every text in a micro-batch pay attention over all of it.
+const EMBED_CONTEXT: u32 = 512;
+/// Tokens per decode of the embedding worker.
+const EMBED_BATCH: u32 = 2048;
+/// How often watched folders are read again even without events (network mounts send none).
+pub const RESCAN_EVERY: Duration = Duration::from_secs(300);
+/// Changes closer together than this are indexed together.
+const WATCH_QUIET: Duration = Duration::from_secs(2);
+
+/// An installed embedding model LocalDocs can use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct EmbeddingChoice {
+    /// Its id (catalog id, else file name), as collections name it.
+    pub id: String,
+    /// Its name for people.
+    pub name: String,
+}
+
+/// LocalDocs as the app runs it. Cheap to clone.
+#[derive(Clone)]
+pub struct LocalDocs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    docs: Docs,
+    models: ModelManager,
+    /// The embedding worker (not the chat one).
+    engine: EngineClient,
+    /// The model file in the embedding worker; held across a load and the embedding that
+    /// needs it, so two collections on different models cannot mix vectors.
+    loaded: Mutex<Option<PathBuf>>,
+    /// Indexing waits while the chat worker is busy.
+    control: IndexControl,
+    /// Index runs going on; the embedding worker is held only while one runs.
+    indexing: watch::Sender<u32>,
+    /// One index run at a time (they share the worker and the reader).
+    runs: Mutex<()>,
+}
+
+impl LocalDocs {
+    /// Opens `docs.db` in `data`; `engine` is the embedding worker, `chat_busy` says when
+    /// replies are being written, `reader` is the `hearth-extract` program.
+    pub async fn open(
+        data: &DataDir,
+        models: ModelManager,
+        engine: EngineClient,
+        chat_busy: watch::Receiver<bool>,
+        reader: PathBuf,
+    ) -> Result<LocalDocs, CoreError> {
+        let docs = Docs::open(&data.docs_database(), reader).await?;
+        let (indexing, _) = watch::channel(0);
+        let local = LocalDocs {
+            inner: Arc::new(Inner {
+                docs,
+                models,
+                engine,
+                loaded: Mutex::new(None),
+                control: IndexControl::yielding_to(chat_busy.clone()),
+                indexing,
+                runs: Mutex::new(()),
+            }),
+        };
+        tokio::spawn(hold_while_replying(
+            local.inner.engine.clone(),
+            chat_busy,
+            local.inner.indexing.subscribe(),
+        ));
+        Ok(local)
+    }
+
+    /// The index underneath (its reads, its events).
+    pub fn docs(&self) -> &Docs {
+        &self.inner.docs
+    }
+
+    /// Indexing progress from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<DocsEvent> {
+        self.inner.docs.subscribe()
+    }
+
+    /// Pauses, resumes or stops indexing.
+    pub fn control(&self) -> &IndexControl {
+        &self.inner.control
+    }
+
+    /// The installed embedding models.
+    pub fn embedding_models(&self) -> Result<Vec<EmbeddingChoice>, CoreError> {
+        let catalog = self.inner.models.catalog();
+        let list = self.inner.models.library().list(catalog)?;
+        Ok(list
+            .into_iter()
+            .filter(|m| {
+                m.facts
+                    .as_ref()
+                    .is_some_and(|f| f.runnable && f.for_embeddings)
+            })
+            .map(|m| {
+                let entry = m.catalog_id.as_deref().and_then(|id| catalog.entry(id));
+                match entry {
+                    Some(e) => EmbeddingChoice {
+                        id: e.id.clone(),
+                        name: e.name.clone(),
+                    },
+                    None => EmbeddingChoice {
+                        id: m.file.clone(),
+                        name: m.file.clone(),
+                    },
+                }
+            })
+            .collect())
+    }
+
+    /// The model a new collection uses when none is named: the only one installed, else the
+    /// multilingual one (it reads English too), else the first.
+    pub fn default_embedding_model(&self) -> Result<String, CoreError> {
+        let installed = self.embedding_models()?;
+        let pick = installed
+            .iter()
+            .find(|m| m.id == "bge-m3")
+            .or(installed.first())
+            .map(|m| m.id.clone());
+        pick.ok_or_else(|| {
+            CoreError::Invalid(
+                "no embedding model is installed; LocalDocs needs one: download nomic-embed-text-v1.5 (English) or bge-m3 (Chinese and other languages) in Models".into(),
+            )
+        })
+    }
+
+    /// Makes a collection of `folders` embedded with `model` (or the default one).
+    pub async fn add(
+        &self,
+        name: &str,
+        folders: &[PathBuf],
+        model: Option<&str>,
+    ) -> Result<Collection, CoreError> {
+        let model = match model {
+            Some(id) => {
+                self.embedding_model(id)?;
+                id.to_owned()
+            }
+            None => self.default_embedding_model()?,
+        };
+        Ok(self
+            .inner
+            .docs
+            .add_collection(name, folders, &model)
+            .await?)
+    }
+
+    /// Every collection with its counts.
+    pub async fn list(&self) -> Result<Vec<CollectionSummary>, CoreError> {
+        Ok(self.inner.docs.collections().await?)
+    }
+
+    /// Renames a collection.
+    pub async fn rename(&self, name: &str, new_name: &str) -> Result<(), CoreError> {
+        Ok(self.inner.docs.rename_collection(name, new_name).await?)
+    }
+
+    /// Removes a collection and its index (never its documents).
+    pub async fn remove(&self, name: &str) -> Result<(), CoreError> {
+        let _run = self.inner.runs.lock().await;
+        Ok(self.inner.docs.remove_collection(name).await?)
+    }
+
+    /// Drops a collection's index; the next indexing reads every file again.
+    pub async fn rebuild(&self, name: &str) -> Result<(), CoreError> {
+        let _run = self.inner.runs.lock().await;
+        Ok(self.inner.docs.rebuild(name).await?)
+    }
+
+    /// Makes a collection's passages with another embedding model (its index is rebuilt).
+    pub async fn set_embedding_model(&self, name: &str, model: &str) -> Result<(), CoreError> {
+        self.embedding_model(model)?;
+        let _run = self.inner.runs.lock().await;
+        Ok(self.inner.docs.set_embedding_model(name, model).await?)
+    }
+
+    /// The files of a collection that gave nothing, and why.
+    pub async fn unreadable(&self, name: &str) -> Result<Vec<UnreadableFile>, CoreError> {
+        Ok(self.inner.docs.unreadable(name).await?)
+    }
+
+    /// Brings a collection's index up to date with its folders.
+    pub async fn index(&self, name: &str) -> Result<IndexReport, CoreError> {
+        let _run = self.inner.runs.lock().await;
+        if self.inner.control.state() == hearth_docs::IndexState::Stop {
+            return Err(DocsError::Stopped.into());
+        }
+        let collection = self.inner.docs.collection(name).await?;
+        let embedder = self.embedder(&collection.embedding_model)?;
+        self.inner.indexing.send_modify(|n| *n += 1);
+        let result = self
+            .inner
+            .docs
+            .index(name, &embedder, &self.inner.control)
+            .await;
+        self.inner
+            .indexing
+            .send_modify(|n| *n = n.saturating_sub(1));
+        Ok(result?)
+    }
+
+    /// Indexes `name`, then again whenever its folders change (and every [`RESCAN_EVERY`]
+    /// where no events arrive), until `stop` resolves.
+    pub async fn watch(
+        &self,
+        name: &str,
+        stop: impl std::future::Future<Output = ()>,
+        mut after_each: impl FnMut(Result<IndexReport, CoreError>),
+    ) -> Result<(), CoreError> {
+        let collection = self.inner.docs.collection(name).await?;
+        let folders: Vec<PathBuf> = collection.folders.iter().map(PathBuf::from).collect();
+        let mut watch = FolderWatch::new(&folders, WATCH_QUIET)?;
+        tokio::pin!(stop);
+        loop {
+            after_each(self.index(name).await);
+            tokio::select! {
+                _ = &mut stop => return Ok(()),
+                changed = watch.changed() => {
+                    if changed.is_none() {
+                        return Ok(());
+                    }
+                }
+                _ = tokio::time::sleep(RESCAN_EVERY) => {}
+            }
+        }
+    }
+
+    /// The `k` passages of `collections` that best answer `query`.
+    pub async fn search(
+        &self,
+        collections: &[&str],
+        query: &str,
+        k: usize,
+        mode: SearchMode,
+    ) -> Result<Vec<Passage>, CoreError> {
+        let Some(first) = collections.first() else {
+            return Err(CoreError::Invalid("name a collection to search".into()));
+        };
+        let model = self.inner.docs.collection(first).await?.embedding_model;
+        for name in &collections[1..] {
+            if self.inner.docs.collection(name).await?.embedding_model != model {
+                return Err(CoreError::Invalid(
+                    "these collections are embedded with different models, so they cannot be searched together; give them the same embedding model".into(),
+                ));
+            }
+        }
+        if mode == SearchMode::Keyword {
+            return Ok(self
+                .inner
+                .docs
+                .search_with_vector(collections, query, None, k, mode)
+                .await?);
+        }
+        let embedder = self.embedder(&model)?;
+        Ok(self
+            .inner
+            .docs
+            .search(collections, query, k, mode, &embedder)
+            .await?)
+    }
+
+    /// Stops indexing and the embedding worker, and closes the index.
+    pub async fn shutdown(&self) {
+        self.inner.control.set(hearth_docs::IndexState::Stop);
+        self.inner.engine.hold(false);
+        self.inner.engine.shutdown().await;
+        self.inner.docs.close().await;
+    }
+
+    /// The installed embedding model `id`: its file and the prefixes it expects.
+    fn embedding_model(&self, id: &str) -> Result<(PathBuf, EmbeddingModel), CoreError> {
+        let catalog = self.inner.models.catalog();
+        let library = self.inner.models.library();
+        let file = library.resolve(catalog, id)?;
+        let installed = library.get(&file, catalog)?;
+        let path = installed.path.clone();
+        if !installed.facts.as_ref().is_some_and(|f| f.for_embeddings) {
+            return Err(ModelsError::NotAnEmbeddingModel(id.to_owned()).into());
+        }
+        let entry = installed
+            .catalog_id
+            .as_deref()
+            .and_then(|c| catalog.entry(c))
+            .filter(|e| e.kind == ModelKind::Embedding);
+        Ok((
+            path,
+            EmbeddingModel {
+                id: id.to_owned(),
+                query_prefix: entry.map(|e| e.query_prefix.clone()).unwrap_or_default(),
+                document_prefix: entry.map(|e| e.document_prefix.clone()).unwrap_or_default(),
+            },
+        ))
+    }
+
+    fn embedder(&self, id: &str) -> Result<WorkerEmbedder, CoreError> {
+        let (path, model) = self.embedding_model(id)?;
+        Ok(WorkerEmbedder {
+            inner: self.inner.clone(),
+            path,
+            model,
+        })
+    }
+}
+
+/// Holds the embedding worker while replies are written and an index run is going on.
+async fn hold_while_replying(
+    engine: EngineClient,
+    mut chat_busy: watch::Receiver<bool>,
+    mut indexing: watch::Receiver<u32>,
+) {
+    loop {
+        let hold = *chat_busy.borrow_and_update() && *indexing.borrow_and_update() > 0;
+        engine.hold(hold);
+        tokio::select! {
+            changed = chat_busy.changed() => if changed.is_err() { break },
+            changed = indexing.changed() => if changed.is_err() { break },
+        }
+    }
+    engine.hold(false);
+}
+
+/// Sentence vectors from the embedding worker, loading the model first when another is there.
+struct WorkerEmbedder {
+    inner: Arc<Inner>,
+    path: PathBuf,
+    model: EmbeddingModel,
+}
+
+impl Embedder for WorkerEmbedder {
+    fn model(&self) -> &EmbeddingModel {
+        &self.model
+    }
+
+    async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, DocsError> {
+        let failed = |e: hearth_engine::EngineError| DocsError::Embedding(e.to_string());
+        let mut loaded = self.inner.loaded.lock().await;
+        if loaded.as_deref() != Some(self.path.as_path()) {
+            *loaded = None;
+            let options = LoadOptions {
+                embeddings: true,
+                n_ctx: Some(EMBED_CONTEXT),
+                n_batch: Some(EMBED_BATCH),
+                ..LoadOptions::default()
+            };
+            self.inner
+                .engine
+                .load(&self.path, options)
+                .await
+                .map_err(failed)?;
+            *loaded = Some(self.path.clone());
+        }
+        let result = self.inner.engine.embed(texts).await;
+        if result.is_err() {
+            // A worker that died comes back without the model; load it again next time.
+            *loaded = None;
+        }
+        result.map(|(vectors, _)| vectors).map_err(failed)
+    }
+}
