@@ -185,6 +185,12 @@ impl Unreadable {
 pub fn read_file(path: &Path, max_bytes: u64) -> Result<Extracted, Unreadable> {
     let format =
         Format::of(path).ok_or_else(|| Unreadable::damaged("not a format LocalDocs reads"))?;
+    // A pipe or device under a document's name would block or never end.
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return Err(Unreadable::damaged("not a regular file")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Unreadable::Vanished),
+        _ => {}
+    }
     let file = std::fs::File::open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Unreadable::Vanished,
         std::io::ErrorKind::PermissionDenied => Unreadable::PermissionDenied,

@@ -18,11 +18,28 @@ pub(super) fn read(bytes: &[u8]) -> Result<Vec<Section>, Unreadable> {
     }
     let pages = doc.get_pages();
     let mut sections = Vec::with_capacity(pages.len());
+    let mut first_problem = None;
     for number in pages.keys() {
         // A page the reader cannot decode is left out; the others still count.
-        let text = doc
-            .extract_text_with_limit(&[*number], PAGE_LIMIT)
-            .unwrap_or_default();
+        let text = match doc.extract_text_with_limit(&[*number], PAGE_LIMIT) {
+            Ok(text) => text,
+            Err(e) => {
+                first_problem.get_or_insert_with(|| match e {
+                    lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded {
+                        ..
+                    }) => Unreadable::Damaged {
+                        detail: format!(
+                            "page {number} inflates past {} MB (a decompression bomb?)",
+                            PAGE_LIMIT >> 20
+                        ),
+                    },
+                    other => Unreadable::Damaged {
+                        detail: format!("page {number}: {other}"),
+                    },
+                });
+                String::new()
+            }
+        };
         sections.push(Section {
             text: tidy(&text),
             page: Some(*number),
@@ -30,11 +47,12 @@ pub(super) fn read(bytes: &[u8]) -> Result<Vec<Section>, Unreadable> {
             heading: None,
         });
     }
-    if !pages.is_empty() && sections.iter().all(|s| s.text.trim().is_empty()) {
-        return Err(if doc.was_encrypted() {
-            Unreadable::EncryptedPdf
-        } else {
-            Unreadable::ScannedPdf
+    if sections.iter().all(|s| s.text.trim().is_empty()) {
+        return Err(match first_problem {
+            Some(problem) => problem,
+            None if doc.was_encrypted() => Unreadable::EncryptedPdf,
+            None if pages.is_empty() => Unreadable::Empty,
+            None => Unreadable::ScannedPdf,
         });
     }
     Ok(sections)
