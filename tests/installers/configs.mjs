@@ -53,6 +53,7 @@ for (const os of ['linux', 'windows', 'macos']) {
   if (!validate(config)) for (const e of validate.errors) found.push(`${e.instancePath || '/'} ${e.message}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ''}`);
   for (const named of namedFiles(config)) if (!fs.existsSync(path.resolve(tauriDir, named))) found.push(`names ${named}, which does not exist`);
   if (!config.bundle?.externalBin?.includes('binaries/hearth-engine')) found.push('does not ship the hearth-engine worker');
+  if (!config.bundle?.externalBin?.includes('binaries/hearth-extract')) found.push('does not ship the hearth-extract document reader');
   for (const p of found) console.log(`${path.relative(root, file)}: ${p}`);
   console.log(`${os}: ${found.length ? 'FAILED' : 'ok'} (${config.bundle.targets.join(', ')})`);
   problems += found.length;
