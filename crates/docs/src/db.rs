@@ -35,6 +35,8 @@ pub(crate) struct Inner {
     pub(crate) events: broadcast::Sender<DocsEvent>,
     /// Each collection's vectors, loaded on first search, dropped when its index changes.
     pub(crate) vectors: Mutex<HashMap<i64, Arc<VectorSet>>>,
+    /// How well each embedding model reads Chinese (see `reading`), measured once.
+    pub(crate) reading: Mutex<HashMap<String, f32>>,
 }
 
 impl Docs {
@@ -77,6 +79,7 @@ impl Docs {
                 extractor: Extractor::new(reader, limits),
                 events: broadcast::channel(1024).0,
                 vectors: Mutex::new(HashMap::new()),
+                reading: Mutex::new(HashMap::new()),
             }),
         })
     }

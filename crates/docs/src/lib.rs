@@ -33,6 +33,7 @@
 //! - `chunk`, `cjk`: cutting text into passages; keyword terms for scripts without spaces.
 //! - `index`: the indexing pipeline, its progress and its resumption.
 //! - `search`: vector, keyword and hybrid retrieval.
+//! - `reading`: how far to trust an embedding model's vectors for a question in Chinese.
 //! - `watch`: following the folders while the app runs.
 #![deny(missing_docs)]
 
@@ -43,6 +44,7 @@ mod db;
 mod embed;
 pub mod extract;
 mod index;
+mod reading;
 mod scan;
 mod search;
 mod watch;

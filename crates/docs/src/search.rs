@@ -128,7 +128,11 @@ impl Docs {
                 )));
             }
         }
-        self.search_with_vector(collections, query, vector.as_deref(), k, mode)
+        let weight = match mode {
+            SearchMode::Hybrid => self.vector_weight(query, embedder).await?,
+            _ => 1.0,
+        };
+        self.fused(collections, query, vector.as_deref(), k, mode, weight)
             .await
     }
 
@@ -141,6 +145,20 @@ impl Docs {
         vector: Option<&[f32]>,
         k: usize,
         mode: SearchMode,
+    ) -> Result<Vec<Passage>, DocsError> {
+        self.fused(collections, query, vector, k, mode, 1.0).await
+    }
+
+    /// The search itself; in a hybrid search the vector list counts `vector_weight` times
+    /// as much as the keyword list.
+    async fn fused(
+        &self,
+        collections: &[&str],
+        query: &str,
+        vector: Option<&[f32]>,
+        k: usize,
+        mode: SearchMode,
+        vector_weight: f32,
     ) -> Result<Vec<Passage>, DocsError> {
         let mut ids = Vec::new();
         for name in collections {
@@ -171,8 +189,9 @@ impl Docs {
             SearchMode::Keyword => by_keyword.clone(),
             SearchMode::Hybrid => {
                 let mut fused: HashMap<i64, f64> = HashMap::new();
+                let weight = f64::from(vector_weight);
                 for (rank, (id, _)) in by_vector.iter().enumerate() {
-                    *fused.entry(*id).or_default() += 1.0 / (RRF_K + rank as f64 + 1.0);
+                    *fused.entry(*id).or_default() += weight / (RRF_K + rank as f64 + 1.0);
                 }
                 for (rank, (id, _)) in by_keyword.iter().enumerate() {
                     *fused.entry(*id).or_default() += 1.0 / (RRF_K + rank as f64 + 1.0);

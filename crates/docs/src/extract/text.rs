@@ -109,24 +109,142 @@ fn heading(line: &str, next: Option<&str>) -> Option<(usize, String)> {
     Some((level, line.trim().to_owned()))
 }
 
-/// HTML: the text a reader sees (tags, scripts and styles gone), one section.
+/// HTML: the text a reader sees (tags, scripts and styles gone, links as their words), a
+/// section per heading with the path of headings above it.
 pub(super) fn html(bytes: &[u8]) -> Result<Vec<Section>, Unreadable> {
-    let source = decode_text(bytes)?;
-    Ok(vec![Section {
-        text: html_text(&source)?,
-        page: None,
-        first_line: None,
-        heading: None,
-    }])
+    let rendered = render_html(&decode_text(bytes)?)?;
+    let mut sections = Vec::new();
+    let mut path: Vec<(usize, String)> = Vec::new();
+    let mut text = String::new();
+    let heading = |path: &[(usize, String)]| {
+        (!path.is_empty()).then(|| {
+            path.iter()
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(" › ")
+        })
+    };
+    for line in rendered.lines() {
+        if let Some((level, title)) = heading_line(line) {
+            if !text.trim().is_empty() {
+                sections.push(Section {
+                    text: std::mem::take(&mut text),
+                    page: None,
+                    first_line: None,
+                    heading: heading(&path),
+                });
+            }
+            text.clear();
+            path.retain(|(l, _)| *l < level);
+            if !title.is_empty() {
+                path.push((level, title.to_owned()));
+                text.push_str(title);
+                text.push('\n');
+            }
+            continue;
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    if !text.trim().is_empty() {
+        sections.push(Section {
+            text,
+            page: None,
+            first_line: None,
+            heading: heading(&path),
+        });
+    }
+    Ok(sections)
 }
 
-/// The readable text of an HTML document.
+/// The readable text of an HTML document, headings as plain lines.
 pub(super) fn html_text(source: &str) -> Result<String, Unreadable> {
-    html2text::config::plain_no_decorate()
+    let rendered = render_html(source)?;
+    let mut out = String::with_capacity(rendered.len());
+    for line in rendered.lines() {
+        out.push_str(heading_line(line).map_or(line, |(_, title)| title));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Marks a heading line in rendered HTML: a control character no document text holds, so a
+/// `#` in a code sample is never taken for one.
+const HEADING_MARK: char = '\u{1}';
+
+/// `(level, title)` of a line rendered from `<h1>`…`<h6>`.
+fn heading_line(line: &str) -> Option<(usize, &str)> {
+    let rest = line.strip_prefix(HEADING_MARK)?;
+    let (level, title) = rest.split_once(HEADING_MARK)?;
+    Some((level.parse().ok()?, title.trim()))
+}
+
+fn render_html(source: &str) -> Result<String, Unreadable> {
+    html2text::config::with_decorator(ReadingDecorator)
         .string_from_read(source.as_bytes(), 10_000)
         .map_err(|e| Unreadable::Damaged {
             detail: e.to_string(),
         })
+}
+
+/// Renders HTML as a person reads it: a link is its words (no brackets or footnotes, which
+/// would break phrases apart), emphasis is its words, a heading is marked for [`html`].
+#[derive(Clone, Copy)]
+struct ReadingDecorator;
+
+impl html2text::render::TextDecorator for ReadingDecorator {
+    type Annotation = ();
+
+    fn decorate_link_start(&mut self, _url: &str) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_link_end(&mut self) -> String {
+        String::new()
+    }
+    fn decorate_em_start(&self) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_em_end(&self) -> String {
+        String::new()
+    }
+    fn decorate_strong_start(&self) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_strong_end(&self) -> String {
+        String::new()
+    }
+    fn decorate_strikeout_start(&self) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_strikeout_end(&self) -> String {
+        String::new()
+    }
+    fn decorate_code_start(&self) -> (String, ()) {
+        (String::new(), ())
+    }
+    fn decorate_code_end(&self) -> String {
+        String::new()
+    }
+    fn decorate_preformat_first(&self) {}
+    fn decorate_preformat_cont(&self) {}
+    fn decorate_image(&mut self, _src: &str, title: &str) -> (String, ()) {
+        (title.to_owned(), ())
+    }
+    fn header_prefix(&self, level: usize) -> String {
+        format!("{HEADING_MARK}{level}{HEADING_MARK}")
+    }
+    fn quote_prefix(&self) -> String {
+        "> ".into()
+    }
+    fn unordered_item_prefix(&self) -> String {
+        "* ".into()
+    }
+    fn ordered_item_prefix(&self, i: i64) -> String {
+        format!("{i}. ")
+    }
+    fn make_subblock_decorator(&self) -> Self {
+        *self
+    }
 }
 
 #[cfg(test)]
@@ -162,5 +280,24 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("alert") && !text.contains("<b>"), "{text}");
+    }
+
+    #[test]
+    fn html_is_cut_at_headings_and_links_read_as_their_words() {
+        let page = b"<h1>Guide</h1><p>Intro.</p><h2>Setup</h2><p>See <a href=\"x\">the [boot] guide</a> now.</p><pre># apt install x</pre><h2>Use</h2><p>Run it.</p>";
+        let sections = html(page).unwrap();
+        let found: Vec<(Option<&str>, &str)> = sections
+            .iter()
+            .map(|s| (s.heading.as_deref(), s.text.as_str()))
+            .collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[0].0, Some("Guide"));
+        assert_eq!(found[1].0, Some("Guide › Setup"));
+        assert!(
+            found[1].1.contains("See the [boot] guide now."),
+            "{found:?}"
+        );
+        assert!(found[1].1.contains("# apt install x"), "{found:?}");
+        assert_eq!(found[2].0, Some("Guide › Use"));
     }
 }
