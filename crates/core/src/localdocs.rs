@@ -22,7 +22,7 @@ use crate::{CoreError, DataDir, ModelManager};
 /// longer context would make every text in a micro-batch pay attention over all of it.
 const EMBED_CONTEXT: u32 = 512;
 /// Tokens per decode of the embedding worker.
-const EMBED_BATCH: u32 = 2048;
+const EMBED_BATCH: u32 = 512;
 /// How often watched folders are read again even without events (network mounts send none).
 pub const RESCAN_EVERY: Duration = Duration::from_secs(300);
 /// Changes closer together than this are indexed together.

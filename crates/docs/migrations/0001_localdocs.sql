@@ -44,10 +44,16 @@ CREATE TABLE chunks (
     embedding  BLOB    NOT NULL                        -- little-endian f32, unit length
 );
 
-CREATE INDEX chunks_by_file ON chunks (file_id);
+-- A file's passages in order; a passage can never be there twice.
+CREATE UNIQUE INDEX chunks_by_file ON chunks (file_id, ordinal);
 
 -- Keyword search: the chunk's words, with Chinese and Japanese runs written as overlapping
 -- character pairs (unicode61 cannot split them), kept in step with `chunks` by the indexer.
+-- `collection` holds one word, `c<collection id>`: a search of some collections filters by it
+-- inside the full-text index (weighted 0 in BM25) instead of joining every match to its file.
 CREATE VIRTUAL TABLE chunks_fts USING fts5 (
-    terms, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+    terms, collection, content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
 );
+-- How many passages hold each word: a search leaves out the words most passages hold.
+CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab (chunks_fts, 'col');

@@ -54,9 +54,14 @@ fn flush(run: &mut Vec<char>, out: &mut String) {
     run.clear();
 }
 
-/// An FTS5 query for `text`: each of its terms quoted (so nothing typed is syntax), any of them
-/// matching, ranked by BM25. `None` when it has no terms.
-pub(crate) fn fts_query(text: &str) -> Option<String> {
+/// The word a passage of collection `id` carries in the full-text index's `collection` column.
+pub(crate) fn collection_term(id: i64) -> String {
+    format!("c{id}")
+}
+
+/// A query's terms for FTS5: lowercased, each once, quoted (so nothing typed is syntax); the
+/// search matches any of them, ranked by BM25. `None` when it has no terms.
+pub(crate) fn fts_terms(text: &str) -> Option<Vec<String>> {
     let terms = index_terms(text);
     let mut seen = std::collections::HashSet::new();
     let quoted: Vec<String> = terms
@@ -67,7 +72,7 @@ pub(crate) fn fts_query(text: &str) -> Option<String> {
         .take(64)
         .map(|t| format!("\"{t}\""))
         .collect();
-    (!quoted.is_empty()).then(|| quoted.join(" OR "))
+    (!quoted.is_empty()).then_some(quoted)
 }
 
 #[cfg(test)]
@@ -86,13 +91,15 @@ mod tests {
     #[test]
     fn any_typed_text_is_a_safe_query() {
         assert_eq!(
-            fts_query("北京大学").as_deref(),
+            fts_terms("北京大学").map(|t| t.join(" OR ")).as_deref(),
             Some("\"北京\" OR \"京大\" OR \"大学\"")
         );
         assert_eq!(
-            fts_query("NEAR(\"x\" -y*) AND").as_deref(),
+            fts_terms("NEAR(\"x\" -y*) AND")
+                .map(|t| t.join(" OR "))
+                .as_deref(),
             Some("\"near\" OR \"x\" OR \"y\" OR \"and\"")
         );
-        assert_eq!(fts_query("  ?! "), None);
+        assert_eq!(fts_terms("  ?! "), None);
     }
 }

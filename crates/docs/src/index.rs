@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::chunk::{chunk, Chunk, ChunkSize};
-use crate::cjk::index_terms;
+use crate::cjk::{collection_term, index_terms};
 use crate::collections::Collection;
 use crate::embed::Embedder;
 use crate::extract::{Extracted, Unreadable};
@@ -445,9 +445,10 @@ impl Docs {
                 Some(h) => index_terms(&format!("{h}\n{}", chunk.text)),
                 None => index_terms(&chunk.text),
             };
-            sqlx::query("INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)")
+            sqlx::query("INSERT INTO chunks_fts (rowid, terms, collection) VALUES (?, ?, ?)")
                 .bind(chunk_id)
                 .bind(terms)
+                .bind(collection_term(collection))
                 .execute(&mut *tx)
                 .await?;
         }

@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use futures::TryStreamExt;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::cjk::fts_query;
+use crate::cjk::{collection_term, fts_terms};
 use crate::embed::Embedder;
 use crate::{Docs, DocsError};
 
@@ -164,22 +165,21 @@ impl Docs {
         for name in collections {
             ids.push(self.collection(name).await?.id);
         }
-        let by_vector = match (mode, vector) {
-            (SearchMode::Keyword, _) | (_, None) => Vec::new(),
-            (_, Some(v)) => {
-                let mut all = Vec::new();
-                for id in &ids {
-                    all.extend(self.vectors(*id).await?.nearest(v, CANDIDATES));
-                }
-                all.sort_by(|a, b| b.1.total_cmp(&a.1));
-                all.truncate(CANDIDATES);
-                all
+        // The vector scan runs on a thread of its own while SQLite matches the keywords.
+        let by_vector = async {
+            match (mode, vector) {
+                (SearchMode::Keyword, _) | (_, None) => Ok(Vec::new()),
+                (_, Some(v)) => self.nearest(&ids, v).await,
             }
         };
-        let by_keyword = match mode {
-            SearchMode::Vector => Vec::new(),
-            _ => self.keyword(&ids, query).await?,
+        let by_keyword = async {
+            match mode {
+                SearchMode::Vector => Ok(Vec::new()),
+                _ => self.keyword(&ids, query).await,
+            }
         };
+        let (by_vector, by_keyword) = tokio::join!(by_vector, by_keyword);
+        let (by_vector, by_keyword) = (by_vector?, by_keyword?);
         let similarity: HashMap<i64, f32> = by_vector.iter().copied().collect();
         let ranked: Vec<(i64, f64)> = match mode {
             SearchMode::Vector => by_vector
@@ -205,32 +205,99 @@ impl Docs {
         self.passages(&top, &similarity).await
     }
 
+    /// The passages of `collections` nearest to `vector`, best first, as (id, cosine).
+    async fn nearest(
+        &self,
+        collections: &[i64],
+        vector: &[f32],
+    ) -> Result<Vec<(i64, f32)>, DocsError> {
+        let mut sets = Vec::with_capacity(collections.len());
+        for id in collections {
+            sets.push(self.vectors(*id).await?);
+        }
+        let vector = vector.to_vec();
+        tokio::task::spawn_blocking(move || {
+            let mut all: Vec<(i64, f32)> = sets
+                .iter()
+                .flat_map(|set| set.nearest(&vector, CANDIDATES))
+                .collect();
+            all.sort_by(|a, b| b.1.total_cmp(&a.1));
+            all.truncate(CANDIDATES);
+            all
+        })
+        .await
+        .map_err(|e| DocsError::Invalid(format!("the vector search stopped: {e}")))
+    }
+
     /// Passages matching the query's words, best BM25 first, as (id, score).
     async fn keyword(
         &self,
         collections: &[i64],
         query: &str,
     ) -> Result<Vec<(i64, f64)>, DocsError> {
-        let Some(fts) = fts_query(query) else {
+        let Some(fts) = self.keyword_query(query).await? else {
             return Ok(Vec::new());
         };
-        let list = collections
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        let sql = format!(
-            "SELECT chunks_fts.rowid, bm25(chunks_fts) FROM chunks_fts \
-             JOIN chunks c ON c.id = chunks_fts.rowid JOIN files f ON f.id = c.file_id \
-             WHERE chunks_fts MATCH ? AND f.collection_id IN ({list}) \
-             ORDER BY bm25(chunks_fts) LIMIT {CANDIDATES}"
-        );
-        let rows: Vec<(i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(fts)
-            .fetch_all(&self.inner.pool)
+        // The collections are picked inside the full-text index (a join to every match's file
+        // costs more than the match itself); all of them need no filter. The `collection`
+        // column weighs 0 so that it never moves a passage's score.
+        let (all,): (i64,) = sqlx::query_as("SELECT count(*) FROM collections")
+            .fetch_one(&self.inner.pool)
             .await?;
+        let searched: std::collections::HashSet<i64> = collections.iter().copied().collect();
+        let query = if searched.len() as i64 >= all {
+            format!("{{terms}} : ({fts})")
+        } else {
+            let wanted = collections
+                .iter()
+                .map(|id| collection_term(*id))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            format!("{{terms}} : ({fts}) AND {{collection}} : ({wanted})")
+        };
+        let rows: Vec<(i64, f64)> = sqlx::query_as(
+            "SELECT rowid, bm25(chunks_fts, 1.0, 0.0) FROM chunks_fts WHERE chunks_fts MATCH ? \
+             ORDER BY bm25(chunks_fts, 1.0, 0.0) LIMIT ?",
+        )
+        .bind(query)
+        .bind(CANDIDATES as i64)
+        .fetch_all(&self.inner.pool)
+        .await?;
         // BM25 is lower-is-better in SQLite; report higher-is-better.
         Ok(rows.into_iter().map(|(id, s)| (id, -s)).collect())
+    }
+
+    /// The FTS5 query for `query`'s words. Where there are many passages, words in more than a
+    /// tenth of them (the, and, how) are left out: they would make BM25 score most of the index
+    /// for a share of the score that changes little. Below 10,000 passages only words in more
+    /// than half are left out, whose weight in BM25 is nil anyway. The rarest word always stays.
+    async fn keyword_query(&self, query: &str) -> Result<Option<String>, DocsError> {
+        let Some(terms) = fts_terms(query) else {
+            return Ok(None);
+        };
+        let (passages,): (i64,) = sqlx::query_as("SELECT count(*) FROM chunks")
+            .fetch_one(&self.inner.pool)
+            .await?;
+        let common = (passages / 10).max(1_000);
+        let mut kept = Vec::with_capacity(terms.len());
+        let mut rarest: Option<(i64, String)> = None;
+        for term in terms {
+            let (docs,): (i64,) = sqlx::query_as(
+                "SELECT coalesce(sum(doc), 0) FROM chunks_vocab WHERE term = ? AND col = 'terms'",
+            )
+            .bind(term.trim_matches('"'))
+            .fetch_one(&self.inner.pool)
+            .await?;
+            if docs <= common {
+                kept.push(term);
+            } else if rarest.as_ref().is_none_or(|(d, _)| docs < *d) {
+                rarest = Some((docs, term));
+            }
+        }
+        if kept.is_empty() {
+            kept.extend(rarest.map(|(_, t)| t));
+        }
+        Ok(Some(kept.join(" OR ")))
     }
 
     /// A collection's vectors, read from the database once and kept until its index changes.
@@ -244,30 +311,39 @@ impl Docs {
         {
             return Ok(set);
         }
-        let rows = sqlx::query(
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.collection_id = ?",
+        )
+        .bind(collection)
+        .fetch_one(&self.inner.pool)
+        .await?;
+        let count = usize::try_from(count).unwrap_or(0);
+        // Row by row into one block sized up front: the index is the biggest thing LocalDocs
+        // keeps in memory, and it is held once, not also as rows or while doubling.
+        let mut rows = sqlx::query(
             "SELECT c.id, c.embedding FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.collection_id = ?",
         )
         .bind(collection)
-        .fetch_all(&self.inner.pool)
-        .await?;
-        let mut ids = Vec::with_capacity(rows.len());
+        .fetch(&self.inner.pool);
+        let mut ids = Vec::with_capacity(count);
         let mut data = Vec::new();
         let mut dims = 0;
-        for row in rows {
-            let blob: Vec<u8> = row.get(1);
-            let vector: Vec<f32> = blob
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
+        while let Some(row) = rows.try_next().await? {
+            let blob: &[u8] = row.get(1);
             if dims == 0 {
-                dims = vector.len();
+                dims = blob.len() / 4;
+                data.reserve_exact(count.saturating_mul(dims));
             }
-            if vector.len() != dims {
+            if blob.len() != dims * 4 {
                 continue;
             }
             ids.push(row.get::<i64, _>(0));
-            data.extend(vector);
+            data.extend(
+                blob.chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            );
         }
+        drop(rows);
         let set = Arc::new(VectorSet { ids, dims, data });
         if let Ok(mut cache) = self.inner.vectors.lock() {
             cache.insert(collection, set.clone());

@@ -471,3 +471,59 @@ async fn a_file_the_reader_may_not_open_says_permission_denied() {
     assert_eq!(unreadable[0].reason, Unreadable::PermissionDenied);
     docs.close().await;
 }
+
+/// Collections share one index: a search of one never returns another's passages, in any
+/// mode, and a search of several finds each one's.
+#[tokio::test]
+async fn a_search_keeps_to_the_collections_asked_for() {
+    let dir = ScratchDir::new("docs-two-collections");
+    let embedder = TestEmbedder::start().await;
+    let docs = open_docs(&dir.path().join("data"), Limits::default()).await;
+    for (name, text) in [
+        (
+            "Garden",
+            "The tomato plants need water every morning in July.",
+        ),
+        (
+            "Kitchen",
+            "Tomato soup: simmer the tomatoes with water for an hour.",
+        ),
+        ("Garage", "Check the tyre pressure every month."),
+    ] {
+        let folder = dir.path().join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("notes.txt"), text).unwrap();
+        docs.add_collection(name, &[folder], "all-minilm")
+            .await
+            .unwrap();
+        docs.index(name, &embedder, &IndexControl::default())
+            .await
+            .unwrap();
+    }
+    for mode in [SearchMode::Keyword, SearchMode::Vector, SearchMode::Hybrid] {
+        let found = docs
+            .search(&["Kitchen"], "tomato water", 5, mode, &embedder)
+            .await
+            .unwrap();
+        assert!(!found.is_empty(), "{mode:?}");
+        assert!(
+            found.iter().all(|p| p.collection == "Kitchen"),
+            "{mode:?}: {found:?}"
+        );
+        let found = docs
+            .search(&["Garden", "Kitchen"], "tomato water", 5, mode, &embedder)
+            .await
+            .unwrap();
+        let mut names: Vec<&str> = found.iter().map(|p| p.collection.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names, ["Garden", "Kitchen"], "{mode:?}: {found:?}");
+    }
+    // A word only another collection holds finds nothing here.
+    let found = docs
+        .search(&["Garage"], "tomato", 5, SearchMode::Keyword, &embedder)
+        .await
+        .unwrap();
+    assert!(found.is_empty(), "{found:?}");
+    docs.close().await;
+}

@@ -250,13 +250,20 @@ async fn dropping_a_generation_cancels_it() {
     let gen = long_reply(&engine).await;
     let pid = engine.worker_pid().await.expect("a worker runs");
     drop(gen);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let from = cpu_ms(pid);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let used = cpu_ms(pid) - from;
+    // A loaded machine may be slow to pass the cancel on; a generation that was not cancelled
+    // keeps a core busy far longer than these windows (2000 tokens).
+    let mut used = Vec::new();
+    for _ in 0..6 {
+        let from = cpu_ms(pid);
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        used.push(cpu_ms(pid) - from);
+        if used.last().is_some_and(|&ms| ms <= 100) {
+            break;
+        }
+    }
     assert!(
-        used <= 100,
-        "the worker used {used} ms of CPU after the drop"
+        used.last().is_some_and(|&ms| ms <= 100),
+        "the worker kept using CPU after the drop: {used:?} ms per second"
     );
     let (text, _) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48)).await;
     assert!(text.contains(CAPITAL_ANSWER));
