@@ -118,6 +118,11 @@ pub fn run() {
         .manage(updates::Updates::default())
         .setup(|app| {
             let hearth = tauri::async_runtime::block_on(open_app())?;
+            // Document collections are read again at start and followed while the app runs.
+            let docs = hearth.docs().clone();
+            tauri::async_runtime::spawn(
+                async move { docs.watch_all(std::future::pending()).await },
+            );
             main_window(app)?;
             let handle = app.handle().clone();
             let mut events = Events::new(&hearth);

@@ -74,6 +74,9 @@ pub async fn run(args: ServeArgs, data_dir: Option<PathBuf>) -> anyhow::Result<(
         ..AppOptions::default()
     };
     let app = App::open_with(DataDir::resolve(data_dir.as_deref())?, options).await?;
+    // Document collections are kept up to date while the server runs, as in the window.
+    let docs = app.docs().clone();
+    tokio::spawn(async move { docs.watch_all(std::future::pending()).await });
     let store = app.hearth().store();
     let (key, token) = match args.token {
         Some(token) if token.trim().len() >= 8 => (

@@ -57,6 +57,8 @@ struct Inner {
     indexing: watch::Sender<u32>,
     /// One index run at a time (they share the worker and the reader).
     runs: Mutex<()>,
+    /// Bumped when a collection is added, removed or changed, for [`LocalDocs::watch_all`].
+    collections_changed: watch::Sender<u64>,
 }
 
 impl LocalDocs {
@@ -80,6 +82,7 @@ impl LocalDocs {
                 control: IndexControl::yielding_to(chat_busy.clone()),
                 indexing,
                 runs: Mutex::new(()),
+                collections_changed: watch::channel(0).0,
             }),
         };
         tokio::spawn(hold_while_replying(
@@ -162,11 +165,13 @@ impl LocalDocs {
             }
             None => self.default_embedding_model()?,
         };
-        Ok(self
+        let collection = self
             .inner
             .docs
             .add_collection(name, folders, &model)
-            .await?)
+            .await?;
+        self.collections_changed();
+        Ok(collection)
     }
 
     /// Every collection with its counts.
@@ -176,26 +181,38 @@ impl LocalDocs {
 
     /// Renames a collection.
     pub async fn rename(&self, name: &str, new_name: &str) -> Result<(), CoreError> {
-        Ok(self.inner.docs.rename_collection(name, new_name).await?)
+        self.inner.docs.rename_collection(name, new_name).await?;
+        self.collections_changed();
+        Ok(())
     }
 
     /// Removes a collection and its index (never its documents).
     pub async fn remove(&self, name: &str) -> Result<(), CoreError> {
         let _run = self.inner.runs.lock().await;
-        Ok(self.inner.docs.remove_collection(name).await?)
+        self.inner.docs.remove_collection(name).await?;
+        self.collections_changed();
+        Ok(())
     }
 
     /// Drops a collection's index; the next indexing reads every file again.
     pub async fn rebuild(&self, name: &str) -> Result<(), CoreError> {
         let _run = self.inner.runs.lock().await;
-        Ok(self.inner.docs.rebuild(name).await?)
+        self.inner.docs.rebuild(name).await?;
+        self.collections_changed();
+        Ok(())
     }
 
     /// Makes a collection's passages with another embedding model (its index is rebuilt).
     pub async fn set_embedding_model(&self, name: &str, model: &str) -> Result<(), CoreError> {
         self.embedding_model(model)?;
         let _run = self.inner.runs.lock().await;
-        Ok(self.inner.docs.set_embedding_model(name, model).await?)
+        self.inner.docs.set_embedding_model(name, model).await?;
+        self.collections_changed();
+        Ok(())
+    }
+
+    fn collections_changed(&self) {
+        self.inner.collections_changed.send_modify(|n| *n += 1);
     }
 
     /// The files of a collection that gave nothing, and why.
@@ -244,6 +261,68 @@ impl LocalDocs {
                         return Ok(());
                     }
                 }
+                _ = tokio::time::sleep(RESCAN_EVERY) => {}
+            }
+        }
+    }
+
+    /// Keeps every collection up to date while the app runs: each is read now, then again
+    /// whenever a folder changes, a collection is added or changed, or [`RESCAN_EVERY`] has
+    /// passed (network mounts send no events), until `stop` resolves or LocalDocs shuts down.
+    /// A collection that cannot be indexed (its model removed, its folder gone) is reported in
+    /// its events and the others go on.
+    pub async fn watch_all(&self, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        let mut collections_changed = self.inner.collections_changed.subscribe();
+        loop {
+            let names: Vec<String> = match self.list().await {
+                Ok(list) => list.into_iter().map(|c| c.collection.name).collect(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "LocalDocs cannot list its collections");
+                    Vec::new()
+                }
+            };
+            let mut folders = Vec::new();
+            for name in &names {
+                if let Ok(c) = self.inner.docs.collection(name).await {
+                    folders.extend(c.folders.iter().map(PathBuf::from).filter(|f| f.is_dir()));
+                }
+            }
+            // Made before reading, so that what changes during a run is caught by the next.
+            let mut watch = match FolderWatch::new(&folders, WATCH_QUIET) {
+                Ok(watch) if !folders.is_empty() => Some(watch),
+                Ok(_) => None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "folders cannot be watched; reading them every {RESCAN_EVERY:?}");
+                    None
+                }
+            };
+            collections_changed.borrow_and_update();
+            for name in &names {
+                if self.inner.control.state() == hearth_docs::IndexState::Stop {
+                    return;
+                }
+                if let Err(e) = self.index(name).await {
+                    tracing::warn!(collection = %name, error = %e, "LocalDocs could not index");
+                }
+            }
+            let folder_changed = async {
+                let changed = match watch.as_mut() {
+                    Some(w) => w.changed().await,
+                    None => None,
+                };
+                // A watcher that has ended leaves the periodic rescan.
+                if changed.is_none() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            let mut state = self.inner.control.subscribe();
+            let stopped = state.wait_for(|s| *s == hearth_docs::IndexState::Stop);
+            tokio::select! {
+                _ = &mut stop => return,
+                _ = stopped => return,
+                _ = folder_changed => {}
+                _ = collections_changed.changed() => {}
                 _ = tokio::time::sleep(RESCAN_EVERY) => {}
             }
         }

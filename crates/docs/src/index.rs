@@ -132,6 +132,11 @@ impl IndexControl {
         *self.state.borrow()
     }
 
+    /// What runs are told, now and as it changes.
+    pub fn subscribe(&self) -> watch::Receiver<IndexState> {
+        self.state.subscribe()
+    }
+
     /// Waits until the run may go on; `Stopped` when told to stop.
     async fn turn(&self, docs: &Docs, collection: &str) -> Result<(), DocsError> {
         let mut state = self.state.subscribe();

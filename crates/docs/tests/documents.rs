@@ -527,3 +527,44 @@ async fn a_search_keeps_to_the_collections_asked_for() {
     assert!(found.is_empty(), "{found:?}");
     docs.close().await;
 }
+
+/// A model trained with prefixes gets them: every passage with the document prefix, every
+/// question with the query prefix, and nothing else is given to it.
+#[tokio::test]
+async fn passages_and_questions_carry_the_models_prefixes() {
+    let dir = ScratchDir::new("docs-prefixes");
+    let folder = dir.path().join("notes");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("notes.md"), NOTES_MD).unwrap();
+    let embedder = TestEmbedder::with_prefixes("search_query: ", "search_document: ").await;
+    let docs = open_docs(&dir.path().join("data"), Limits::default()).await;
+    docs.add_collection("Notes", std::slice::from_ref(&folder), "all-minilm")
+        .await
+        .unwrap();
+    let report = docs
+        .index("Notes", &embedder, &IndexControl::default())
+        .await
+        .unwrap();
+    let indexed: Vec<String> = std::mem::take(&mut *embedder.seen.lock().unwrap());
+    assert_eq!(indexed.len() as u64, report.chunks, "{indexed:?}");
+    assert!(
+        indexed.iter().all(|t| t.starts_with("search_document: ")),
+        "{indexed:?}"
+    );
+    let found = docs
+        .search(
+            &["Notes"],
+            "where is the car parked",
+            3,
+            SearchMode::Vector,
+            &embedder,
+        )
+        .await
+        .unwrap();
+    assert!(found[0].text.contains("level 3"), "{found:?}");
+    let asked = embedder.seen.lock().unwrap().clone();
+    assert_eq!(asked, ["search_query: where is the car parked"]);
+    // The prefix is the model's business: the stored passage is the document's own text.
+    assert!(!found[0].text.contains("search_document"), "{found:?}");
+    docs.close().await;
+}

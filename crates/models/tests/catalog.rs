@@ -181,3 +181,41 @@ fn plain_http_only_on_loopback() {
     assert!(!is_allowed_url("http://example.com/b.gguf"));
     assert!(!is_allowed_url("ftp://127.0.0.1/b.gguf"));
 }
+
+/// LocalDocs has an English and a Chinese-capable embedding model, pinned to a revision, each
+/// with the prefixes it was trained with, and no chat model carries prefixes.
+#[test]
+fn the_embedding_models_are_pinned_and_carry_their_prefixes() {
+    use hearth_models::catalog::ModelKind;
+    let catalog = Catalog::built_in().expect("assets/catalog.json is valid");
+    let nomic = catalog.entry("nomic-embed-text-v1.5").expect("listed");
+    assert_eq!(nomic.kind, ModelKind::Embedding);
+    assert_eq!(nomic.query_prefix, "search_query: ");
+    assert_eq!(nomic.document_prefix, "search_document: ");
+    let bge = catalog.entry("bge-m3").expect("listed");
+    assert_eq!(bge.kind, ModelKind::Embedding);
+    // BGE-M3 is trained without instructions on either side.
+    assert!(bge.query_prefix.is_empty() && bge.document_prefix.is_empty());
+    assert!(bge.tags.iter().any(|t| t == "chinese"), "{:?}", bge.tags);
+    for entry in [nomic, bge] {
+        let revision = entry
+            .url
+            .split("/resolve/")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_default();
+        assert!(
+            revision.len() == 40 && revision.chars().all(|c| c.is_ascii_hexdigit()),
+            "{} follows {revision:?}, not a commit",
+            entry.id
+        );
+        assert!(entry.template.is_none(), "{}", entry.id);
+    }
+    for entry in catalog.models.iter().filter(|e| e.kind == ModelKind::Chat) {
+        assert!(
+            entry.query_prefix.is_empty() && entry.document_prefix.is_empty(),
+            "{}",
+            entry.id
+        );
+    }
+}

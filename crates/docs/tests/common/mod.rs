@@ -16,6 +16,8 @@ use hearth_engine::{EngineClient, LoadOptions};
 pub struct TestEmbedder {
     pub engine: EngineClient,
     model: EmbeddingModel,
+    /// Every text given to the model, in order.
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl TestEmbedder {
@@ -36,7 +38,16 @@ impl TestEmbedder {
                 id: "all-minilm".into(),
                 ..EmbeddingModel::default()
             },
+            seen: Default::default(),
         }
+    }
+
+    /// The same model presented as one trained with these prefixes (as nomic-embed-text is).
+    pub async fn with_prefixes(query: &str, document: &str) -> TestEmbedder {
+        let mut embedder = TestEmbedder::start().await;
+        embedder.model.query_prefix = query.into();
+        embedder.model.document_prefix = document.into();
+        embedder
     }
 }
 
@@ -46,6 +57,9 @@ impl Embedder for TestEmbedder {
     }
 
     async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, DocsError> {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.extend(texts.iter().cloned());
+        }
         self.engine
             .embed(texts)
             .await
