@@ -57,21 +57,24 @@ impl Docs {
                 detail: e.to_string(),
             })?;
         }
-        if !path.exists() {
-            create_private(path)?;
-        }
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
-        MIGRATOR.run(&pool).await?;
+        // Creating and migrating is one process at a time: the app and the CLI starting together
+        // on a fresh file would otherwise both run the first migration.
+        let _opening = lock_for_opening(path).await?;
+        let pool = match open_sound(path).await? {
+            Some(pool) => pool,
+            None => {
+                // The index can always be built again from the documents; a damaged file must
+                // not keep the app from starting. It is kept beside, for whoever wants to look.
+                let aside = set_aside(path)?;
+                tracing::warn!(aside = %aside.display(), "the LocalDocs index was damaged; it was set aside and a new one started");
+                open_sound(path).await?.ok_or_else(|| {
+                    DocsError::Invalid(format!(
+                        "a new LocalDocs index could not be made at {}",
+                        path.display()
+                    ))
+                })?
+            }
+        };
         Ok(Docs {
             inner: Arc::new(Inner {
                 pool,
@@ -111,6 +114,123 @@ impl Docs {
         self.inner.extractor.stop().await;
         self.inner.pool.close().await;
     }
+}
+
+/// Opens the database at `path` (made if missing) and brings it to the current schema; `None`
+/// when the file is not SQLite or is damaged.
+async fn open_sound(path: &Path) -> Result<Option<SqlitePool>, DocsError> {
+    if !path.exists() {
+        create_private(path)?;
+    }
+    if !has_sqlite_header(path) {
+        return Ok(None);
+    }
+    let options = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = match SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+    {
+        Ok(pool) => pool,
+        Err(e) if is_damage(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let check: Result<Vec<(String,)>, _> = sqlx::query_as("PRAGMA quick_check(1)")
+        .fetch_all(&pool)
+        .await;
+    let damaged = match check {
+        Ok(rows) => rows.first().is_none_or(|(r,)| r != "ok"),
+        Err(e) if is_damage(&e) => true,
+        Err(e) => return Err(e.into()),
+    };
+    if !damaged {
+        match MIGRATOR.run(&pool).await {
+            Ok(()) => return Ok(Some(pool)),
+            Err(sqlx::migrate::MigrateError::Execute(e)) if is_damage(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    pool.close().await;
+    Ok(None)
+}
+
+/// Whether SQLite said the file is damaged (`SQLITE_CORRUPT`) or no database (`SQLITE_NOTADB`).
+fn is_damage(e: &sqlx::Error) -> bool {
+    if let sqlx::Error::Database(db) = e {
+        let primary = db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .map(|c| c & 0xff);
+        if matches!(primary, Some(11 | 26)) {
+            return true;
+        }
+    }
+    let text = e.to_string();
+    text.contains("malformed") || text.contains("not a database")
+}
+
+/// Whether the file starts as SQLite files do (an empty file is a new database).
+fn has_sqlite_header(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    match file.read(&mut header) {
+        Ok(0) => true,
+        Ok(16) => header == *b"SQLite format 3\0",
+        _ => false,
+    }
+}
+
+/// Moves a damaged index and its WAL files aside: `docs.db` → `docs.db.damaged-<ms>`.
+fn set_aside(path: &Path) -> Result<PathBuf, DocsError> {
+    let stamp = crate::now_ms();
+    let mut aside = path.as_os_str().to_os_string();
+    aside.push(format!(".damaged-{stamp}"));
+    let aside = PathBuf::from(aside);
+    std::fs::rename(path, &aside).map_err(|e| DocsError::Folder {
+        path: path.to_path_buf(),
+        detail: format!("the damaged LocalDocs index could not be moved aside: {e}"),
+    })?;
+    for suffix in ["-wal", "-shm"] {
+        let mut from = path.as_os_str().to_os_string();
+        from.push(suffix);
+        let mut to = aside.as_os_str().to_os_string();
+        to.push(suffix);
+        let _ = std::fs::rename(PathBuf::from(from), PathBuf::from(to));
+    }
+    Ok(aside)
+}
+
+/// Takes the exclusive lock on `<db>.lock`, waiting while another process opens the index.
+async fn lock_for_opening(db: &Path) -> Result<std::fs::File, DocsError> {
+    let mut name = db.as_os_str().to_os_string();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let for_task = lock_path.clone();
+    let locked = tokio::task::spawn_blocking(move || {
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&for_task)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(std::io::Error::other)
+    .and_then(|locked| locked);
+    locked.map_err(|e| DocsError::Folder {
+        path: lock_path,
+        detail: e.to_string(),
+    })
 }
 
 /// An empty database file readable by this user only (the documents' text is in it).
