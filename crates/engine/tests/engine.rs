@@ -666,3 +666,22 @@ async fn a_held_worker_stops_at_once_and_finishes_its_request_when_let_go() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists() || process_state(pid) == 'Z');
 }
+
+/// Regression guard: llama.cpp's AMX kernels, built only into ggml's sapphirerapids CPU
+/// variant, died with SIGILL on their first tile instruction on a Xeon with AMX (every reply
+/// failed). That variant is never put beside the worker; such CPUs load the zen4 one.
+#[test]
+fn no_cpu_variant_with_amx_kernels_is_beside_the_worker() {
+    let worker = hearth_engine::locate_worker().expect("the worker is built");
+    let lib = worker.parent().expect("a folder").join("lib");
+    let names: Vec<String> = std::fs::read_dir(&lib)
+        .expect("lib/ beside the worker")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n.contains("ggml-cpu-")), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.contains("sapphirerapids")),
+        "{names:?}"
+    );
+}
