@@ -29,6 +29,19 @@ const data = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-e2e-'));
 execFileSync(cli, ['--data-dir', data, 'models', 'import', model]);
 execFileSync(cli, ['--data-dir', data, 'chats', 'import', path.join(root, 'tests/e2e-browser/hostile-chat.json')]);
 
+// A reply answered from a LocalDocs collection (by the CLI, through the same retrieval the app
+// uses), from a document that carries markup and a javascript: link.
+const embedder = execFileSync('python3', [path.join(root, 'scripts/make-test-embedder')]).toString().trim();
+const notes = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-e2e-notes-'));
+fs.writeFileSync(path.join(notes, 'orchard.txt'),
+  'Orchard notes\n\nThe hollyhock by the shed blooms in July. <img src=x onerror=alert(3)> [Call us](javascript:alert(4))\n');
+fs.writeFileSync(path.join(notes, 'car.txt'), 'The car tyres were changed in Leeds in November.\n');
+execFileSync(cli, ['--data-dir', data, 'models', 'import', embedder]);
+execFileSync(cli, ['--data-dir', data, 'docs', 'add', 'Garden', notes]);
+execFileSync(cli, ['--data-dir', data, 'docs', 'index', 'Garden'], { stdio: 'ignore' });
+execFileSync(cli, ['--data-dir', data, 'chat', '--model', model, '--temp', '0', '--max-tokens', '8', '--docs', 'Garden',
+  '--prompt', 'When does the hollyhock bloom?'], { stdio: 'ignore' });
+
 // A local server stands in for Hugging Face: the test model, paced like a fast line so the
 // progress bar has something to show, under a catalog entry that is not installed yet.
 // It is a model of its own: the test model with another name in its header (a model is known
@@ -83,6 +96,7 @@ async function cleanup() {
   server.kill();
   files.kill();
   fs.rmSync(data, { recursive: true, force: true });
+  fs.rmSync(notes, { recursive: true, force: true });
 }
 
 const assistant = page.locator('article.message.assistant');
@@ -185,6 +199,27 @@ await step('a reply with <img onerror> and <script> is shown as text and runs no
   if ((await reply.locator('img, script').count()) !== 0) throw new Error('markup was rendered');
   await page.waitForTimeout(500);
   if (dialogs.length) throw new Error(`a dialog opened: ${dialogs}`);
+});
+
+await step('a reply answered from documents lists its sources; their markup is inert text', async () => {
+  await page.keyboard.press('Control+k');
+  await page.keyboard.type('hollyhock');
+  await page.locator('.hit').first().click(wait);
+  await page.locator('nav input[type="search"]').fill('');
+  await page.locator('nav input[type="search"]').dispatchEvent('input');
+  const sources = assistant.last().locator('details.sources');
+  await sources.locator('summary').click(wait);
+  const card = sources.locator('li.source').first();
+  await card.locator('.source-file', { hasText: 'orchard.txt' }).waitFor(wait);
+  const place = await card.locator('.source-place').innerText();
+  if (!/^lines? \d/.test(place)) throw new Error(`no lines: ${place}`);
+  await card.locator('.source-excerpt', { hasText: '<img src=x onerror=alert(3)>' }).waitFor(wait);
+  if ((await sources.locator('img, script, a').count()) !== 0) throw new Error('markup in a source was rendered');
+  await page.screenshot({ path: path.join(artifacts, 'sources.png') });
+  await page.waitForTimeout(500);
+  if (dialogs.length) throw new Error(`a dialog opened: ${dialogs}`);
+  await page.locator('nav .chat-title', { hasText: 'Hostile reply' }).click();
+  await assistant.last().locator('.markdown', { hasText: 'onerror' }).waitFor(wait);
 });
 
 // Regression guard: DOMPurify dropped the link's target, and a click replaced Hearth's page.

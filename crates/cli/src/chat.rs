@@ -59,6 +59,10 @@ pub struct ChatArgs {
     /// Text that ends a reply (repeatable).
     #[arg(long)]
     stop: Vec<String>,
+    /// Answer from these LocalDocs collections (see `hearth-cli docs list`); the passages
+    /// used are listed after each reply.
+    #[arg(long, num_args = 1..)]
+    docs: Vec<String>,
 }
 
 impl ChatArgs {
@@ -107,6 +111,8 @@ enum Conversation {
         model: ChatModel,
         messages: Vec<ChatMessage>,
         system: String,
+        /// LocalDocs collections each question is answered from.
+        docs: Vec<String>,
     },
 }
 
@@ -128,6 +134,7 @@ pub async fn run(args: ChatArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()
     if let Some(notice) = app.startup_notice() {
         eprintln!("note: {notice}");
     }
+    let docs = app.check_collections(&args.docs).await?;
     eprintln!("loading {} ...", model.path.display());
     let info = app.load(&model).await?;
     if let Some(note) = &info.template_note {
@@ -139,6 +146,7 @@ pub async fn run(args: ChatArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()
             app,
             model,
             system,
+            docs,
         }
     } else {
         let chat_id = match args.chat {
@@ -153,6 +161,9 @@ pub async fn run(args: ChatArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()
             }
             None => app.new_chat_with_prompt(&system).await?.id,
         };
+        if !docs.is_empty() {
+            app.set_chat_collections(chat_id, &docs).await?;
+        }
         Conversation::Saved {
             app,
             chat_id,
@@ -250,6 +261,7 @@ impl Conversation {
                         message.error.unwrap_or_else(|| "the reply failed".into())
                     );
                 }
+                list_sources(&message.sources);
                 let mut notes = Vec::new();
                 if message.status == MessageStatus::Interrupted {
                     notes.push(message.error.unwrap_or_else(|| "stopped".into()));
@@ -267,10 +279,22 @@ impl Conversation {
                 app,
                 model,
                 messages,
+                docs,
                 ..
             } => {
                 messages.push(ChatMessage::new(Role::User, text));
-                let result = stream_unsaved(app, model, messages, interrupts).await;
+                // The passages go to the model with this question only; the conversation
+                // keeps the question as asked.
+                let mut given = messages.clone();
+                let sources = match app.with_documents(model, docs, &mut given).await {
+                    Ok(sources) => sources,
+                    Err(e) => {
+                        messages.pop();
+                        return Err(e.into());
+                    }
+                };
+                let result = stream_unsaved(app, model, &given, interrupts).await;
+                list_sources(&sources);
                 match result {
                     Ok(Some(reply)) => {
                         messages.push(ChatMessage::new(Role::Assistant, reply));
@@ -404,6 +428,14 @@ async fn stream_unsaved(
         return Ok(None);
     }
     Ok(Some(reply))
+}
+
+/// The passages a reply was given, on stderr: `[1] /path/notes.md, lines 3–9 (Notes)`.
+fn list_sources(sources: &[hearth_core::Source]) {
+    for (i, s) in sources.iter().enumerate() {
+        let place = s.place().map(|p| format!(", {p}")).unwrap_or_default();
+        eprintln!("[{}] {}{place} ({})", i + 1, s.path, s.collection);
+    }
 }
 
 fn print_piece(text: &str) {

@@ -25,6 +25,11 @@ struct Server {
 
 impl Server {
     fn start(label: &str, extra: &[&str]) -> Server {
+        Server::start_with(label, extra, |_, _| {})
+    }
+
+    /// Like [`Server::start`], with `prepare(data, scratch)` run on the data folder first.
+    fn start_with(label: &str, extra: &[&str], prepare: impl FnOnce(&Path, &Path)) -> Server {
         let dir = ScratchDir::new(label);
         let data = dir.path().join("data");
         // Installed as a person would (linked where possible): its checksum is recorded, which
@@ -41,6 +46,7 @@ impl Server {
             "{}",
             String::from_utf8_lossy(&import.stderr)
         );
+        prepare(&data, dir.path());
         let mut child = Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
             .arg("--data-dir")
             .arg(&data)
@@ -266,6 +272,55 @@ fn the_official_openai_client_works() {
     let server = Server::start("api-openai", &[]);
     let out = Command::new(openai_python())
         .arg(hearth_testkit::repo_root().join("tests/api/openai_client.py"))
+        .env("HEARTH_API_URL", server.url())
+        .env("HEARTH_API_TOKEN", &server.token)
+        .env("HEARTH_API_MODEL", MODEL)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("all checks passed"), "{stdout}");
+}
+
+/// Runs `hearth-cli` on `data`; panics with its output when it fails.
+fn cli(data: &Path, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "hearth-cli {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_openai_client_gets_references_from_localdocs_collections() {
+    let server = Server::start_with("api-docs", &[], |data, scratch| {
+        let notes = scratch.join("notes");
+        std::fs::create_dir_all(&notes).unwrap();
+        std::fs::write(
+            notes.join("garden.md"),
+            "# Garden\n\nThe quince tree in Ana's orchard flowers in the second week of April.\n",
+        )
+        .unwrap();
+        std::fs::write(
+            notes.join("car.txt"),
+            "The car's tyres were changed at the garage in Leeds in November.\n",
+        )
+        .unwrap();
+        let embedder = hearth_testkit::test_embedder();
+        cli(data, &["models", "import", embedder.to_str().unwrap()]);
+        cli(data, &["docs", "add", "Notes", notes.to_str().unwrap()]);
+        cli(data, &["docs", "index", "Notes"]);
+    });
+    let out = Command::new(openai_python())
+        .arg(hearth_testkit::repo_root().join("tests/api/openai_docs.py"))
         .env("HEARTH_API_URL", server.url())
         .env("HEARTH_API_TOKEN", &server.token)
         .env("HEARTH_API_MODEL", MODEL)

@@ -258,3 +258,67 @@ fn bad_requests_say_what_to_do() {
     let listed = run(&data, &["models", "list"]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains("all-MiniLM"));
 }
+
+#[test]
+fn chat_with_docs_answers_from_the_collection_and_lists_its_sources() {
+    let dir = ScratchDir::new("cli-docs-chat");
+    let folder = dir.path().join("notes");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("garden.md"),
+        "# Garden\n\nThe quince tree in Ana's orchard flowers in the second week of April.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("car.txt"),
+        "The car's tyres were changed at the garage in Leeds in November.\n",
+    )
+    .unwrap();
+    let data = prepared(&dir, "Notes", &folder);
+    run(&data, &["docs", "index", "Notes"]);
+    let model = hearth_testkit::test_model();
+    let model = model.to_str().unwrap();
+    let question = "When does the quince tree flower?";
+    for extra in [None, Some("--no-save")] {
+        let mut args = vec![
+            "chat",
+            "--model",
+            model,
+            "--temp",
+            "0",
+            "--max-tokens",
+            "16",
+            "--prompt",
+            question,
+            "--docs",
+            "Notes",
+        ];
+        args.extend(extra);
+        let out = run(&data, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        let listed = err
+            .lines()
+            .find(|l| l.starts_with("[1] "))
+            .unwrap_or_else(|| panic!("{extra:?}: no sources listed: {err}"));
+        assert!(
+            listed.contains("garden.md, line") && listed.ends_with("(Notes)"),
+            "{extra:?}: {listed}"
+        );
+    }
+    // The saved chat keeps the collection and the reply's sources.
+    let chats = run(&data, &["chats", "export"]);
+    let md = String::from_utf8_lossy(&chats.stdout);
+    assert!(md.contains("garden.md`, line"), "{md}");
+
+    let out = cli(&data)
+        .args([
+            "chat", "--model", model, "--prompt", question, "--docs", "Nowhere",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("no document collection named \"Nowhere\""),
+        "{err}"
+    );
+}

@@ -25,7 +25,8 @@ pub fn typescript() -> String {
     let cfg = Config::new().with_large_int("number");
     let decls = declarations![&cfg;
         ErrorKind, ErrorReport,
-        hearth_store::Role, hearth_store::MessageStatus, hearth_store::Message, hearth_store::Chat,
+        hearth_store::Role, hearth_store::MessageStatus, hearth_store::Source, hearth_store::Message,
+        hearth_store::Chat,
         hearth_store::SnippetPart, hearth_store::SearchHit,
         hearth_engine::SamplingParams, hearth_engine::NamedTemplate, GenerationSettings,
         ModelChoice, ModelChoices, ShownMessage, ChatView, Started, ChatPatch, AppSettings,
@@ -35,6 +36,7 @@ pub fn typescript() -> String {
         CatalogRow, CatalogView, hearth_models::ModelFacts, hearth_models::InstalledModel,
         InstalledRow, VerifyResult, hearth_models::ImportedAs, ImportResult, UpdateInfo,
         CoreEvent, hearth_models::DownloadEvent, DownloadTag, DownloadNotice, AppEvent, ApiStatus,
+        crate::RetrievalSettings,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by hearth-core's `contract` module (ts-rs).\n\

@@ -34,6 +34,8 @@
 //! - `oneshot`: generations outside a saved chat (the API), and saving one when asked.
 //! - `localdocs`: [`LocalDocs`]: document collections, indexed with an embedding model in a
 //!   worker of its own that yields to replies.
+//! - `retrieval`: a reply's passages from the chat's collections, fitted to the context and
+//!   recorded with it as its sources.
 //! - `api`: the local OpenAI-compatible HTTP server.
 #![deny(missing_docs)]
 
@@ -47,6 +49,7 @@ mod model_hash;
 mod models;
 mod oneshot;
 mod reply;
+mod retrieval;
 mod service;
 
 pub use app::{
@@ -61,9 +64,11 @@ pub use hearth_docs as docs;
 pub use hearth_engine::{EngineClient, EngineError, LoadOptions, ModelInfo, SamplingParams};
 pub use hearth_models as model_manager;
 pub use hearth_store::{
-    Chat, ExportFormat, Id, Message, MessageStatus, NewMessage, Role, SearchHit, Store, StoreError,
+    Chat, ExportFormat, Id, Message, MessageStatus, NewMessage, Role, SearchHit, Source, Store,
+    StoreError,
 };
 pub use localdocs::{EmbeddingChoice, LocalDocs, RESCAN_EVERY};
 pub use models::{catalog_template, ModelManager};
 pub use reply::ReplyHandle;
+pub use retrieval::{RetrievalSettings, RETRIEVAL_SETTING};
 pub use service::{ChatModel, CoreEvent, Hearth, DEFAULT_SYSTEM_PROMPT, NEW_CHAT_TITLE};

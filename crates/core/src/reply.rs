@@ -14,6 +14,7 @@ use hearth_engine::{
 use hearth_store::{Id, Message, MessageStats, MessageStatus};
 use tokio::sync::{oneshot, watch};
 
+use crate::retrieval::{self, RetrievalSettings};
 use crate::service::{conversation, CoreEvent, Hearth, RunningReply, NEW_CHAT_TITLE};
 use crate::{ChatModel, CoreError, ErrorReport};
 
@@ -50,6 +51,8 @@ pub(crate) struct Job {
     pub(crate) system_prompt: Option<String>,
     /// The chat still waits for its first title.
     pub(crate) name_chat: bool,
+    /// The LocalDocs collections the reply answers from.
+    pub(crate) collections: Vec<String>,
 }
 
 /// How a reply ended, before it is written.
@@ -137,14 +140,21 @@ async fn answer(hearth: &Hearth, job: &Job, mut stopped: watch::Receiver<bool>) 
         loaded = hearth.prepare(&job.model) => loaded,
         _ = stopped.wait_for(|stop| *stop) => return Ending::stopped(String::new()),
     };
-    if let Err(e) = loading {
-        return Ending::failed(String::new(), e);
-    }
+    let info = match loading {
+        Ok(info) => info,
+        Err(e) => return Ending::failed(String::new(), e),
+    };
     let history = match hearth.inner.store.path_to(job.question).await {
         Ok(history) => history,
         Err(e) => return Ending::failed(String::new(), e.into()),
     };
-    let messages = conversation(job.system_prompt.as_deref(), &history);
+    let mut messages = conversation(job.system_prompt.as_deref(), &history);
+    if !job.collections.is_empty() {
+        tokio::select! {
+            () = give_sources(hearth, job, info.n_ctx, &mut messages) => {}
+            _ = stopped.wait_for(|stop| *stop) => return Ending::stopped(String::new()),
+        }
+    }
     let generation = hearth
         .inner
         .engine
@@ -153,6 +163,47 @@ async fn answer(hearth: &Hearth, job: &Job, mut stopped: watch::Receiver<bool>) 
     match generation {
         Ok(generation) => stream(hearth, job, generation, stopped).await,
         Err(e) => Ending::failed(String::new(), e.into()),
+    }
+}
+
+/// Puts the best passages of the chat's collections before its newest question and records
+/// them on the reply. When the documents cannot be searched (a collection removed, its
+/// embedding model deleted) the reply is written without them and a notice says why.
+async fn give_sources(hearth: &Hearth, job: &Job, n_ctx: u32, messages: &mut [ChatMessage]) {
+    let Some(docs) = hearth.inner.docs.get() else {
+        return;
+    };
+    let store = &hearth.inner.store;
+    let given = async {
+        let settings = RetrievalSettings::read(store).await?;
+        retrieval::give(
+            docs,
+            &hearth.inner.engine,
+            &job.collections,
+            messages,
+            n_ctx,
+            job.model.sampling.max_tokens,
+            &settings,
+        )
+        .await
+    };
+    match given.await {
+        Ok(sources) if sources.is_empty() => {}
+        Ok(sources) => {
+            if let Err(e) = store.set_sources(job.message_id, &sources).await {
+                tracing::warn!("the reply's sources could not be saved: {e}");
+            }
+            hearth.emit(CoreEvent::SourcesFound {
+                chat_id: job.chat_id,
+                message_id: job.message_id,
+                sources,
+            });
+        }
+        Err(e) => hearth.emit(CoreEvent::Notice {
+            message: format!(
+                "Your documents could not be searched ({e}); this reply does not use them."
+            ),
+        }),
     }
 }
 

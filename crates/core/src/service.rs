@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use hearth_engine::{ChatMessage, EngineClient, LoadOptions, ModelInfo, SamplingParams};
-use hearth_store::{Chat, Id, Message, MessageStatus, NewMessage, Role, Store, StoreError};
+use hearth_store::{Chat, Id, Message, MessageStatus, NewMessage, Role, Source, Store, StoreError};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
 use crate::model_hash;
 use crate::reply::{self, ReplyHandle};
-use crate::{CoreError, DataDir, ErrorReport};
+use crate::{CoreError, DataDir, ErrorReport, LocalDocs};
 
 /// Title of a chat until its first reply names it.
 pub const NEW_CHAT_TITLE: &str = "New chat";
@@ -60,6 +60,16 @@ pub enum CoreEvent {
         message_id: Id,
         /// The new text.
         text: String,
+    },
+    /// The passages of the person's documents a reply is given (already in the store with
+    /// it), before its first token.
+    SourcesFound {
+        /// Chat.
+        chat_id: Id,
+        /// Reply.
+        message_id: Id,
+        /// The passages, best first.
+        sources: Vec<Source>,
     },
     /// A reply ended and its final state is in the store.
     ReplyFinished {
@@ -112,6 +122,8 @@ pub(crate) struct Inner {
     pub(crate) running: Mutex<HashMap<Id, RunningReply>>,
     /// Said once at start, when the database had to be set aside.
     notice: Option<String>,
+    /// The person's document collections, for replies in chats that use them.
+    pub(crate) docs: std::sync::OnceLock<LocalDocs>,
 }
 
 impl Hearth {
@@ -141,10 +153,16 @@ impl Hearth {
             loaded: tokio::sync::Mutex::new(None),
             running: Mutex::new(HashMap::new()),
             notice,
+            docs: std::sync::OnceLock::new(),
         };
         Ok(Hearth {
             inner: Arc::new(inner),
         })
+    }
+
+    /// Lets replies in chats with collections answer from them (once; later calls are ignored).
+    pub fn attach_docs(&self, docs: LocalDocs) {
+        let _ = self.inner.docs.set(docs);
     }
 
     /// The store, for reads the service does not wrap (listing, search, export).
@@ -326,6 +344,11 @@ impl Hearth {
         Ok(self.inner.store.delete_chat(chat_id).await?)
     }
 
+    /// The chat engine.
+    pub(crate) fn engine(&self) -> &EngineClient {
+        &self.inner.engine
+    }
+
     pub(crate) fn emit(&self, event: CoreEvent) {
         // No receivers is fine: nobody is watching.
         let _ = self.inner.events.send(event);
@@ -407,6 +430,7 @@ impl Hearth {
                 model: model.clone(),
                 system_prompt: chat.system_prompt.clone(),
                 name_chat: chat.auto_title,
+                collections: chat.collections.clone(),
             },
         ))
     }

@@ -6,7 +6,10 @@
 //! reads the vectors into memory), the memory the index takes and its size on disk. Run by
 //! `scripts/bench-docs`.
 //!
-//! Usage: bench_search CHAPTERS_DIR WORK_DIR
+//! Usage: bench_search CHAPTERS_DIR WORK_DIR [EMBEDDING_MODEL_ID]
+//!
+//! With EMBEDDING_MODEL_ID it only writes WORK_DIR/docs.db, its collection `Bench` made with
+//! that model (for core's bench_answer, which asks questions of it through the app).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -22,8 +25,10 @@ const SEARCHES: usize = 300;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [chapters, work] = args.as_slice() else {
-        return Err("usage: bench_search CHAPTERS_DIR WORK_DIR".into());
+    let (chapters, work, model) = match args.as_slice() {
+        [chapters, work] => (chapters, work, None),
+        [chapters, work, model] => (chapters, work, Some(model.as_str())),
+        _ => return Err("usage: bench_search CHAPTERS_DIR WORK_DIR [EMBEDDING_MODEL_ID]".into()),
     };
     let work = PathBuf::from(work);
     std::fs::create_dir_all(&work)?;
@@ -54,10 +59,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let db = work.join("docs.db");
     let docs = Docs::open(&db, PathBuf::from("unused")).await?;
-    docs.add_collection("Bench", std::slice::from_ref(&work), "bench")
-        .await?;
+    docs.add_collection(
+        "Bench",
+        std::slice::from_ref(&work),
+        model.unwrap_or("bench"),
+    )
+    .await?;
     fill(&db, &passages).await?;
     docs.close().await;
+    if model.is_some() {
+        return Ok(());
+    }
     let disk: u64 = ["docs.db", "docs.db-wal"]
         .iter()
         .filter_map(|f| std::fs::metadata(work.join(f)).ok())

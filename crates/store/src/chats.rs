@@ -31,10 +31,15 @@ pub struct Chat {
     /// Still waiting for the title its first reply gives it (a placeholder is shown).
     #[serde(default)]
     pub auto_title: bool,
+    /// The LocalDocs collections its replies answer from, by name.
+    #[serde(default)]
+    #[sqlx(json)]
+    pub collections: Vec<String>,
 }
 
 const CHAT_COLUMNS: &str =
-    "id, title, created_at, updated_at, model, system_prompt, settings, pinned, archived, current_leaf, auto_title";
+    "id, title, created_at, updated_at, model, system_prompt, settings, pinned, archived, \
+     current_leaf, auto_title, collections";
 
 impl Store {
     /// Starts a new chat with a title of its own.
@@ -136,6 +141,13 @@ impl Store {
     /// Sets or clears a chat's own system prompt.
     pub async fn set_system_prompt(&self, id: Id, prompt: Option<&str>) -> Result<(), StoreError> {
         self.update_chat(id, "system_prompt = ?", prompt).await
+    }
+
+    /// Sets the LocalDocs collections a chat's replies answer from (none: no retrieval).
+    pub async fn set_chat_collections(&self, id: Id, names: &[String]) -> Result<(), StoreError> {
+        let names =
+            serde_json::to_string(names).map_err(|e| StoreError::Unreadable(e.to_string()))?;
+        self.update_chat(id, "collections = ?", names).await
     }
 
     /// Sets or clears a chat's own generation settings (JSON).

@@ -101,8 +101,8 @@ impl Store {
         let mut ids = Vec::with_capacity(chats.len());
         for ExportedChat { chat, messages } in chats {
             let (chat_id,): (Id,) = sqlx::query_as(
-                "INSERT INTO chats (title, created_at, updated_at, model, system_prompt, settings, pinned, archived) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO chats (title, created_at, updated_at, model, system_prompt, settings, pinned, archived, collections) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )
             .bind(&chat.title)
             .bind(chat.created_at)
@@ -112,6 +112,7 @@ impl Store {
             .bind(&chat.settings)
             .bind(chat.pinned)
             .bind(chat.archived)
+            .bind(to_json(&chat.collections)?)
             .fetch_one(&mut *tx)
             .await?;
             // Parents come before children in id order; map old ids to new as we go.
@@ -130,8 +131,8 @@ impl Store {
                 };
                 let (id,): (Id,) = sqlx::query_as(
                     "INSERT INTO messages (chat_id, parent_id, role, content, status, error, model_file, model_sha256, \
-                     sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at, error_kind) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at, error_kind, sources) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 )
                 .bind(chat_id)
                 .bind(parent)
@@ -150,6 +151,7 @@ impl Store {
                 .bind(m.created_at)
                 .bind(m.updated_at)
                 .bind(&m.error_kind)
+                .bind(to_json(&m.sources)?)
                 .fetch_one(&mut *tx)
                 .await?;
                 new_ids.insert(m.id, id);
@@ -173,6 +175,10 @@ impl Store {
     }
 }
 
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Import(e.to_string()))
+}
+
 fn markdown(chat: &Chat, branch: &[Message]) -> String {
     let mut out = format!("# {}\n\n", chat.title);
     if let Some(system) = &chat.system_prompt {
@@ -187,6 +193,20 @@ fn markdown(chat: &Chat, branch: &[Message]) -> String {
         out.push_str(&format!("**{who}:**\n\n{}\n\n", m.content.trim_end()));
         if m.status == MessageStatus::Interrupted {
             out.push_str("*(reply interrupted)*\n\n");
+        }
+        if !m.sources.is_empty() {
+            out.push_str("Sources:\n\n");
+            for (i, s) in m.sources.iter().enumerate() {
+                let place = s.place().map(|p| format!(", {p}")).unwrap_or_default();
+                let excerpt = s.excerpt.split_whitespace().collect::<Vec<_>>().join(" ");
+                out.push_str(&format!(
+                    "{}. `{}`{place} ({})\n   > {excerpt}\n",
+                    i + 1,
+                    s.path,
+                    s.collection
+                ));
+            }
+            out.push('\n');
         }
     }
     out.push_str("---\n\n");
@@ -282,6 +302,7 @@ mod chatgpt {
                 created_at: time.unwrap_or(created),
                 updated_at: time.unwrap_or(created),
                 error_kind: None,
+                sources: Vec::new(),
             });
             kept_as.insert(key, Some(id));
         }
@@ -301,6 +322,7 @@ mod chatgpt {
             archived: false,
             current_leaf: leaf,
             auto_title: false,
+            collections: Vec::new(),
         };
         Ok(ExportedChat { chat, messages })
     }

@@ -76,10 +76,56 @@ pub struct Message {
     /// What kind of failure an `Error` reply met (the app's error kind, `snake_case`).
     #[serde(default)]
     pub error_kind: Option<String>,
+    /// The passages of a person's documents the reply was given (LocalDocs), best first.
+    #[serde(default)]
+    #[sqlx(json)]
+    pub sources: Vec<Source>,
+}
+
+/// A passage of a person's document that a reply was given, as it was given: the reply keeps
+/// it even when the file changes or the index is rebuilt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Source {
+    /// The LocalDocs collection it came from.
+    pub collection: String,
+    /// The file.
+    pub path: String,
+    /// Its page (PDF).
+    #[serde(default)]
+    pub page: Option<u32>,
+    /// Its first line (text formats).
+    #[serde(default)]
+    pub line_start: Option<u32>,
+    /// Its last line.
+    #[serde(default)]
+    pub line_end: Option<u32>,
+    /// The headings above it.
+    #[serde(default)]
+    pub heading: Option<String>,
+    /// The text the model was given.
+    pub excerpt: String,
+    /// How well it matched the question (higher is better; the search's fused score).
+    pub score: f64,
+    /// Its cosine with the question, when vectors were used.
+    #[serde(default)]
+    pub similarity: Option<f32>,
+}
+
+impl Source {
+    /// Where it is in its file, for people: "page 12", "lines 3–9", "line 4".
+    pub fn place(&self) -> Option<String> {
+        match (self.page, self.line_start, self.line_end) {
+            (Some(page), _, _) => Some(format!("page {page}")),
+            (None, Some(a), Some(b)) if a != b => Some(format!("lines {a}–{b}")),
+            (None, Some(a), _) => Some(format!("line {a}")),
+            _ => None,
+        }
+    }
 }
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, chat_id, parent_id, role, content, status, error, model_file, \
-    model_sha256, sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at, error_kind";
+    model_sha256, sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at, error_kind, \
+    sources";
 
 /// A message about to be written.
 #[derive(Debug, Clone, PartialEq)]
@@ -227,6 +273,25 @@ impl Store {
         Ok(())
     }
 
+    /// Records the passages a reply was given (before it is written, so a reply cut short keeps
+    /// them too).
+    pub async fn set_sources(&self, id: Id, sources: &[Source]) -> Result<(), StoreError> {
+        let json =
+            serde_json::to_string(sources).map_err(|e| StoreError::Unreadable(e.to_string()))?;
+        let done = sqlx::query("UPDATE messages SET sources = ? WHERE id = ?")
+            .bind(json)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "message",
+                id,
+            });
+        }
+        Ok(())
+    }
+
     /// Writes a reply's final text, status and figures.
     pub async fn finish_message(
         &self,
@@ -339,9 +404,14 @@ impl Store {
     /// the driver, not 10,000. A parent is always written before its children, so id order is
     /// branch order; sorting here is cheaper than asking SQLite to.
     async fn read_json_rows(&self, condition: &str, value: Id) -> Result<Vec<Message>, StoreError> {
+        // JSON columns go in as JSON, not as strings holding JSON.
         let fields = MESSAGE_COLUMNS
             .split(", ")
-            .map(|c| format!("m.{c}"))
+            .map(str::trim)
+            .map(|c| match c {
+                "sources" => "json(m.sources)".to_owned(),
+                c => format!("m.{c}"),
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(

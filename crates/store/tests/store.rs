@@ -2,7 +2,8 @@
 //! damaged files, migration backups, and two processes' worth of writers on one file.
 
 use hearth_store::{
-    Chat, ExportFormat, Message, MessageStats, MessageStatus, NewMessage, Role, Store, StoreError,
+    Chat, ExportFormat, Message, MessageStats, MessageStatus, NewMessage, Role, Source, Store,
+    StoreError,
 };
 use hearth_testkit::ScratchDir;
 use proptest::prelude::*;
@@ -263,6 +264,11 @@ async fn json_export_imports_back_losslessly() {
         .finish_message(a.id, "Hello", MessageStatus::Complete, &stats)
         .await
         .unwrap();
+    store.set_sources(a.id, &[paris_source()]).await.unwrap();
+    store
+        .set_chat_collections(chat.id, &["Travel notes".into()])
+        .await
+        .unwrap();
     store
         .add_message(
             chat.id,
@@ -285,11 +291,82 @@ async fn json_export_imports_back_losslessly() {
         .await
         .unwrap();
     assert_eq!(strip_ids(&json), strip_ids(&again));
+    let shown = other.branch(ids[0]).await.unwrap();
+    let reply = shown.last().unwrap();
+    assert_eq!(reply.content, "Hello", "the shown branch survives");
     assert_eq!(
-        other.branch(ids[0]).await.unwrap().last().unwrap().content,
-        "Hello",
-        "the shown branch survives"
+        reply.sources,
+        [paris_source()],
+        "the reply keeps its sources"
     );
+    assert_eq!(
+        other.chat(ids[0]).await.unwrap().collections,
+        ["Travel notes"]
+    );
+}
+
+/// A passage a reply was given, with characters that must survive JSON both ways.
+fn paris_source() -> Source {
+    Source {
+        collection: "Travel notes".into(),
+        path: "/home/ana/notes/paris \"trip\".md".into(),
+        page: None,
+        line_start: Some(3),
+        line_end: Some(9),
+        heading: Some("Paris › Museums".into()),
+        excerpt: "The Orsay opens at 9:30 <b>except</b> Mondays. 巴黎".into(),
+        score: 0.0328,
+        similarity: Some(0.61),
+    }
+}
+
+#[tokio::test]
+async fn a_replys_sources_are_read_with_it_everywhere_and_shown_in_markdown() {
+    let dir = ScratchDir::new("store-sources");
+    let store = fresh(&dir).await;
+    let (chat, _, answer) = exchange(&store, "Trip", "When does the Orsay open?", "At 9:30.").await;
+    assert!(answer.sources.is_empty());
+    assert!(chat.collections.is_empty());
+    let mut pdf = paris_source();
+    pdf.path = "/home/ana/guide.pdf".into();
+    pdf.page = Some(12);
+    (pdf.line_start, pdf.line_end) = (None, None);
+    store
+        .set_sources(answer.id, &[paris_source(), pdf.clone()])
+        .await
+        .unwrap();
+    let both = vec![paris_source(), pdf];
+    assert_eq!(store.message(answer.id).await.unwrap().sources, both);
+    assert_eq!(store.branch(chat.id).await.unwrap()[1].sources, both);
+    assert_eq!(store.all_messages(chat.id).await.unwrap()[1].sources, both);
+    assert_eq!(
+        store.branch_with_versions(chat.id).await.unwrap()[1]
+            .0
+            .sources,
+        both
+    );
+    store
+        .set_chat_collections(chat.id, &["Travel notes".into(), "旅行".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.chat(chat.id).await.unwrap().collections,
+        ["Travel notes", "旅行"]
+    );
+    let md = store
+        .export(Some(chat.id), ExportFormat::Markdown)
+        .await
+        .unwrap();
+    assert!(
+        md.contains("Sources:\n\n1. `/home/ana/notes/paris \"trip\".md`, lines 3–9 (Travel notes)")
+            && md.contains("2. `/home/ana/guide.pdf`, page 12 (Travel notes)")
+            && md.contains("> The Orsay opens at 9:30 <b>except</b> Mondays. 巴黎"),
+        "{md}"
+    );
+    assert!(matches!(
+        store.set_sources(9999, &[]).await,
+        Err(StoreError::NotFound { .. })
+    ));
 }
 
 /// The export with ids renumbered by position, so exports of two databases compare equal.
@@ -598,6 +675,8 @@ async fn an_older_database_is_backed_up_and_upgraded() {
         "chats DROP COLUMN branched",
         "chats DROP COLUMN auto_title",
         "messages DROP COLUMN error_kind",
+        "chats DROP COLUMN collections",
+        "messages DROP COLUMN sources",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE {column}")))
             .execute(&raw)
@@ -636,7 +715,10 @@ async fn an_older_database_is_backed_up_and_upgraded() {
         store.branch(forked).await.unwrap().last().unwrap().content,
         "a2"
     );
-    assert_eq!(store.branch(linear).await.unwrap().len(), 2);
+    let read = store.branch(linear).await.unwrap();
+    assert_eq!(read.len(), 2);
+    assert!(read.iter().all(|m| m.sources.is_empty()));
+    assert!(store.chat(linear).await.unwrap().collections.is_empty());
 }
 
 /// Regression guard: "first reply" was detected by the title being "New chat", so a chat a

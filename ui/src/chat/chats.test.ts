@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BackendError, type AppEvent, type Backend, type ChatView, type Started } from '../lib/api';
 import { Chats } from './chats.svelte';
 
-const chat = { id: 1, title: 'New chat', created_at: 0, updated_at: 0, model: null, system_prompt: null, settings: null, pinned: false, archived: false, current_leaf: null, auto_title: true };
+const chat = { id: 1, title: 'New chat', created_at: 0, updated_at: 0, model: null, system_prompt: null, settings: null, pinned: false, archived: false, current_leaf: null, auto_title: true, collections: [] };
 
 /** A backend whose `send` does what the test says, recording what it was asked. */
 function backend(send: (chatId: number) => Promise<Started>): Backend & { cancelled: number[] } {

@@ -62,6 +62,10 @@ pub struct ChatRequest {
     pub model: String,
     /// The conversation.
     pub messages: Vec<ChatRequestMessage>,
+    /// Extension: LocalDocs collections the newest question is answered from; the reply
+    /// carries the passages used as `references`.
+    #[serde(default)]
+    pub collections: Vec<String>,
     /// Sampling.
     #[serde(flatten)]
     pub sampling: Sampling,

@@ -20,7 +20,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::openai::{self, ApiError, ChatRequest, CompletionRequest, ModelObject, Sampling};
 use super::Shared;
-use crate::{CoreError, ErrorKind};
+use crate::{CoreError, ErrorKind, Source};
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -84,11 +84,24 @@ pub(super) async fn chat_completions(
         let role = role(&m.role)?;
         messages.push(ChatMessage::new(role, openai::content_text(&m.content)?));
     }
+    // Checked before waiting for the engine: a name that is not a collection is the
+    // request's fault.
+    let collections = shared
+        .app
+        .check_collections(&request.collections)
+        .await
+        .map_err(|e| match e.kind() {
+            ErrorKind::NotFound | ErrorKind::Invalid => {
+                ApiError::invalid(e.to_string(), Some("collections"))
+            }
+            _ => ApiError::from(e),
+        })?;
     let job = Job::new(
         &shared,
         &request.model,
         &request.sampling,
         Input::Chat { messages },
+        &collections,
     )
     .await?;
     job.respond(shared, Kind::Chat).await
@@ -123,6 +136,7 @@ pub(super) async fn completions(
         &request.model,
         &request.sampling,
         Input::Raw { prompt },
+        &[],
     )
     .await?;
     job.respond(shared, Kind::Text).await
@@ -150,18 +164,23 @@ enum Kind {
 struct Job {
     model_id: String,
     stream: bool,
+    /// The request's input as sent (saved to the history without the passages).
     input: Input,
     generation: Generation,
     slot: OwnedSemaphorePermit,
+    /// The passages of the person's documents the reply was given.
+    references: Vec<Source>,
 }
 
 impl Job {
-    /// Waits its turn (or 429), loads the model on demand, starts generating.
+    /// Waits its turn (or 429), loads the model on demand, gives the question its passages
+    /// from `collections`, starts generating.
     async fn new(
         shared: &Arc<Shared>,
         model_id: &str,
         sampling: &Sampling,
         input: Input,
+        collections: &[String],
     ) -> Result<Job, ApiError> {
         let params = sampling.to_params()?;
         // Only installed models, by id: a request never names a file path.
@@ -174,13 +193,24 @@ impl Job {
             })?;
         model.sampling = params;
         let slot = wait_turn(shared).await?;
-        let generation = shared.app.generate(&model, input.clone()).await?;
+        let mut given = input.clone();
+        let references = match &mut given {
+            Input::Chat { messages } => {
+                shared
+                    .app
+                    .with_documents(&model, collections, messages)
+                    .await?
+            }
+            Input::Raw { .. } => Vec::new(),
+        };
+        let generation = shared.app.generate(&model, given).await?;
         Ok(Job {
             model_id: model_id.to_owned(),
             stream: sampling.stream,
             input,
             generation,
             slot,
+            references,
         })
     }
 
@@ -194,6 +224,7 @@ impl Job {
             input,
             generation,
             slot,
+            references,
             ..
         } = self;
         let (text, done) = tokio::time::timeout(timeout, generation.text())
@@ -208,9 +239,10 @@ impl Job {
         let (id, created) = ids(kind);
         let finish = openai::finish_reason(done.finish);
         let body = match kind {
+            // `references`: an extension (as GPT4All's server), the passages the reply was given.
             Kind::Chat => json!({
                 "id": id, "object": "chat.completion", "created": created, "model": model_id,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish, "logprobs": null}],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "references": references, "finish_reason": finish, "logprobs": null}],
                 "usage": openai::usage(&done.timings),
             }),
             Kind::Text => json!({
@@ -262,14 +294,17 @@ impl Streaming {
         let job = self.job.as_mut()?;
         if !self.sent_role {
             self.sent_role = true;
+            let references = json!(std::mem::take(&mut job.references));
             if matches!(self.kind, Kind::Chat) {
-                let chunk = self.chunk(
+                let mut chunk = self.chunk_body(
                     json!({"role": "assistant", "content": ""}),
                     None,
                     None,
                     None,
                 );
-                return Some((vec![chunk], self));
+                // The passages go with the first chunk, before any text.
+                chunk["choices"][0]["references"] = references;
+                return Some((vec![Event::default().data(chunk.to_string())], self));
             }
         }
         let events = match job.generation.next().await {
@@ -332,6 +367,16 @@ impl Streaming {
         usage: Option<Value>,
         timings: Option<&Timings>,
     ) -> Event {
+        Event::default().data(self.chunk_body(delta, finish, usage, timings).to_string())
+    }
+
+    fn chunk_body(
+        &self,
+        delta: Value,
+        finish: Option<&str>,
+        usage: Option<Value>,
+        timings: Option<&Timings>,
+    ) -> Value {
         let choice = match self.kind {
             Kind::Chat => {
                 json!({"index": 0, "delta": delta, "finish_reason": finish, "logprobs": null})
@@ -352,7 +397,7 @@ impl Streaming {
             // An extension, as llama.cpp's server sends: the engine's own times.
             body["timings"] = json!(timings);
         }
-        Event::default().data(body.to_string())
+        body
     }
 }
 

@@ -6,7 +6,9 @@
 //! - `settings`: generation settings, the system prompt, the update check, the API key.
 //! - `models`: catalog, installed models, downloads, import, verify.
 //! - `events`: every core and download event as one stream.
+//! - `documents`: which collections a chat answers from, and retrieval for the API and CLI.
 
+mod documents;
 mod events;
 mod models;
 mod settings;
@@ -85,6 +87,7 @@ impl App {
         let chat_busy = engine.busy();
         let docs = LocalDocs::open(&data, models.clone(), embeddings, chat_busy, reader).await?;
         let hearth = Hearth::open(data, engine).await?;
+        hearth.attach_docs(docs.clone());
         Ok(App {
             hearth,
             models,
@@ -127,10 +130,20 @@ impl App {
         Ok(self.hearth.store().list_chats(true).await?)
     }
 
-    /// A new chat with the system prompt from Settings.
+    /// A new chat with the system prompt from Settings, answering from the collections
+    /// chosen last (those that still exist).
     pub async fn new_chat(&self) -> Result<Chat, CoreError> {
         let prompt = self.system_prompt().await?;
-        self.hearth.new_chat(Some(&prompt)).await
+        let mut chat = self.hearth.new_chat(Some(&prompt)).await?;
+        let collections = self.last_collections().await?;
+        if !collections.is_empty() {
+            self.hearth
+                .store()
+                .set_chat_collections(chat.id, &collections)
+                .await?;
+            chat.collections = collections;
+        }
+        Ok(chat)
     }
 
     /// A new chat with this system prompt (empty: the model's own default).

@@ -17,6 +17,44 @@ export type Role = "system" | "user" | "assistant";
 
 export type MessageStatus = "streaming" | "complete" | "interrupted" | "error";
 
+export type Source = { 
+/**
+ * The LocalDocs collection it came from.
+ */
+collection: string, 
+/**
+ * The file.
+ */
+path: string, 
+/**
+ * Its page (PDF).
+ */
+page: number | null, 
+/**
+ * Its first line (text formats).
+ */
+line_start: number | null, 
+/**
+ * Its last line.
+ */
+line_end: number | null, 
+/**
+ * The headings above it.
+ */
+heading: string | null, 
+/**
+ * The text the model was given.
+ */
+excerpt: string, 
+/**
+ * How well it matched the question (higher is better; the search's fused score).
+ */
+score: number, 
+/**
+ * Its cosine with the question, when vectors were used.
+ */
+similarity: number | null, };
+
 export type Message = { 
 /**
  * Id.
@@ -89,7 +127,11 @@ updated_at: number,
 /**
  * What kind of failure an `Error` reply met (the app's error kind, `snake_case`).
  */
-error_kind: string | null, };
+error_kind: string | null, 
+/**
+ * The passages of a person's documents the reply was given (LocalDocs), best first.
+ */
+sources: Array<Source>, };
 
 export type Chat = { 
 /**
@@ -135,7 +177,11 @@ current_leaf: number | null,
 /**
  * Still waiting for the title its first reply gives it (a placeholder is shown).
  */
-auto_title: boolean, };
+auto_title: boolean, 
+/**
+ * The LocalDocs collections its replies answer from, by name.
+ */
+collections: Array<string>, };
 
 export type SnippetPart = { 
 /**
@@ -390,7 +436,11 @@ updated_at: number,
 /**
  * What kind of failure an `Error` reply met (the app's error kind, `snake_case`).
  */
-error_kind: string | null, };
+error_kind: string | null, 
+/**
+ * The passages of a person's documents the reply was given (LocalDocs), best first.
+ */
+sources: Array<Source>, };
 
 export type ChatView = { 
 /**
@@ -912,7 +962,19 @@ message_id: number,
 /**
  * The new text.
  */
-text: string, } | { "type": "reply_finished", 
+text: string, } | { "type": "sources_found", 
+/**
+ * Chat.
+ */
+chat_id: number, 
+/**
+ * Reply.
+ */
+message_id: number, 
+/**
+ * The passages, best first.
+ */
+sources: Array<Source>, } | { "type": "reply_finished", 
 /**
  * Chat.
  */
@@ -1151,3 +1213,14 @@ token: string | null,
  * Set when the address lets other computers in.
  */
 warning: string | null, };
+
+export type RetrievalSettings = { 
+/**
+ * Most passages given to a reply (1–20).
+ */
+passages: number, 
+/**
+ * A passage found by meaning alone whose cosine with the question is below this is left
+ * out (−1 to 1; passages that share words with the question are always kept).
+ */
+min_similarity: number, };
