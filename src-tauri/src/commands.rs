@@ -7,6 +7,7 @@
 //! `tauri.ts` calls only these commands with their argument names.
 
 use hearth_core::api::{ApiStatus, ApiSwitch};
+use hearth_core::docs::CollectionSummary;
 use hearth_core::{
     App, AppSettings, CatalogView, Chat, ChatPatch, ChatView, GenerationSettings, Id, ImportResult,
     InstalledRow, ModelChoices, SearchHit, Started, UpdateInfo, VerifyResult,
@@ -28,6 +29,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         chat,
         patch_chat,
         delete_chat,
+        collections,
         send,
         regenerate,
         edit,
@@ -86,6 +88,10 @@ pub async fn patch_chat(app: State<'_, App>, id: Id, patch: ChatPatch) -> Result
 #[tauri::command]
 pub async fn delete_chat(app: State<'_, App>, id: Id) -> Result<()> {
     Ok(app.delete_chat(id).await?)
+}
+#[tauri::command]
+pub async fn collections(app: State<'_, App>) -> Result<Vec<CollectionSummary>> {
+    Ok(app.collections().await?)
 }
 #[tauri::command]
 pub async fn send(

@@ -222,6 +222,33 @@ await step('a reply answered from documents lists its sources; their markup is i
   await assistant.last().locator('.markdown', { hasText: 'onerror' }).waitFor(wait);
 });
 
+await step('documents switched on in a chat\'s header answer its next question, with sources; a new chat starts with them', async () => {
+  await page.locator('button.new-chat').click();
+  const picker = page.locator('header details.docs-picker');
+  await picker.locator('summary').click();
+  const garden = picker.getByRole('checkbox', { name: /Garden/ });
+  await garden.check(wait);
+  await picker.locator('summary', { hasText: '(1)' }).waitFor(wait);
+  await picker.locator('summary').click();
+  await page.locator('.composer textarea').fill('When does the hollyhock bloom?');
+  await page.keyboard.press('Enter');
+  const sources = assistant.last().locator('details.sources');
+  await sources.waitFor({ timeout: 120_000 });
+  await sources.locator('summary').click();
+  await sources.locator('.source-file', { hasText: 'orchard.txt' }).waitFor(wait);
+  await page.locator('.composer button[type="submit"]').waitFor(wait);
+  // Kept with the chat, and the next new chat starts with the same choice; switched off again
+  // so the steps after this one chat without documents.
+  await page.locator('button.new-chat').click();
+  await picker.locator('summary', { hasText: '(1)' }).waitFor(wait);
+  await picker.locator('summary').click();
+  await garden.uncheck(wait);
+  await picker.locator('summary', { hasText: /^Documents$/ }).waitFor(wait);
+  await picker.locator('summary').click();
+  await page.locator('nav .chat-title', { hasText: 'Hostile reply' }).click();
+  await assistant.last().locator('.markdown', { hasText: 'onerror' }).waitFor(wait);
+});
+
 // Regression guard: DOMPurify dropped the link's target, and a click replaced Hearth's page.
 await step('a link in a reply opens in a new tab, never in place of the app', async () => {
   const link = assistant.last().locator('.markdown a', { hasText: 'Renew your subscription' });

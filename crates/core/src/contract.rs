@@ -36,7 +36,7 @@ pub fn typescript() -> String {
         CatalogRow, CatalogView, hearth_models::ModelFacts, hearth_models::InstalledModel,
         InstalledRow, VerifyResult, hearth_models::ImportedAs, ImportResult, UpdateInfo,
         CoreEvent, hearth_models::DownloadEvent, DownloadTag, DownloadNotice, AppEvent, ApiStatus,
-        crate::RetrievalSettings,
+        crate::RetrievalSettings, hearth_docs::Collection, hearth_docs::CollectionSummary,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by hearth-core's `contract` module (ts-rs).\n\

@@ -43,8 +43,17 @@ fn notes(dir: &Path) -> std::path::PathBuf {
 
 /// Sends `text` and waits for the reply's end; returns the reply as stored.
 async fn ask(app: &App, chat: Id, text: &str, model: &str) -> Message {
-    let mut events = app.hearth().subscribe();
+    let events = app.hearth().subscribe();
     let started = app.send(chat, text, model).await.unwrap();
+    finished(app, events, started).await
+}
+
+/// Waits for the end of the reply `started` announced; returns it as stored.
+async fn finished(
+    app: &App,
+    mut events: tokio::sync::broadcast::Receiver<CoreEvent>,
+    started: hearth_core::Started,
+) -> Message {
     tokio::time::timeout(Duration::from_secs(120), async {
         loop {
             match events.recv().await {
@@ -130,6 +139,17 @@ async fn a_reply_answers_from_the_chats_collections_and_keeps_its_sources() {
         Some(&reply.sources),
         "SourcesFound told"
     );
+
+    // Regenerating searches again: the new version has its own sources.
+    let events = app.hearth().subscribe();
+    let started = app.regenerate(chat.id, &chat_model).await.unwrap();
+    let again = finished(&app, events, started).await;
+    assert_ne!(again.id, reply.id);
+    assert_eq!(
+        again.sources, reply.sources,
+        "the same question finds the same passages"
+    );
+    app.show_version(reply.id).await.unwrap();
 
     // A new chat starts with the collections chosen last.
     assert_eq!(app.new_chat().await.unwrap().collections, ["Notes"]);

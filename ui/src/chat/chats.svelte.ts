@@ -5,7 +5,7 @@
 // `reply_finished` event, whatever happens. Replies are tracked by message id, so two in one
 // chat never overwrite each other, and every path clears what it set.
 
-import type { AppEvent, Backend, Chat, ChatView, Id, ModelChoice, SearchHit, Started } from '../lib/api';
+import type { AppEvent, Backend, Chat, ChatView, CollectionSummary, Id, ModelChoice, SearchHit, Started } from '../lib/api';
 import { describeError, type ShownError } from '../lib/i18n.svelte';
 
 const UNDO_MS = 5000;
@@ -25,6 +25,8 @@ export class Chats {
   /** Something to know that is not a failure (a model's prompt format was replaced). */
   notice = $state<string | null>(null);
   results = $state<SearchHit[] | null>(null);
+  /** Every LocalDocs collection, for the chat's picker (read when the picker opens). */
+  collections = $state<CollectionSummary[]>([]);
   /** A deleted chat that can still be brought back. */
   deleted = $state<Chat | null>(null);
   private deleteTimer: ReturnType<typeof setTimeout> | undefined;
@@ -79,6 +81,29 @@ export class Chats {
     await this.attempt(async () => {
       this.open = await this.api.chat(id);
       this.results = null;
+    });
+  }
+
+  async refreshCollections() {
+    await this.attempt(async () => {
+      this.collections = await this.api.collections();
+    });
+  }
+
+  /** Switches a collection on or off for the open chat (made first when there is none yet);
+   * new chats start with the same choice. */
+  async toggleCollection(name: string, on: boolean) {
+    await this.attempt(async () => {
+      if (!this.open) {
+        const chat = await this.api.newChat();
+        this.open = { chat, messages: [] };
+        await this.refreshList();
+      }
+      const chat = this.open.chat;
+      const chosen = chat.collections.filter((n) => n !== name);
+      if (on) chosen.push(name);
+      await this.api.setChatCollections(chat.id, chosen);
+      chat.collections = chosen;
     });
   }
 

@@ -116,3 +116,43 @@ describe('search as you type', () => {
     expect(chats.results?.length).toBe(1);
   });
 });
+
+describe('documents for a chat', () => {
+  it('switches collections on and off for the open chat, making one when there is none', async () => {
+    const asked: [number, string[]][] = [];
+    const api = {
+      ...backend(async () => ({ chat_id: 1, message_id: 10 })),
+      newChat: async () => ({ ...chat, collections: [] }),
+      collections: async () => [{ id: 1, name: 'Notes', folders: [], embedding_model: 'e', created_at: 0, files: 2, chunks: 9, unreadable: 0 }],
+      setChatCollections: async (id: number, names: string[]) => void asked.push([id, [...names]]),
+    } as unknown as Backend;
+    const chats = new Chats(api);
+    await chats.refreshCollections();
+    expect(chats.collections.map((c) => c.name)).toEqual(['Notes']);
+    expect(chats.open).toBeNull();
+    await chats.toggleCollection('Notes', true);
+    expect(chats.open?.chat.collections).toEqual(['Notes']);
+    await chats.toggleCollection('Notes', true);
+    await chats.toggleCollection('Notes', false);
+    expect(asked).toEqual([
+      [1, ['Notes']],
+      [1, ['Notes']],
+      [1, []],
+    ]);
+    expect(chats.open?.chat.collections).toEqual([]);
+  });
+
+  it('keeps the choice as it was when the backend refuses it', async () => {
+    const api = {
+      ...backend(async () => ({ chat_id: 1, message_id: 10 })),
+      newChat: async () => ({ ...chat, collections: [] }),
+      setChatCollections: async () => {
+        throw new BackendError('there is no document collection named "Gone"', 404, 'not_found');
+      },
+    } as unknown as Backend;
+    const chats = new Chats(api);
+    await chats.toggleCollection('Gone', true);
+    expect(chats.open?.chat.collections).toEqual([]);
+    expect(chats.error).not.toBeNull();
+  });
+});

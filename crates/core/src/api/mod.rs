@@ -163,6 +163,7 @@ fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
             .route("/api/messages/{id}/edit", post(ui::edit))
             .route("/api/messages/{id}/show", post(ui::show_version))
             .route("/api/search", get(ui::search))
+            .route("/api/collections", get(ui::collections))
             .route("/api/settings", get(ui::settings))
             .route(
                 "/api/settings/generation",

@@ -53,6 +53,11 @@ pub(super) async fn models(State(s): State<Arc<Shared>>) -> Reply<ModelChoices> 
 pub(super) async fn set_default(State(s): State<Arc<Shared>>, Json(b): Json<IdBody>) -> Reply<()> {
     ok(s.app.set_default_model(&b.id).await)
 }
+pub(super) async fn collections(
+    State(s): State<Arc<Shared>>,
+) -> Reply<Vec<hearth_docs::CollectionSummary>> {
+    ok(s.app.collections().await)
+}
 pub(super) async fn list_chats(State(s): State<Arc<Shared>>) -> Reply<Vec<hearth_store::Chat>> {
     ok(s.app.chats().await)
 }

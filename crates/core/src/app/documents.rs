@@ -1,6 +1,7 @@
 //! Which LocalDocs collections a chat answers from, the retrieval settings, and retrieval for
 //! conversations that are not saved chats (the local API, `hearth-cli chat --no-save`).
 
+use hearth_docs::CollectionSummary;
 use hearth_engine::ChatMessage;
 use hearth_store::{Id, Source};
 
@@ -38,6 +39,11 @@ impl App {
             .await?;
         self.hearth.emit(CoreEvent::ChatChanged { chat_id });
         Ok(names)
+    }
+
+    /// Every LocalDocs collection with what is indexed of it, for choosing.
+    pub async fn collections(&self) -> Result<Vec<CollectionSummary>, CoreError> {
+        self.docs.list().await
     }
 
     /// The collections the last chat was given that still exist.

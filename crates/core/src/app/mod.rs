@@ -177,6 +177,9 @@ impl App {
         if let Some(pinned) = patch.pinned {
             self.hearth.store().set_pinned(id, pinned).await?;
         }
+        if let Some(collections) = patch.collections {
+            self.choose_collections(id, &collections).await?;
+        }
         Ok(())
     }
 

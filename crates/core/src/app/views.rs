@@ -64,6 +64,9 @@ pub struct ChatPatch {
     /// Pin or unpin.
     #[ts(optional)]
     pub pinned: Option<bool>,
+    /// The LocalDocs collections its replies answer from (new chats start with them too).
+    #[ts(optional)]
+    pub collections: Option<Vec<String>>,
 }
 
 /// What the Settings screen shows besides generation.

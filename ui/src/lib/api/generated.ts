@@ -470,7 +470,11 @@ title?: string,
 /**
  * Pin or unpin.
  */
-pinned?: boolean, };
+pinned?: boolean, 
+/**
+ * The LocalDocs collections its replies answer from (new chats start with them too).
+ */
+collections?: Array<string>, };
 
 export type AppSettings = { 
 /**
@@ -1224,3 +1228,59 @@ passages: number,
  * out (−1 to 1; passages that share words with the question are always kept).
  */
 min_similarity: number, };
+
+export type Collection = { 
+/**
+ * Id.
+ */
+id: number, 
+/**
+ * Its name, as chats and the CLI name it.
+ */
+name: string, 
+/**
+ * Its folders (absolute paths).
+ */
+folders: Array<string>, 
+/**
+ * The embedding model its chunks are made with (catalog id or file name).
+ */
+embedding_model: string, 
+/**
+ * When it was made (Unix ms).
+ */
+created_at: number, };
+
+export type CollectionSummary = { 
+/**
+ * Files read.
+ */
+files: number, 
+/**
+ * Chunks in the index.
+ */
+chunks: number, 
+/**
+ * Files that gave nothing.
+ */
+unreadable: number, 
+/**
+ * Id.
+ */
+id: number, 
+/**
+ * Its name, as chats and the CLI name it.
+ */
+name: string, 
+/**
+ * Its folders (absolute paths).
+ */
+folders: Array<string>, 
+/**
+ * The embedding model its chunks are made with (catalog id or file name).
+ */
+embedding_model: string, 
+/**
+ * When it was made (Unix ms).
+ */
+created_at: number, };

@@ -9,6 +9,7 @@ import type {
   CatalogView,
   Chat,
   ChatView,
+  CollectionSummary,
   GenerationSettings,
   Id,
   ImportResult,
@@ -71,6 +72,12 @@ export class HttpBackend implements Backend {
   }
   deleteChat(id: Id) {
     return this.call<void>('DELETE', `/chats/${id}`);
+  }
+  collections() {
+    return this.call<CollectionSummary[]>('GET', '/collections');
+  }
+  setChatCollections(id: Id, names: string[]) {
+    return this.call<void>('PATCH', `/chats/${id}`, { collections: names });
   }
   send(chatId: Id, text: string, model: string) {
     return this.call<Started>('POST', `/chats/${chatId}/messages`, { text, model });

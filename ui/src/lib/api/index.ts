@@ -8,6 +8,7 @@ import type {
   CatalogView,
   Chat,
   ChatView,
+  CollectionSummary,
   ErrorKind,
   GenerationSettings,
   Id,
@@ -33,6 +34,10 @@ export interface Backend {
   rename(id: Id, title: string): Promise<void>;
   setPinned(id: Id, pinned: boolean): Promise<void>;
   deleteChat(id: Id): Promise<void>;
+  /** Every LocalDocs collection with what is indexed of it. */
+  collections(): Promise<CollectionSummary[]>;
+  /** The collections a chat's replies answer from (new chats start with them too). */
+  setChatCollections(id: Id, names: string[]): Promise<void>;
   send(chatId: Id, text: string, model: string): Promise<Started>;
   regenerate(chatId: Id, model: string): Promise<Started>;
   edit(messageId: Id, text: string, model: string): Promise<Started>;

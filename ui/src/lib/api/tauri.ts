@@ -13,6 +13,7 @@ import type {
   CatalogView,
   Chat,
   ChatView,
+  CollectionSummary,
   GenerationSettings,
   Id,
   ImportResult,
@@ -61,6 +62,12 @@ export class TauriBackend implements Backend {
   }
   deleteChat(id: Id) {
     return call<void>('delete_chat', { id });
+  }
+  collections() {
+    return call<CollectionSummary[]>('collections');
+  }
+  setChatCollections(id: Id, names: string[]) {
+    return call<void>('patch_chat', { id, patch: { collections: names } });
   }
   send(chatId: Id, text: string, model: string) {
     return call<Started>('send', { chatId, text, model });
