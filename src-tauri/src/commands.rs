@@ -54,6 +54,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         new_api_key,
         import_model,
         open_link,
+        open_source,
         set_check_updates,
         check_update,
         download_update,
@@ -88,6 +89,10 @@ pub async fn patch_chat(app: State<'_, App>, id: Id, patch: ChatPatch) -> Result
 #[tauri::command]
 pub async fn delete_chat(app: State<'_, App>, id: Id) -> Result<()> {
     Ok(app.delete_chat(id).await?)
+}
+#[tauri::command]
+pub async fn open_source(app: State<'_, App>, message_id: Id, index: u32) -> Result<()> {
+    Ok(app.open_source(message_id, index as usize).await?)
 }
 #[tauri::command]
 pub async fn collections(app: State<'_, App>) -> Result<Vec<CollectionSummary>> {

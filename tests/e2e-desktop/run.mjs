@@ -5,7 +5,8 @@
 // added through the system's file picker (a real GTK dialog, typed into with xdotool) and one
 // dragged onto the window from another GTK program (drag-source.py, X drag and drop); "Open"
 // data folder hands the folder to the desktop's opener (xdg-open, recorded by a stand-in on
-// PATH, since there is no file manager under Xvfb); the window's size and position remembered
+// PATH, since there is no file manager under Xvfb); a reply's source (LocalDocs) opens through the
+// same opener, and a source path from an imported chat is refused; the window's size and position remembered
 // across a restart; a second launch hands over to the running app (single instance, over this
 // run's own D-Bus session bus); the tray icon's menu, clicked through a stand-in panel
 // (tray-host.py): Show brings a hidden window back, Quit ends the app and its worker. Screenshots of the real window in $HEARTH_ARTIFACTS (default
@@ -198,6 +199,54 @@ await step('a link in a reply opens in the system browser; the window stays Hear
   if (!(await run(`return !!document.querySelector('.composer');`))) throw new Error('Hearth is no longer shown');
   if (lastOpened() !== 'https://evil.example/elsewhere') throw new Error(`navigation handed over: "${lastOpened()}"`);
   await screenshot('desktop-link.png');
+});
+
+await step('a source of a reply answered from documents opens in the system app; a path from an imported chat is refused', async () => {
+  const cli = (...args) => execFileSync(path.join(target, 'release/hearth-cli'), ['--data-dir', data, ...args]).toString();
+  const notes = path.join(scratch, 'notes');
+  fs.mkdirSync(notes);
+  fs.writeFileSync(path.join(notes, 'orchard.txt'), 'Orchard notes\n\nThe hollyhock by the shed blooms in July.\n');
+  fs.writeFileSync(path.join(notes, 'car.txt'), 'The car tyres were changed in Leeds in November.\n');
+  cli('models', 'import', execFileSync('python3', [path.join(root, 'scripts/make-test-embedder')]).toString().trim());
+  cli('docs', 'add', 'Garden', notes);
+  cli('docs', 'index', 'Garden');
+  cli('chat', '--model', 'smollm2-135m-instruct', '--temp', '0', '--max-tokens', '8', '--docs', 'Garden', '--prompt', 'When does the hollyhock bloom?');
+  // The same reply imported with its source pointing at a file in no collection.
+  const all = JSON.parse(cli('chats', 'export', '--format', 'json'));
+  const answered = all.chats.find((c) => c.messages.some((m) => m.sources.length > 0));
+  answered.title = 'Forged source';
+  for (const m of answered.messages) for (const src of m.sources) src.path = '/etc/hostname';
+  const forged = path.join(scratch, 'forged.json');
+  fs.writeFileSync(forged, JSON.stringify({ ...all, chats: [answered] }));
+  cli('chats', 'import', forged);
+
+  const lastOpened = () => (fs.existsSync(opened) ? fs.readFileSync(opened, 'utf8').trim().split('\n').at(-1) : '');
+  const openFirstSource = async () => {
+    await until('the sources', `return !!document.querySelector('article.message.assistant details.sources summary');`);
+    await run(`document.querySelector('article.message.assistant details.sources summary').click(); return true;`);
+    await until('the source button', `return !!document.querySelector('article.message.assistant button.source-file');`);
+    await run(`document.querySelector('article.message.assistant button.source-file').click(); return true;`);
+  };
+  await run('location.reload(); return true;');
+  await openTab('Chat');
+  await until('the chats', `return [...document.querySelectorAll('nav .chat-title')].some(t => t.textContent.includes('Forged source'));`);
+  await run(`const i = document.querySelector('nav input[type=search]'); i.value = 'hollyhock'; i.dispatchEvent(new Event('input', { bubbles: true })); return true;`);
+  await until('the search hit', `return [...document.querySelectorAll('.hit')].some(h => !h.textContent.includes('Forged source'));`);
+  await run(`[...document.querySelectorAll('.hit')].find(h => !h.textContent.includes('Forged source')).click(); return true;`);
+  await openFirstSource();
+  const orchard = fs.realpathSync(path.join(notes, 'orchard.txt'));
+  for (let i = 0; i < 100 && lastOpened() !== orchard; i++) await sleep(100);
+  if (lastOpened() !== orchard) throw new Error(`the opener was asked for "${lastOpened()}", not ${orchard}`);
+  await screenshot('desktop-sources.png');
+
+  await run(`[...document.querySelectorAll('nav .chat-title')].find(t => t.textContent.includes('Forged source')).click(); return true;`);
+  await until('the forged chat', `return document.querySelector('header h1')?.textContent.includes('Forged source');`);
+  await openFirstSource();
+  const banner = await until('the refusal', `return document.querySelector('.banner[role=alert]')?.textContent;`);
+  if (!banner.includes('/etc/hostname')) throw new Error(`banner: ${banner}`);
+  await sleep(500);
+  if (lastOpened() !== orchard) throw new Error(`the opener was asked for "${lastOpened()}"`);
+  await run(`document.querySelector('.banner[role=alert] button').click(); return true;`);
 });
 
 await step('a second launch brings the running window forward instead of opening a second app', async () => {

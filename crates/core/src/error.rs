@@ -37,6 +37,9 @@ pub enum CoreError {
     /// The request's values make no sense (an empty message, a setting out of range).
     #[error("{0}")]
     Invalid(String),
+    /// Hearth will not do this (open a file that is in none of the person's collections).
+    #[error("{0}")]
+    Refused(String),
     /// The operating system could not do what was asked (open a folder, listen on a port).
     #[error("{0}")]
     Unavailable(String),
@@ -188,6 +191,7 @@ impl CoreError {
             },
             CoreError::Invalid(_) => ErrorKind::Invalid,
             CoreError::Unavailable(_) => ErrorKind::Unavailable,
+            CoreError::Refused(_) => ErrorKind::Forbidden,
             CoreError::Internal(_) => ErrorKind::Internal,
         }
     }

@@ -6,8 +6,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use hearth_core::{App, AppOptions, CoreEvent, DataDir, EngineClient, ExportFormat, Id, Message};
+use hearth_core::{
+    App, AppOptions, CoreEvent, DataDir, EngineClient, ErrorKind, ExportFormat, Id, Message,
+};
 use hearth_testkit::{test_embedder, test_model, ScratchDir};
+use tokio::sync::broadcast::error::TryRecvError;
 
 async fn open(data: &Path) -> App {
     let options = AppOptions {
@@ -90,6 +93,11 @@ async fn a_reply_answers_from_the_chats_collections_and_keeps_its_sources() {
     app.import_model(&test_embedder().display().to_string())
         .await
         .unwrap();
+    // Short greedy replies: a long one would push the early events out of the channel.
+    let mut settings = app.generation(None).await.unwrap();
+    settings.sampling.max_tokens = 24;
+    settings.sampling.temperature = 0.0;
+    app.set_generation(None, &settings).await.unwrap();
     let notes = notes(dir.path());
     app.docs()
         .add("Notes", std::slice::from_ref(&notes), None)
@@ -129,9 +137,11 @@ async fn a_reply_answers_from_the_chats_collections_and_keeps_its_sources() {
         without.prompt_tokens
     );
     let mut announced = None;
-    while let Ok(event) = events.try_recv() {
-        if let CoreEvent::SourcesFound { sources, .. } = event {
-            announced = Some(sources);
+    loop {
+        match events.try_recv() {
+            Ok(CoreEvent::SourcesFound { sources, .. }) => announced = Some(sources),
+            Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+            Err(_) => break,
         }
     }
     assert_eq!(
@@ -139,6 +149,35 @@ async fn a_reply_answers_from_the_chats_collections_and_keeps_its_sources() {
         Some(&reply.sources),
         "SourcesFound told"
     );
+
+    // Opening a source: only a file a collection indexed, still inside its folders.
+    let garden = std::fs::canonicalize(notes.join("garden.md")).unwrap();
+    assert_eq!(app.source_file(reply.id, 0).await.unwrap(), garden);
+    assert!(app.source_file(reply.id, 99).await.is_err());
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "not for the model's eyes").unwrap();
+    let forged = {
+        let json = app.export(Some(chat.id), ExportFormat::Json).await.unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        for message in value["chats"][0]["messages"].as_array_mut().unwrap() {
+            for source in message["sources"].as_array_mut().unwrap() {
+                source["path"] = serde_json::json!(secret.display().to_string());
+            }
+        }
+        let copy = app.import_chats(&value.to_string()).await.unwrap()[0];
+        app.chat(copy).await.unwrap().messages[1].message.id
+    };
+    let refused = app.source_file(forged, 0).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Forbidden, "{refused}");
+    assert!(refused.to_string().contains("secret.txt"), "{refused}");
+    // An indexed file swapped for a link out of the folder is not followed.
+    let original = std::fs::read(notes.join("garden.md")).unwrap();
+    std::fs::remove_file(notes.join("garden.md")).unwrap();
+    std::os::unix::fs::symlink(&secret, notes.join("garden.md")).unwrap();
+    let refused = app.source_file(reply.id, 0).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Forbidden, "{refused}");
+    std::fs::remove_file(notes.join("garden.md")).unwrap();
+    std::fs::write(notes.join("garden.md"), original).unwrap();
 
     // Regenerating searches again: the new version has its own sources.
     let events = app.hearth().subscribe();

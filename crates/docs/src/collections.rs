@@ -49,6 +49,19 @@ pub struct UnreadableFile {
 }
 
 impl Docs {
+    /// The folders of the collections that hold `path` as an indexed file; none when no
+    /// collection has read it.
+    pub async fn folders_holding(&self, path: &str) -> Result<Vec<String>, DocsError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT fo.path FROM files f JOIN folders fo ON fo.collection_id = f.collection_id \
+             WHERE f.path = ? AND f.status = 'indexed'",
+        )
+        .bind(path)
+        .fetch_all(&self.inner.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(folder,)| folder).collect())
+    }
+
     /// Makes a collection of `folders`, embedded with `embedding_model`.
     pub async fn add_collection(
         &self,

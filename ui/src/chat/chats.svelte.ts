@@ -235,6 +235,13 @@ export class Chats {
     return this.api.opensLinks;
   }
 
+  /** Opens source `index` of a reply in the system's app (the desktop app). */
+  async openSource(messageId: Id, index: number) {
+    await this.attempt(async () => {
+      await this.api.openSource(messageId, index);
+    });
+  }
+
   /** Opens a link from a reply in the system browser (the desktop app). */
   async openLink(url: string) {
     await this.attempt(() => this.api.openLink(url));

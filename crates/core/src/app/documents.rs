@@ -1,6 +1,8 @@
 //! Which LocalDocs collections a chat answers from, the retrieval settings, and retrieval for
 //! conversations that are not saved chats (the local API, `hearth-cli chat --no-save`).
 
+use std::path::PathBuf;
+
 use hearth_docs::CollectionSummary;
 use hearth_engine::ChatMessage;
 use hearth_store::{Id, Source};
@@ -85,6 +87,46 @@ impl App {
             checked.push(name.clone());
         }
         Ok(checked)
+    }
+
+    /// The file of source `index` (from 0) of reply `message_id`, to open in the system's app.
+    /// Only a file that a collection has indexed, and that still lies inside that collection's
+    /// folders (links resolved), is given: never a path a page or an imported chat names.
+    pub async fn source_file(&self, message_id: Id, index: usize) -> Result<PathBuf, CoreError> {
+        let message = self.hearth.store().message(message_id).await?;
+        let source = message.sources.get(index).ok_or_else(|| {
+            CoreError::Invalid(format!("the reply has no source number {}", index + 1))
+        })?;
+        let refused = || {
+            CoreError::Refused(format!(
+                "{} is not in any of your document collections, so Hearth does not open it",
+                source.path
+            ))
+        };
+        let folders = self.docs.docs().folders_holding(&source.path).await?;
+        if folders.is_empty() {
+            return Err(refused());
+        }
+        let file = std::fs::canonicalize(&source.path).map_err(|e| {
+            CoreError::Unavailable(format!("{} cannot be opened: {e}", source.path))
+        })?;
+        let inside = folders
+            .iter()
+            .filter_map(|f| std::fs::canonicalize(f).ok())
+            .any(|folder| file.starts_with(folder));
+        if !inside || !file.is_file() {
+            return Err(refused());
+        }
+        Ok(file)
+    }
+
+    /// Opens source `index` of reply `message_id` in the system's app for its type (see
+    /// [`App::source_file`] for which files may be opened).
+    pub async fn open_source(&self, message_id: Id, index: usize) -> Result<(), CoreError> {
+        let file = self.source_file(message_id, index).await?;
+        opener::open(&file).map_err(|e| {
+            CoreError::Unavailable(format!("{} could not be opened: {e}", file.display()))
+        })
     }
 
     /// How many passages replies are given, and the relevance floor.

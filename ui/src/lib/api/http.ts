@@ -76,6 +76,10 @@ export class HttpBackend implements Backend {
   collections() {
     return this.call<CollectionSummary[]>('GET', '/collections');
   }
+  async openSource() {
+    // A page in a browser never opens files on the computer; the excerpt is shown instead.
+    return false;
+  }
   setChatCollections(id: Id, names: string[]) {
     return this.call<void>('PATCH', `/chats/${id}`, { collections: names });
   }

@@ -36,6 +36,9 @@ export interface Backend {
   deleteChat(id: Id): Promise<void>;
   /** Every LocalDocs collection with what is indexed of it. */
   collections(): Promise<CollectionSummary[]>;
+  /** Opens source `index` of a reply in the system's app (desktop; only files of a
+   * collection); false where that cannot be done (a browser shows the excerpt instead). */
+  openSource(messageId: Id, index: number): Promise<boolean>;
   /** The collections a chat's replies answer from (new chats start with them too). */
   setChatCollections(id: Id, names: string[]): Promise<void>;
   send(chatId: Id, text: string, model: string): Promise<Started>;

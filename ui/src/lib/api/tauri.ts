@@ -66,6 +66,10 @@ export class TauriBackend implements Backend {
   collections() {
     return call<CollectionSummary[]>('collections');
   }
+  async openSource(messageId: Id, index: number) {
+    await call<void>('open_source', { messageId, index });
+    return true;
+  }
   setChatCollections(id: Id, names: string[]) {
     return call<void>('patch_chat', { id, patch: { collections: names } });
   }
