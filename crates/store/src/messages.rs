@@ -264,13 +264,7 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                what: "message",
-                id,
-            });
-        }
-        Ok(())
+        found(&done, id)
     }
 
     /// Records the passages a reply was given (before it is written, so a reply cut short keeps
@@ -283,13 +277,7 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                what: "message",
-                id,
-            });
-        }
-        Ok(())
+        found(&done, id)
     }
 
     /// Writes a reply's final text, status and figures.
@@ -316,13 +304,7 @@ impl Store {
         .bind(id)
         .execute(&self.pool)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                what: "message",
-                id,
-            });
-        }
-        Ok(())
+        found(&done, id)
     }
 
     /// The shown branch of a chat, oldest first.
@@ -495,4 +477,15 @@ fn walk_up(messages: Vec<Message>, leaf: Id) -> Option<Vec<Message>> {
             .filter_map(|i| slots[i].take())
             .collect(),
     )
+}
+
+/// `NotFound` when an update of message `id` changed no row.
+fn found(done: &sqlx::sqlite::SqliteQueryResult, id: Id) -> Result<(), StoreError> {
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound {
+            what: "message",
+            id,
+        });
+    }
+    Ok(())
 }
