@@ -7,10 +7,11 @@
 //! `tauri.ts` calls only these commands with their argument names.
 
 use hearth_core::api::{ApiStatus, ApiSwitch};
-use hearth_core::docs::CollectionSummary;
+use hearth_core::docs::UnreadableFile;
 use hearth_core::{
-    App, AppSettings, CatalogView, Chat, ChatPatch, ChatView, GenerationSettings, Id, ImportResult,
-    InstalledRow, ModelChoices, SearchHit, Started, UpdateInfo, VerifyResult,
+    App, AppSettings, CatalogView, Chat, ChatPatch, ChatView, CollectionChange, CollectionView,
+    GenerationSettings, Id, ImportResult, InstalledRow, LocalDocsView, ModelChoices, NewCollection,
+    SearchHit, Started, UpdateInfo, VerifyResult,
 };
 use tauri::{AppHandle, State};
 
@@ -30,6 +31,11 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         patch_chat,
         delete_chat,
         collections,
+        localdocs,
+        add_collection,
+        change_collection,
+        unreadable_files,
+        pause_indexing,
         send,
         regenerate,
         edit,
@@ -95,8 +101,35 @@ pub async fn open_source(app: State<'_, App>, message_id: Id, index: u32) -> Res
     Ok(app.open_source(message_id, index as usize).await?)
 }
 #[tauri::command]
-pub async fn collections(app: State<'_, App>) -> Result<Vec<CollectionSummary>> {
+pub async fn collections(app: State<'_, App>) -> Result<Vec<CollectionView>> {
     Ok(app.collections().await?)
+}
+#[tauri::command]
+pub async fn localdocs(app: State<'_, App>) -> Result<LocalDocsView> {
+    Ok(app.localdocs().await?)
+}
+#[tauri::command]
+pub async fn add_collection(
+    app: State<'_, App>,
+    collection: NewCollection,
+) -> Result<CollectionView> {
+    Ok(app.add_collection(collection).await?)
+}
+#[tauri::command]
+pub async fn change_collection(
+    app: State<'_, App>,
+    name: String,
+    change: CollectionChange,
+) -> Result<()> {
+    Ok(app.change_collection(&name, change).await?)
+}
+#[tauri::command]
+pub async fn unreadable_files(app: State<'_, App>, name: String) -> Result<Vec<UnreadableFile>> {
+    Ok(app.unreadable_files(&name).await?)
+}
+#[tauri::command]
+pub fn pause_indexing(app: State<'_, App>, paused: bool) {
+    app.pause_indexing(paused)
 }
 #[tauri::command]
 pub async fn send(

@@ -7,9 +7,10 @@ use ts_rs::{Config, TS};
 
 use crate::api::ApiStatus;
 use crate::app::{
-    AppEvent, AppSettings, CatalogRow, CatalogView, ChatPatch, ChatView, DownloadNotice,
-    DownloadTag, GenerationSettings, ImportResult, InstalledRow, ModelChoice, ModelChoices,
-    ShownMessage, Started, UpdateInfo, VerifyResult,
+    AppEvent, AppSettings, CatalogRow, CatalogView, ChatPatch, ChatView, CollectionChange,
+    CollectionView, DownloadNotice, DownloadTag, EmbeddingOption, GenerationSettings, ImportResult,
+    InstalledRow, LocalDocsView, ModelChoice, ModelChoices, NewCollection, ShownMessage, Started,
+    UpdateInfo, VerifyResult,
 };
 use crate::{CoreEvent, ErrorKind, ErrorReport};
 
@@ -37,6 +38,9 @@ pub fn typescript() -> String {
         InstalledRow, VerifyResult, hearth_models::ImportedAs, ImportResult, UpdateInfo,
         CoreEvent, hearth_models::DownloadEvent, DownloadTag, DownloadNotice, AppEvent, ApiStatus,
         crate::RetrievalSettings, hearth_docs::Collection, hearth_docs::CollectionSummary,
+        crate::CollectionStatus, crate::CollectionTag, crate::CollectionNotice, CollectionView,
+        EmbeddingOption, LocalDocsView, NewCollection, CollectionChange, hearth_docs::UnreadableFile,
+        hearth_docs::Unreadable,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by hearth-core's `contract` module (ts-rs).\n\

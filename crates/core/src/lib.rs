@@ -41,6 +41,7 @@
 
 pub mod api;
 mod app;
+mod collection_status;
 pub mod contract;
 mod data_dir;
 mod error;
@@ -53,11 +54,13 @@ mod retrieval;
 mod service;
 
 pub use app::{
-    App, AppEvent, AppOptions, AppSettings, CatalogRow, CatalogView, ChatPatch, ChatView, Events,
-    GenerationSettings, ImportResult, InstalledRow, ModelChoice, ModelChoices, ShownMessage,
-    Started, UpdateInfo, VerifyResult, CHECK_UPDATES_SETTING, DEFAULT_CONTEXT,
-    DEFAULT_MODEL_SETTING, GENERATION_SETTING, SYSTEM_PROMPT_SETTING,
+    App, AppEvent, AppOptions, AppSettings, CatalogRow, CatalogView, ChatPatch, ChatView,
+    CollectionChange, CollectionView, EmbeddingOption, Events, GenerationSettings, ImportResult,
+    InstalledRow, LocalDocsView, ModelChoice, ModelChoices, NewCollection, ShownMessage, Started,
+    UpdateInfo, VerifyResult, CHECK_UPDATES_SETTING, DEFAULT_CONTEXT, DEFAULT_MODEL_SETTING,
+    GENERATION_SETTING, SYSTEM_PROMPT_SETTING,
 };
+pub use collection_status::{CollectionNotice, CollectionStatus, CollectionTag};
 pub use data_dir::DataDir;
 pub use error::{CoreError, ErrorKind, ErrorReport};
 pub use hearth_docs as docs;

@@ -16,6 +16,7 @@ use hearth_models::{ModelKind, ModelsError};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch, Mutex};
 
+use crate::collection_status::{CollectionNotice, CollectionStatus, Statuses};
 use crate::{CoreError, DataDir, ModelManager};
 
 /// The longest passage or question embedded, in tokens. Passages are cut well below it; a
@@ -59,6 +60,8 @@ struct Inner {
     runs: Mutex<()>,
     /// Bumped when a collection is added, removed or changed, for [`LocalDocs::watch_all`].
     collections_changed: watch::Sender<u64>,
+    /// What each collection is doing now.
+    statuses: Statuses,
 }
 
 impl LocalDocs {
@@ -83,8 +86,21 @@ impl LocalDocs {
                 indexing,
                 runs: Mutex::new(()),
                 collections_changed: watch::channel(0).0,
+                statuses: Statuses::new(),
             }),
         };
+        let statuses = local.inner.statuses.clone();
+        tokio::spawn(statuses.clone().follow(local.inner.docs.subscribe()));
+        // A model installed (here or in Models) gives the collections waiting for it their turn.
+        let weak = Arc::downgrade(&local.inner);
+        tokio::spawn(statuses.follow_downloads(
+            local.inner.models.downloader().subscribe(),
+            move || {
+                if let Some(inner) = weak.upgrade() {
+                    inner.collections_changed.send_modify(|n| *n += 1);
+                }
+            },
+        ));
         tokio::spawn(hold_while_replying(
             local.inner.engine.clone(),
             chat_busy,
@@ -106,6 +122,38 @@ impl LocalDocs {
     /// Pauses, resumes or stops indexing.
     pub fn control(&self) -> &IndexControl {
         &self.inner.control
+    }
+
+    /// What collection `name` is doing now.
+    pub fn status(&self, name: &str) -> CollectionStatus {
+        self.inner.statuses.get(name)
+    }
+
+    /// Every collection's status change from now on.
+    pub fn status_changes(&self) -> broadcast::Receiver<CollectionNotice> {
+        self.inner.statuses.subscribe()
+    }
+
+    /// Pauses indexing (every collection) or lets it go on.
+    pub fn pause(&self, paused: bool) {
+        if self.inner.control.state() == hearth_docs::IndexState::Stop {
+            return;
+        }
+        let state = if paused {
+            hearth_docs::IndexState::Pause
+        } else {
+            hearth_docs::IndexState::Run
+        };
+        self.inner.control.set(state);
+        if !paused {
+            // A paused run goes on by itself; one that had not started gets its turn.
+            self.collections_changed();
+        }
+    }
+
+    /// Whether indexing is paused.
+    pub fn paused(&self) -> bool {
+        self.inner.control.state() == hearth_docs::IndexState::Pause
     }
 
     /// The installed embedding models.
@@ -170,8 +218,47 @@ impl LocalDocs {
             .docs
             .add_collection(name, folders, &model)
             .await?;
+        self.inner.statuses.set(name, CollectionStatus::Queued);
         self.collections_changed();
         Ok(collection)
+    }
+
+    /// Makes a collection of `folders` embedded with the catalog's embedding model `model`,
+    /// which is not installed yet: it waits for the model's download (started by the caller).
+    pub async fn add_awaiting_model(
+        &self,
+        name: &str,
+        folders: &[PathBuf],
+        model: &str,
+    ) -> Result<Collection, CoreError> {
+        self.catalog_embedding_model(model)?;
+        let collection = self.inner.docs.add_collection(name, folders, model).await?;
+        self.await_model(name, model);
+        Ok(collection)
+    }
+
+    /// Whether `id` names an installed embedding model.
+    pub fn is_installed_embedding(&self, id: &str) -> bool {
+        self.embedding_model(id).is_ok()
+    }
+
+    /// The catalog's embedding model `id` (installed or not).
+    pub fn catalog_embedding_model(&self, id: &str) -> Result<(), CoreError> {
+        match self.inner.models.catalog().entry(id) {
+            Some(e) if e.kind == ModelKind::Embedding => Ok(()),
+            Some(_) => Err(ModelsError::NotAnEmbeddingModel(id.to_owned()).into()),
+            None => Err(ModelsError::UnknownModel(id.to_owned()).into()),
+        }
+    }
+
+    /// Marks `name` as waiting for the download of its embedding model `model`.
+    fn await_model(&self, name: &str, model: &str) {
+        self.inner.statuses.set(
+            name,
+            CollectionStatus::WaitingForModel {
+                model: model.to_owned(),
+            },
+        );
     }
 
     /// Every collection with its counts.
@@ -190,6 +277,7 @@ impl LocalDocs {
     pub async fn remove(&self, name: &str) -> Result<(), CoreError> {
         let _run = self.inner.runs.lock().await;
         self.inner.docs.remove_collection(name).await?;
+        self.inner.statuses.forget(name);
         self.collections_changed();
         Ok(())
     }
@@ -198,6 +286,7 @@ impl LocalDocs {
     pub async fn rebuild(&self, name: &str) -> Result<(), CoreError> {
         let _run = self.inner.runs.lock().await;
         self.inner.docs.rebuild(name).await?;
+        self.inner.statuses.set(name, CollectionStatus::Queued);
         self.collections_changed();
         Ok(())
     }
@@ -207,8 +296,53 @@ impl LocalDocs {
         self.embedding_model(model)?;
         let _run = self.inner.runs.lock().await;
         self.inner.docs.set_embedding_model(name, model).await?;
+        self.inner.statuses.set(name, CollectionStatus::Queued);
         self.collections_changed();
         Ok(())
+    }
+
+    /// Gives a collection the catalog's embedding model `model`, which is not installed yet:
+    /// its index is dropped and it waits for the model's download (started by the caller).
+    pub async fn set_embedding_model_awaiting(
+        &self,
+        name: &str,
+        model: &str,
+    ) -> Result<(), CoreError> {
+        self.catalog_embedding_model(model)?;
+        let _run = self.inner.runs.lock().await;
+        self.inner.docs.set_embedding_model(name, model).await?;
+        self.await_model(name, model);
+        Ok(())
+    }
+
+    /// Adds a folder to a collection (read on its next turn, which comes at once).
+    pub async fn add_folder(&self, name: &str, folder: &std::path::Path) -> Result<(), CoreError> {
+        self.inner.docs.add_folder(name, folder).await?;
+        self.requeue(name);
+        Ok(())
+    }
+
+    /// Takes a folder out of a collection; its files leave the index on the next turn.
+    pub async fn remove_folder(
+        &self,
+        name: &str,
+        folder: &std::path::Path,
+    ) -> Result<(), CoreError> {
+        let _run = self.inner.runs.lock().await;
+        self.inner.docs.remove_folder(name, folder).await?;
+        self.requeue(name);
+        Ok(())
+    }
+
+    /// Gives `name` its turn again, unless it waits for its model.
+    fn requeue(&self, name: &str) {
+        if !matches!(
+            self.inner.statuses.get(name),
+            CollectionStatus::WaitingForModel { .. }
+        ) {
+            self.inner.statuses.set(name, CollectionStatus::Queued);
+        }
+        self.collections_changed();
     }
 
     fn collections_changed(&self) {
@@ -227,7 +361,24 @@ impl LocalDocs {
             return Err(DocsError::Stopped.into());
         }
         let collection = self.inner.docs.collection(name).await?;
-        let embedder = self.embedder(&collection.embedding_model)?;
+        let embedder = match self.embedder(&collection.embedding_model) {
+            Ok(embedder) => embedder,
+            Err(e) => {
+                // Waiting for its model's download is not a failure.
+                if !matches!(
+                    self.inner.statuses.get(name),
+                    CollectionStatus::WaitingForModel { .. }
+                ) {
+                    self.inner.statuses.set(
+                        name,
+                        CollectionStatus::Failed {
+                            message: e.to_string(),
+                        },
+                    );
+                }
+                return Err(e);
+            }
+        };
         self.inner.indexing.send_modify(|n| *n += 1);
         let result = self
             .inner

@@ -5,8 +5,9 @@
 // `reply_finished` event, whatever happens. Replies are tracked by message id, so two in one
 // chat never overwrite each other, and every path clears what it set.
 
-import type { AppEvent, Backend, Chat, ChatView, CollectionSummary, Id, ModelChoice, SearchHit, Started } from '../lib/api';
+import type { AppEvent, Backend, Chat, ChatView, CollectionView, Id, ModelChoice, SearchHit, Started } from '../lib/api';
 import { describeError, type ShownError } from '../lib/i18n.svelte';
+import { withStatus } from '../docs/localdocs.svelte';
 
 const UNDO_MS = 5000;
 
@@ -26,7 +27,7 @@ export class Chats {
   notice = $state<string | null>(null);
   results = $state<SearchHit[] | null>(null);
   /** Every LocalDocs collection, for the chat's picker (read when the picker opens). */
-  collections = $state<CollectionSummary[]>([]);
+  collections = $state<CollectionView[]>([]);
   /** A deleted chat that can still be brought back. */
   deleted = $state<Chat | null>(null);
   private deleteTimer: ReturnType<typeof setTimeout> | undefined;
@@ -49,6 +50,7 @@ export class Chats {
   }
 
   async start() {
+    void this.refreshCollections();
     await this.refreshModels();
     await this.refreshList();
     if (this.list.length > 0) await this.select(this.list[0].id);
@@ -255,6 +257,9 @@ export class Chats {
     switch (event.type) {
       case 'download':
         if (event.event === 'finished') void this.refreshModels();
+        return;
+      case 'collection':
+        this.collections = withStatus(this.collections, event);
         return;
       case 'notice':
         this.notice = event.message;

@@ -1,7 +1,7 @@
 // Every visible string, in English and Simplified Chinese, and a sentence for every kind of
 // backend failure.
 
-import type { ErrorKind } from './api/types';
+import type { ErrorKind, Unreadable } from './api/types';
 
 const en = {
   newChat: 'New chat',
@@ -139,6 +139,38 @@ const en = {
   promptFormat: 'Prompt format',
   promptFormatOwn: "The model's own",
   notice: 'Note',
+  localdocs: 'LocalDocs',
+  localdocsExplain: 'Collections of your own documents (text, Markdown, PDF, Word, HTML) that chats can answer from, with their sources. They are read on this computer and kept up to date while Hearth runs.',
+  addCollection: 'Add collection',
+  collectionName: 'Name',
+  folder: 'Folder',
+  folders: 'Folders',
+  folderPath: 'Path of a folder on this computer',
+  chooseFolder: 'Choose folder…',
+  embeddingModel: 'Embedding model',
+  downloadFirst: 'downloaded first',
+  downloadingModel: 'Downloading the embedding model',
+  statusQueued: 'Waiting to be read',
+  statusIndexing: 'Indexing',
+  statusPaused: 'Paused',
+  statusReady: 'Ready · watching for changes',
+  statusWaitingForModel: 'Waiting for its model',
+  statusFailed: 'Error',
+  files: 'files',
+  passagesPerSecond: 'passages/s',
+  timeLeft: 'about',
+  reading: 'reading',
+  unreadableFiles: 'files could not be read',
+  rebuild: 'Rebuild',
+  removeCollection: 'Remove',
+  confirmRemove: 'Remove this collection and its index? Your documents are not touched.',
+  addFolder: 'Add folder…',
+  removeFolder: 'Remove folder',
+  lastFolder: 'A collection needs at least one folder',
+  pauseIndexing: 'Pause indexing',
+  resumeIndexing: 'Resume indexing',
+  indexingPaused: 'Indexing is paused; what has been read so far is searched.',
+  stillIndexing: 'still being read: answers use what has been read so far',
   sendFailed: 'Not sent',
   errorDetail: 'Details',
 } as const;
@@ -281,6 +313,38 @@ const zh: Record<Key, string> = {
   promptFormat: '提示词格式',
   promptFormatOwn: '模型自带',
   notice: '提示',
+  localdocs: '本地文档',
+  localdocsExplain: '由你自己的文档（文本、Markdown、PDF、Word、HTML）组成的集合，对话可以据此回答并注明来源。文档在本机读取，Hearth 运行期间自动保持更新。',
+  addCollection: '添加集合',
+  collectionName: '名称',
+  folder: '文件夹',
+  folders: '文件夹',
+  folderPath: '本机上某个文件夹的路径',
+  chooseFolder: '选择文件夹…',
+  embeddingModel: '嵌入模型',
+  downloadFirst: '需先下载',
+  downloadingModel: '正在下载嵌入模型',
+  statusQueued: '等待读取',
+  statusIndexing: '正在建立索引',
+  statusPaused: '已暂停',
+  statusReady: '已就绪 · 正在监视变化',
+  statusWaitingForModel: '等待模型下载',
+  statusFailed: '出错',
+  files: '个文件',
+  passagesPerSecond: '段/秒',
+  timeLeft: '约剩',
+  reading: '正在读取',
+  unreadableFiles: '个文件无法读取',
+  rebuild: '重建索引',
+  removeCollection: '移除',
+  confirmRemove: '移除此集合及其索引？你的文档不会被改动。',
+  addFolder: '添加文件夹…',
+  removeFolder: '移除文件夹',
+  lastFolder: '集合至少需要一个文件夹',
+  pauseIndexing: '暂停索引',
+  resumeIndexing: '继续索引',
+  indexingPaused: '索引已暂停；检索使用已读取的内容。',
+  stillIndexing: '仍在读取中：回答使用已读取的内容',
   sendFailed: '未发送',
   errorDetail: '详情',
 };
@@ -380,4 +444,31 @@ export function errorOfKind(kind: string | null | undefined, message: string | n
   const detail = message ? message.charAt(0).toUpperCase() + message.slice(1) : null;
   if (!text) return { text: detail ?? texts.internal, detail: null };
   return { text, detail: detail && detail !== text ? detail : null };
+}
+
+/** Why a file gave no text, in the reader's language. */
+export function describeUnreadable(u: Unreadable): string {
+  const zh = locale.language === 'zh';
+  switch (u.reason) {
+    case 'encrypted_pdf':
+      return zh ? '加密的 PDF：需要密码，无法读取文字' : 'encrypted PDF: it needs a password, so its text cannot be read';
+    case 'scanned_pdf':
+      return zh ? '扫描版 PDF，没有文字层：页面是图片（先做 OCR 才能读取）' : 'scanned PDF with no text layer: its pages are pictures (run it through OCR to read it)';
+    case 'not_text':
+      return zh ? '不是 UTF-8 文本：二进制文件，或其他编码的文本' : 'not UTF-8 text: a binary file, or text in another encoding';
+    case 'too_large':
+      return zh ? `超过 ${Math.round(u.limit / 1_000_000)} MB 的大小上限` : `larger than the limit of ${Math.round(u.limit / 1_000_000)} MB`;
+    case 'permission_denied':
+      return zh ? '没有权限：Hearth 不能读取它' : 'permission denied: Hearth may not read it';
+    case 'empty':
+      return zh ? '其中没有文字' : 'it holds no text';
+    case 'damaged':
+      return zh ? `文件已损坏，或格式与扩展名不符（${u.detail}）` : `damaged, or not the format its name says (${u.detail})`;
+    case 'too_slow':
+      return zh ? `读取超过 ${u.seconds} 秒，已跳过` : `reading it took longer than ${u.seconds} s, so it was left out`;
+    case 'too_much_memory':
+      return zh ? '读取所需内存超出上限（或读取程序崩溃），已跳过' : 'reading it needed more memory than allowed (or crashed the reader), so it was left out';
+    case 'vanished':
+      return zh ? '读取时文件被删除或移动' : 'it was deleted or moved while being read';
+  }
 }

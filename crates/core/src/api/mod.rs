@@ -163,7 +163,14 @@ fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
             .route("/api/messages/{id}/edit", post(ui::edit))
             .route("/api/messages/{id}/show", post(ui::show_version))
             .route("/api/search", get(ui::search))
-            .route("/api/collections", get(ui::collections))
+            .route(
+                "/api/collections",
+                get(ui::collections).post(ui::add_collection),
+            )
+            .route("/api/collections/change", post(ui::change_collection))
+            .route("/api/collections/unreadable", get(ui::unreadable_files))
+            .route("/api/localdocs", get(ui::localdocs))
+            .route("/api/localdocs/paused", put(ui::pause_indexing))
             .route("/api/settings", get(ui::settings))
             .route(
                 "/api/settings/generation",

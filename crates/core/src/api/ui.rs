@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::openai::ApiError;
 use super::Shared;
 use crate::{
-    AppSettings, CatalogView, ChatPatch, ChatView, CoreError, GenerationSettings, ImportResult,
-    InstalledRow, ModelChoices, Started, VerifyResult,
+    AppSettings, CatalogView, ChatPatch, ChatView, CollectionChange, CollectionView, CoreError,
+    GenerationSettings, ImportResult, InstalledRow, LocalDocsView, ModelChoices, NewCollection,
+    Started, VerifyResult,
 };
 
 type Reply<T> = Result<Json<T>, ApiError>;
@@ -38,6 +39,23 @@ pub(super) struct Say {
 }
 
 #[derive(Deserialize)]
+pub(super) struct NamedChange {
+    name: String,
+    #[serde(flatten)]
+    change: CollectionChange,
+}
+
+#[derive(Deserialize)]
+pub(super) struct NameQuery {
+    name: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Paused {
+    paused: bool,
+}
+
+#[derive(Deserialize)]
 pub(super) struct SearchQuery {
     q: String,
 }
@@ -53,10 +71,36 @@ pub(super) async fn models(State(s): State<Arc<Shared>>) -> Reply<ModelChoices> 
 pub(super) async fn set_default(State(s): State<Arc<Shared>>, Json(b): Json<IdBody>) -> Reply<()> {
     ok(s.app.set_default_model(&b.id).await)
 }
-pub(super) async fn collections(
-    State(s): State<Arc<Shared>>,
-) -> Reply<Vec<hearth_docs::CollectionSummary>> {
+pub(super) async fn collections(State(s): State<Arc<Shared>>) -> Reply<Vec<CollectionView>> {
     ok(s.app.collections().await)
+}
+pub(super) async fn localdocs(State(s): State<Arc<Shared>>) -> Reply<LocalDocsView> {
+    ok(s.app.localdocs().await)
+}
+pub(super) async fn add_collection(
+    State(s): State<Arc<Shared>>,
+    Json(b): Json<NewCollection>,
+) -> Reply<CollectionView> {
+    ok(s.app.add_collection(b).await)
+}
+pub(super) async fn change_collection(
+    State(s): State<Arc<Shared>>,
+    Json(b): Json<NamedChange>,
+) -> Reply<()> {
+    ok(s.app.change_collection(&b.name, b.change).await)
+}
+pub(super) async fn unreadable_files(
+    State(s): State<Arc<Shared>>,
+    Query(q): Query<NameQuery>,
+) -> Reply<Vec<hearth_docs::UnreadableFile>> {
+    ok(s.app.unreadable_files(&q.name).await)
+}
+pub(super) async fn pause_indexing(
+    State(s): State<Arc<Shared>>,
+    Json(b): Json<Paused>,
+) -> Reply<()> {
+    s.app.pause_indexing(b.paused);
+    ok(Ok(()))
 }
 pub(super) async fn list_chats(State(s): State<Arc<Shared>>) -> Reply<Vec<hearth_store::Chat>> {
     ok(s.app.chats().await)

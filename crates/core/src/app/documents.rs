@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use hearth_docs::CollectionSummary;
 use hearth_engine::ChatMessage;
 use hearth_store::{Id, Source};
 
@@ -41,11 +40,6 @@ impl App {
             .await?;
         self.hearth.emit(CoreEvent::ChatChanged { chat_id });
         Ok(names)
-    }
-
-    /// Every LocalDocs collection with what is indexed of it, for choosing.
-    pub async fn collections(&self) -> Result<Vec<CollectionSummary>, CoreError> {
-        self.docs.list().await
     }
 
     /// The collections the last chat was given that still exist.

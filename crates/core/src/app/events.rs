@@ -6,7 +6,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::App;
-use crate::CoreEvent;
+use crate::{CollectionNotice, CoreEvent};
 
 /// One event for the UI: a core event as it is, or a download event tagged `"type": "download"`.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -16,6 +16,8 @@ pub enum AppEvent {
     Core(CoreEvent),
     /// A download's progress.
     Download(DownloadNotice),
+    /// What a LocalDocs collection is doing now.
+    Collection(CollectionNotice),
 }
 
 /// A download event as the UI receives it.
@@ -41,6 +43,7 @@ pub enum DownloadTag {
 pub struct Events {
     core: broadcast::Receiver<CoreEvent>,
     downloads: broadcast::Receiver<DownloadEvent>,
+    collections: broadcast::Receiver<CollectionNotice>,
 }
 
 impl Events {
@@ -49,6 +52,7 @@ impl Events {
         Events {
             core: app.hearth.subscribe(),
             downloads: app.models.downloader().subscribe(),
+            collections: app.docs.status_changes(),
         }
     }
 
@@ -68,6 +72,11 @@ impl Events {
                         tag: DownloadTag::Download,
                         event,
                     })),
+                    Err(RecvError::Lagged(_)) => None,
+                    Err(RecvError::Closed) => return None,
+                },
+                event = self.collections.recv() => match event {
+                    Ok(notice) => Some(AppEvent::Collection(notice)),
                     Err(RecvError::Lagged(_)) => None,
                     Err(RecvError::Closed) => return None,
                 },

@@ -6,8 +6,10 @@
 //! - `settings`: generation settings, the system prompt, the update check, the API key.
 //! - `models`: catalog, installed models, downloads, import, verify.
 //! - `events`: every core and download event as one stream.
+//! - `collections`: the LocalDocs screen: make, change, rebuild, remove collections.
 //! - `documents`: which collections a chat answers from, and retrieval for the API and CLI.
 
+mod collections;
 mod documents;
 mod events;
 mod models;
@@ -22,6 +24,9 @@ use hearth_store::{Chat, ExportFormat, Id, Message, SearchHit};
 
 use crate::{ChatModel, CoreError, DataDir, EngineClient, Hearth, LocalDocs, ModelManager};
 
+pub use collections::{
+    CollectionChange, CollectionView, EmbeddingOption, LocalDocsView, NewCollection,
+};
 pub use events::{AppEvent, DownloadNotice, DownloadTag, Events};
 pub use settings::{
     GenerationSettings, CHECK_UPDATES_SETTING, DEFAULT_CONTEXT, DEFAULT_MODEL_SETTING,

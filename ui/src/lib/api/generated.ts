@@ -1190,7 +1190,7 @@ id: string,
  */
 message: string, });
 
-export type AppEvent = CoreEvent | DownloadNotice;
+export type AppEvent = CoreEvent | DownloadNotice | CollectionNotice;
 
 export type ApiStatus = { 
 /**
@@ -1284,3 +1284,183 @@ embedding_model: string,
  * When it was made (Unix ms).
  */
 created_at: number, };
+
+export type CollectionStatus = { "state": "queued" } | { "state": "indexing", 
+/**
+ * Files read so far this run.
+ */
+files_done: number, 
+/**
+ * Files to read this run (new or changed).
+ */
+files_total: number, 
+/**
+ * Passages embedded so far this run.
+ */
+chunks_done: number, 
+/**
+ * Passages embedded per second.
+ */
+chunks_per_sec: number, 
+/**
+ * Seconds to go, once known.
+ */
+eta_secs: number | null, 
+/**
+ * The file being read.
+ */
+current_file: string | null, } | { "state": "paused" } | { "state": "ready" } | { "state": "waiting_for_model", 
+/**
+ * The catalog id of the model.
+ */
+model: string, } | { "state": "failed", 
+/**
+ * What went wrong and what to do.
+ */
+message: string, };
+
+export type CollectionTag = "collection";
+
+export type CollectionNotice = { 
+/**
+ * Always `"collection"`.
+ */
+type: CollectionTag, 
+/**
+ * The collection.
+ */
+collection: string, 
+/**
+ * What it is doing now.
+ */
+status: CollectionStatus, };
+
+export type CollectionView = { 
+/**
+ * What it is doing now.
+ */
+status: CollectionStatus, 
+/**
+ * Files read.
+ */
+files: number, 
+/**
+ * Chunks in the index.
+ */
+chunks: number, 
+/**
+ * Files that gave nothing.
+ */
+unreadable: number, 
+/**
+ * Id.
+ */
+id: number, 
+/**
+ * Its name, as chats and the CLI name it.
+ */
+name: string, 
+/**
+ * Its folders (absolute paths).
+ */
+folders: Array<string>, 
+/**
+ * The embedding model its chunks are made with (catalog id or file name).
+ */
+embedding_model: string, 
+/**
+ * When it was made (Unix ms).
+ */
+created_at: number, };
+
+export type EmbeddingOption = { 
+/**
+ * Its id (catalog id, else file name).
+ */
+id: string, 
+/**
+ * Its name for people.
+ */
+name: string, 
+/**
+ * What it is good at (the catalog's words); empty for a file of the person's own.
+ */
+description: string, 
+/**
+ * Whether it is installed; one that is not is downloaded when a collection needs it.
+ */
+installed: boolean, 
+/**
+ * The download's size in bytes, for one not installed.
+ */
+size: number | null, };
+
+export type LocalDocsView = { 
+/**
+ * Every collection, by name.
+ */
+collections: Array<CollectionView>, 
+/**
+ * Whether indexing is paused.
+ */
+paused: boolean, 
+/**
+ * The embedding models to choose from, installed ones first.
+ */
+models: Array<EmbeddingOption>, };
+
+export type NewCollection = { 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * The folders it reads (at least one).
+ */
+folders: Array<string>, 
+/**
+ * The embedding model; the installed default when absent.
+ */
+model: string | null, };
+
+export type CollectionChange = { "action": "add_folder", 
+/**
+ * The folder.
+ */
+path: string, } | { "action": "remove_folder", 
+/**
+ * The folder.
+ */
+path: string, } | { "action": "rebuild" } | { "action": "set_model", 
+/**
+ * The model's id.
+ */
+model: string, } | { "action": "remove" };
+
+export type UnreadableFile = { 
+/**
+ * The file.
+ */
+path: string, 
+/**
+ * Why.
+ */
+reason: Unreadable, 
+/**
+ * The reason in words for people.
+ */
+message: string, };
+
+export type Unreadable = { "reason": "encrypted_pdf" } | { "reason": "scanned_pdf" } | { "reason": "not_text" } | { "reason": "too_large", 
+/**
+ * The limit, in bytes.
+ */
+limit: number, } | { "reason": "permission_denied" } | { "reason": "empty" } | { "reason": "damaged", 
+/**
+ * What the reader said.
+ */
+detail: string, } | { "reason": "too_slow", 
+/**
+ * The limit, in seconds.
+ */
+seconds: number, } | { "reason": "too_much_memory" } | { "reason": "vanished" };

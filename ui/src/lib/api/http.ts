@@ -9,14 +9,18 @@ import type {
   CatalogView,
   Chat,
   ChatView,
-  CollectionSummary,
+  CollectionChange,
+  CollectionView,
   GenerationSettings,
   Id,
   ImportResult,
   InstalledRow,
+  LocalDocsView,
   ModelChoices,
+  NewCollection,
   SearchHit,
   Started,
+  UnreadableFile,
   VerifyResult,
 } from './types';
 
@@ -74,7 +78,26 @@ export class HttpBackend implements Backend {
     return this.call<void>('DELETE', `/chats/${id}`);
   }
   collections() {
-    return this.call<CollectionSummary[]>('GET', '/collections');
+    return this.call<CollectionView[]>('GET', '/collections');
+  }
+  localdocs() {
+    return this.call<LocalDocsView>('GET', '/localdocs');
+  }
+  addCollection(collection: NewCollection) {
+    return this.call<CollectionView>('POST', '/collections', collection);
+  }
+  changeCollection(name: string, change: CollectionChange) {
+    return this.call<void>('POST', '/collections/change', { name, ...change });
+  }
+  unreadableFiles(name: string) {
+    return this.call<UnreadableFile[]>('GET', `/collections/unreadable?name=${encodeURIComponent(name)}`);
+  }
+  pauseIndexing(paused: boolean) {
+    return this.call<void>('PUT', '/localdocs/paused', { paused });
+  }
+  async pickFolder() {
+    // A page has no folder picker for this computer's paths; the screen asks for a typed path.
+    return null;
   }
   async openSource() {
     // A page in a browser never opens files on the computer; the excerpt is shown instead.

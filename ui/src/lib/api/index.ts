@@ -8,15 +8,19 @@ import type {
   CatalogView,
   Chat,
   ChatView,
-  CollectionSummary,
+  CollectionChange,
+  CollectionView,
   ErrorKind,
   GenerationSettings,
   Id,
   ImportResult,
   InstalledRow,
+  LocalDocsView,
   ModelChoices,
+  NewCollection,
   SearchHit,
   Started,
+  UnreadableFile,
   UpdateInfo,
   VerifyResult,
 } from './types';
@@ -34,8 +38,20 @@ export interface Backend {
   rename(id: Id, title: string): Promise<void>;
   setPinned(id: Id, pinned: boolean): Promise<void>;
   deleteChat(id: Id): Promise<void>;
-  /** Every LocalDocs collection with what is indexed of it. */
-  collections(): Promise<CollectionSummary[]>;
+  /** Every LocalDocs collection with what is indexed of it and what it is doing now. */
+  collections(): Promise<CollectionView[]>;
+  /** The LocalDocs screen: collections, whether indexing is paused, embedding models. */
+  localdocs(): Promise<LocalDocsView>;
+  /** Makes a collection; it is read at once (after its embedding model's download, if any). */
+  addCollection(collection: NewCollection): Promise<CollectionView>;
+  /** Adds or removes a folder, changes the model, rebuilds or removes a collection. */
+  changeCollection(name: string, change: CollectionChange): Promise<void>;
+  /** The files of a collection that gave no text, each with its reason. */
+  unreadableFiles(name: string): Promise<UnreadableFile[]>;
+  /** Pauses indexing of every collection, or lets it go on. */
+  pauseIndexing(paused: boolean): Promise<void>;
+  /** The system's folder picker, where there is one (the desktop app); else null. */
+  pickFolder(): Promise<string | null>;
   /** Opens source `index` of a reply in the system's app (desktop; only files of a
    * collection); false where that cannot be done (a browser shows the excerpt instead). */
   openSource(messageId: Id, index: number): Promise<boolean>;

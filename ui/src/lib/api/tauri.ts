@@ -13,14 +13,18 @@ import type {
   CatalogView,
   Chat,
   ChatView,
-  CollectionSummary,
+  CollectionChange,
+  CollectionView,
   GenerationSettings,
   Id,
   ImportResult,
   InstalledRow,
+  LocalDocsView,
   ModelChoices,
+  NewCollection,
   SearchHit,
   Started,
+  UnreadableFile,
   UpdateInfo,
   VerifyResult,
 } from './types';
@@ -64,7 +68,26 @@ export class TauriBackend implements Backend {
     return call<void>('delete_chat', { id });
   }
   collections() {
-    return call<CollectionSummary[]>('collections');
+    return call<CollectionView[]>('collections');
+  }
+  localdocs() {
+    return call<LocalDocsView>('localdocs');
+  }
+  addCollection(collection: NewCollection) {
+    return call<CollectionView>('add_collection', { collection });
+  }
+  changeCollection(name: string, change: CollectionChange) {
+    return call<void>('change_collection', { name, change });
+  }
+  unreadableFiles(name: string) {
+    return call<UnreadableFile[]>('unreadable_files', { name });
+  }
+  pauseIndexing(paused: boolean) {
+    return call<void>('pause_indexing', { paused });
+  }
+  async pickFolder() {
+    const chosen = await open({ multiple: false, directory: true });
+    return typeof chosen === 'string' ? chosen : null;
   }
   async openSource(messageId: Id, index: number) {
     await call<void>('open_source', { messageId, index });
