@@ -11,7 +11,7 @@ use hearth_core::docs::UnreadableFile;
 use hearth_core::{
     App, AppSettings, CatalogView, Chat, ChatPatch, ChatView, CollectionChange, CollectionView,
     GenerationSettings, Id, ImportResult, InstalledRow, LocalDocsView, ModelChoices, NewCollection,
-    SearchHit, Started, UpdateInfo, VerifyResult,
+    RetrievalSettings, SearchHit, Started, UpdateInfo, VerifyResult,
 };
 use tauri::{AppHandle, State};
 
@@ -36,6 +36,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         change_collection,
         unreadable_files,
         pause_indexing,
+        set_retrieval,
         send,
         regenerate,
         edit,
@@ -126,6 +127,10 @@ pub async fn change_collection(
 #[tauri::command]
 pub async fn unreadable_files(app: State<'_, App>, name: String) -> Result<Vec<UnreadableFile>> {
     Ok(app.unreadable_files(&name).await?)
+}
+#[tauri::command]
+pub async fn set_retrieval(app: State<'_, App>, settings: RetrievalSettings) -> Result<()> {
+    Ok(app.set_retrieval(&settings).await?)
 }
 #[tauri::command]
 pub fn pause_indexing(app: State<'_, App>, paused: bool) {

@@ -57,6 +57,28 @@ const fileUrl = await firstLine(files, /^http/);
 const catalog = JSON.parse(fs.readFileSync(path.join(root, 'assets/catalog.json'), 'utf8'));
 const smol = catalog.models.find((m) => m.id === 'smollm2-135m-instruct');
 catalog.models.push({ ...smol, id: 'smollm2-copy', name: 'SmolLM2 copy (local server)', file: 'smollm2-copy.gguf', url: fileUrl, sha256: otherSha });
+// The test embedder as a catalog embedding model not installed yet (another name in its header,
+// so other bytes), served by its own local server: LocalDocs downloads it on first use.
+const embedderCopy = path.join(data, 'minilm-copy.gguf');
+const embedderBytes = fs.readFileSync(embedder);
+embedderBytes[embedderBytes.indexOf(Buffer.from('all-MiniLM-L6-v2'))] = 'A'.charCodeAt(0);
+fs.writeFileSync(embedderCopy, embedderBytes);
+const embedderFiles = spawn(path.join(target, 'release/hearth-file-server'), [embedderCopy, '0', '40'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const embedderUrl = await firstLine(embedderFiles, /^http/);
+const nomic = catalog.models.find((m) => m.id === 'nomic-embed-text-v1.5');
+catalog.models.push({ ...nomic, id: 'minilm-copy', name: 'MiniLM copy (local server)', architecture: 'bert', file: 'minilm-copy.gguf',
+  url: embedderUrl, size: embedderBytes.length, sha256: crypto.createHash('sha256').update(embedderBytes).digest('hex'), query_prefix: '', document_prefix: '' });
+// Letters: hundreds of files (so indexing takes long enough to watch), one holding the answer,
+// one that is not the PDF its name says.
+const letters = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-e2e-letters-'));
+const words = ['harbour', 'lantern', 'meadow', 'copper', 'willow', 'thimble', 'granite', 'orchid', 'pebble', 'saddle'];
+for (let i = 0; i < 300; i++) {
+  const w = (k) => words[(i * 7 + k) % words.length];
+  const paragraph = (k) => `Letter ${i}, part ${k}: the ${w(k)} by the ${w(k + 1)} was mended with ${w(k + 2)} and ${w(k + 3)} on day ${i % 28 + 1}.`;
+  fs.writeFileSync(path.join(letters, `letter-${String(i).padStart(3, '0')}.txt`), [0, 1, 2, 3].map(paragraph).join('\n\n'));
+}
+fs.writeFileSync(path.join(letters, 'aunt.txt'), "Aunt Mira's parcel of saffron arrived on the ninth of May.\n");
+fs.writeFileSync(path.join(letters, 'broken.pdf'), 'this was never a PDF');
 const catalogPath = path.join(data, 'catalog.json');
 fs.writeFileSync(catalogPath, JSON.stringify(catalog));
 
@@ -95,6 +117,8 @@ async function cleanup() {
   await browser.close().catch(() => {});
   server.kill();
   files.kill();
+  embedderFiles.kill();
+  fs.rmSync(letters, { recursive: true, force: true });
   fs.rmSync(data, { recursive: true, force: true });
   fs.rmSync(notes, { recursive: true, force: true });
 }
@@ -245,6 +269,83 @@ await step('documents switched on in a chat\'s header answer its next question, 
   await garden.uncheck(wait);
   await picker.locator('summary', { hasText: /^Documents$/ }).waitFor(wait);
   await picker.locator('summary').click();
+  await page.locator('nav .chat-title', { hasText: 'Hostile reply' }).click();
+  await assistant.last().locator('.markdown', { hasText: 'onerror' }).waitFor(wait);
+});
+
+await step('a collection made on the LocalDocs screen from a typed folder: its embedding model downloaded, the progress bar, pause and resume, ready; unreadable files with reasons; a question answered from it names the file', async () => {
+  await page.getByRole('tab', { name: 'LocalDocs' }).click();
+  const form = page.locator('form.add-collection');
+  await form.locator('.collection-name').fill('Letters');
+  // No folder picker in a browser: the folder is typed.
+  await form.locator('.choose-folder').click();
+  await form.locator('.folder-path').fill(letters);
+  await form.locator('.embedding-model').selectOption('minilm-copy');
+  const label = await form.locator('.embedding-model option:checked').innerText();
+  if (!/downloaded first/.test(label)) throw new Error(`the model not installed is not marked: ${label}`);
+  await form.locator('.add-collection-button').click();
+  const card = page.locator('article.collection[data-name="Letters"]');
+  await card.waitFor(wait);
+  const bar = card.locator('progress.indexing');
+  await bar.waitFor({ timeout: 120_000 });
+  await card.locator('.progress-text', { hasText: /\d+ \/ \d+ files · \d+ passages · [\d.]+ passages\/s/ }).waitFor(wait);
+  await page.screenshot({ path: path.join(artifacts, 'localdocs-indexing.png') });
+  if (!fs.existsSync(path.join(data, 'models', 'minilm-copy.gguf'))) throw new Error('the embedding model was not downloaded into models/');
+  await page.locator('button.pause-indexing', { hasText: 'Pause indexing' }).click();
+  await page.locator('article.collection[data-name="Letters"][data-state="paused"]').waitFor(wait);
+  await page.locator('button.pause-indexing', { hasText: 'Resume indexing' }).click();
+  await page.locator('article.collection[data-name="Letters"][data-state="ready"]').waitFor({ timeout: 180_000 });
+  await card.locator('.files', { hasText: '302 files' }).waitFor(wait);
+  await card.locator('.unreadable summary', { hasText: /: 1$/ }).click();
+  await card.locator('.unreadable li', { hasText: 'broken.pdf' }).locator('.reason', { hasText: /damaged|not the format/ }).waitFor(wait);
+  await page.screenshot({ path: path.join(artifacts, 'localdocs-ready.png') });
+  // How many passages an answer gets: out of range is refused with the range, 3 is kept.
+  const retrieval = page.locator('form.retrieval');
+  await retrieval.locator('.retrieval-passages').fill('30');
+  await retrieval.locator('.save-retrieval').click();
+  await page.locator('.localdocs .banner[role=alert]', { hasText: 'between 1 and 20' }).waitFor(wait);
+  await retrieval.locator('.retrieval-passages').fill('3');
+  await retrieval.locator('.save-retrieval').click();
+  await retrieval.locator('.saved').waitFor(wait);
+  const kept = await page.evaluate(async () => {
+    const headers = { Authorization: `Bearer ${sessionStorage.getItem('hearth-token')}` };
+    return (await (await fetch('/api/localdocs', { headers })).json()).retrieval.passages;
+  });
+  if (kept !== 3) throw new Error(`passages per answer: ${kept}`);
+
+  await page.getByRole('tab', { name: 'Chat' }).click();
+  await page.locator('button.new-chat').click();
+  const picker = page.locator('header details.docs-picker');
+  await picker.locator('summary').click();
+  await picker.getByRole('checkbox', { name: /Letters/ }).check(wait);
+  await picker.locator('summary', { hasText: '(1)' }).waitFor(wait);
+  await picker.locator('summary').click();
+  await page.locator('.composer textarea').fill("When did Aunt Mira's parcel of saffron arrive?");
+  await page.keyboard.press('Enter');
+  const sources = assistant.last().locator('details.sources');
+  await sources.waitFor({ timeout: 120_000 });
+  await sources.locator('summary').click();
+  await sources.locator('li.source').first().locator('.source-file', { hasText: 'aunt.txt' }).waitFor(wait);
+  const given = await sources.locator('li.source').count();
+  if (given < 1 || given > 3) throw new Error(`${given} sources with 3 passages per answer`);
+  // The question's words are marked in the excerpt.
+  const marked = await sources.locator('li.source').first().locator('.source-excerpt mark').allInnerTexts();
+  if (!marked.some((m) => /saffron/i.test(m))) throw new Error(`marked: ${marked}`);
+  await page.locator('.composer button[type="submit"]').waitFor(wait);
+  // Switched off again: the steps after this one chat without documents.
+  await page.locator('button.new-chat').click();
+  await picker.locator('summary').click();
+  await picker.getByRole('checkbox', { name: /Letters/ }).uncheck(wait);
+  await picker.locator('summary', { hasText: /^Documents$/ }).waitFor(wait);
+  await picker.locator('summary').click();
+
+  // Removed from the screen: the collection goes, the letters stay.
+  await page.getByRole('tab', { name: 'LocalDocs' }).click();
+  await card.locator('.remove-collection').click();
+  await card.locator('.confirm-remove').click();
+  await card.waitFor({ state: 'detached', ...wait });
+  if (!fs.existsSync(path.join(letters, 'aunt.txt'))) throw new Error('removing the collection touched the documents');
+  await page.getByRole('tab', { name: 'Chat' }).click();
   await page.locator('nav .chat-title', { hasText: 'Hostile reply' }).click();
   await assistant.last().locator('.markdown', { hasText: 'onerror' }).waitFor(wait);
 });

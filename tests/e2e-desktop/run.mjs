@@ -6,7 +6,8 @@
 // dragged onto the window from another GTK program (drag-source.py, X drag and drop); "Open"
 // data folder hands the folder to the desktop's opener (xdg-open, recorded by a stand-in on
 // PATH, since there is no file manager under Xvfb); a reply's source (LocalDocs) opens through the
-// same opener, and a source path from an imported chat is refused; the window's size and position remembered
+// same opener, and a source path from an imported chat is refused; a LocalDocs collection made
+// with the system folder picker (GTK's, typed into with xdotool) reaches ready; the window's size and position remembered
 // across a restart; a second launch hands over to the running app (single instance, over this
 // run's own D-Bus session bus); the tray icon's menu, clicked through a stand-in panel
 // (tray-host.py): Show brings a hidden window back, Quit ends the app and its worker. Screenshots of the real window in $HEARTH_ARTIFACTS (default
@@ -247,6 +248,54 @@ await step('a source of a reply answered from documents opens in the system app;
   await sleep(500);
   if (lastOpened() !== orchard) throw new Error(`the opener was asked for "${lastOpened()}"`);
   await run(`document.querySelector('.banner[role=alert] button').click(); return true;`);
+});
+
+await step('a collection made on the LocalDocs screen with the system folder picker reaches ready', async () => {
+  const letters = path.join(scratch, 'letters');
+  fs.mkdirSync(letters);
+  for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(letters, `letter-${i}.txt`), `Letter ${i}: the lantern by the harbour was mended on day ${i}.\n`);
+  fs.writeFileSync(path.join(letters, 'aunt.txt'), "Aunt Mira's parcel of saffron arrived on the ninth of May.\n");
+  await openTab('LocalDocs');
+  await until('the form', `return !!document.querySelector('form.add-collection .choose-folder');`);
+  await run(`const i = document.querySelector('.collection-name'); i.value = 'Letters'; i.dispatchEvent(new Event('input', { bubbles: true })); return true;`);
+  await run(`document.querySelector('.choose-folder').click(); return true;`);
+  let dialog = '';
+  for (let i = 0; i < 100 && !dialog; i++) {
+    try {
+      dialog = xdotool('search', '--onlyvisible', '--name', '^Select Folder$').split('\n')[0];
+    } catch {
+      await sleep(100);
+    }
+  }
+  if (!dialog) throw new Error('the folder picker did not open');
+  xdotool('windowfocus', '--sync', dialog);
+  xdotool('key', '--window', dialog, 'ctrl+l');
+  await sleep(300);
+  xdotool('type', '--delay', '10', letters);
+  await sleep(300);
+  // Enter may first open the folder typed; Enter again chooses the folder that is open.
+  for (let i = 0; i < 3; i++) {
+    xdotool('key', 'Return');
+    await sleep(700);
+    try {
+      xdotool('search', '--onlyvisible', '--name', '^Select Folder$');
+    } catch {
+      break;
+    }
+  }
+  const chosen = await until('the chosen folder', `return document.querySelector('.chosen-folder')?.textContent;`);
+  if (fs.realpathSync(chosen) !== fs.realpathSync(letters)) throw new Error(`the picker gave ${chosen}`);
+  await until('the embedding model', `return document.querySelector('.embedding-model')?.value;`);
+  await run(`document.querySelector('.add-collection-button').click(); return true;`);
+  await until('the collection to be ready', `return !!document.querySelector('article.collection[data-name="Letters"][data-state="ready"]');`, [], 120_000);
+  const files = await run(`return document.querySelector('article.collection[data-name="Letters"] .files').textContent;`);
+  if (files !== '41 files') throw new Error(`counted: ${files}`);
+  await screenshot('desktop-localdocs.png');
+  await run(`document.querySelector('article.collection[data-name="Letters"] .remove-collection').click(); return true;`);
+  await until('the confirmation', `return !!document.querySelector('article.collection[data-name="Letters"] .confirm-remove');`);
+  await run(`document.querySelector('article.collection[data-name="Letters"] .confirm-remove').click(); return true;`);
+  await until('the collection to go', `return !document.querySelector('article.collection[data-name="Letters"]');`);
+  if (!fs.existsSync(path.join(letters, 'aunt.txt'))) throw new Error('removing the collection touched the documents');
 });
 
 await step('a second launch brings the running window forward instead of opening a second app', async () => {

@@ -9,6 +9,7 @@ import type {
   CollectionStatus,
   CollectionView,
   LocalDocsView,
+  RetrievalSettings,
   UnreadableFile,
 } from '../lib/api';
 import { describeError, t, type ShownError } from '../lib/i18n.svelte';
@@ -79,6 +80,11 @@ export class LocalDocs {
     const done = await this.guard(() => this.api.changeCollection(name, change));
     if (done && change.action === 'rebuild') delete this.unreadable[name];
     return done;
+  }
+
+  /** Saves how many passages a reply is given and the relevance floor; true when saved. */
+  async saveRetrieval(settings: RetrievalSettings): Promise<boolean> {
+    return this.guard(() => this.api.setRetrieval(settings));
   }
 
   async setPaused(paused: boolean) {

@@ -53,7 +53,7 @@ describe('collection statuses', () => {
 
 describe('the screen', () => {
   it('a status event updates the screen; a finished run reads it again', async () => {
-    const api = backend({ collections: [garden], paused: false, models: [] });
+    const api = backend({ collections: [garden], paused: false, models: [], retrieval: { passages: 4, min_similarity: 0.15 } });
     const docs = new LocalDocs(api);
     await docs.refresh();
     docs.onEvent({ type: 'collection', collection: 'Garden', status: { state: 'indexing', files_done: 1, files_total: 2, chunks_done: 4, chunks_per_sec: 2, eta_secs: null, current_file: null } });
@@ -64,7 +64,7 @@ describe('the screen', () => {
   });
 
   it('a refused change is shown in the reader\'s words and the screen is read again', async () => {
-    const api = backend({ collections: [garden], paused: false, models: [] }, true);
+    const api = backend({ collections: [garden], paused: false, models: [], retrieval: { passages: 4, min_similarity: 0.15 } }, true);
     const docs = new LocalDocs(api);
     expect(await docs.change('Garden', { action: 'rebuild' })).toBe(false);
     expect(docs.error?.text).toBe('That chat or message no longer exists.');

@@ -171,6 +171,7 @@ fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
             .route("/api/collections/unreadable", get(ui::unreadable_files))
             .route("/api/localdocs", get(ui::localdocs))
             .route("/api/localdocs/paused", put(ui::pause_indexing))
+            .route("/api/localdocs/retrieval", put(ui::set_retrieval))
             .route("/api/settings", get(ui::settings))
             .route(
                 "/api/settings/generation",

@@ -95,6 +95,12 @@ pub(super) async fn unreadable_files(
 ) -> Reply<Vec<hearth_docs::UnreadableFile>> {
     ok(s.app.unreadable_files(&q.name).await)
 }
+pub(super) async fn set_retrieval(
+    State(s): State<Arc<Shared>>,
+    Json(b): Json<crate::RetrievalSettings>,
+) -> Reply<()> {
+    ok(s.app.set_retrieval(&b).await)
+}
 pub(super) async fn pause_indexing(
     State(s): State<Arc<Shared>>,
     Json(b): Json<Paused>,

@@ -9,7 +9,7 @@ use hearth_models::ModelKind;
 use serde::{Deserialize, Serialize};
 
 use super::App;
-use crate::{CollectionStatus, CoreError};
+use crate::{CollectionStatus, CoreError, RetrievalSettings};
 
 /// A collection as the LocalDocs screen and the chat's documents picker show it.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -45,6 +45,8 @@ pub struct LocalDocsView {
     pub paused: bool,
     /// The embedding models to choose from, installed ones first.
     pub models: Vec<EmbeddingOption>,
+    /// How many passages a reply is given, and the relevance floor.
+    pub retrieval: RetrievalSettings,
 }
 
 /// A collection to make.
@@ -136,6 +138,7 @@ impl App {
             collections: self.collections().await?,
             paused: self.docs.paused(),
             models,
+            retrieval: self.retrieval().await?,
         })
     }
 

@@ -1407,7 +1407,11 @@ paused: boolean,
 /**
  * The embedding models to choose from, installed ones first.
  */
-models: Array<EmbeddingOption>, };
+models: Array<EmbeddingOption>, 
+/**
+ * How many passages a reply is given, and the relevance floor.
+ */
+retrieval: RetrievalSettings, };
 
 export type NewCollection = { 
 /**

@@ -18,6 +18,7 @@ import type {
   LocalDocsView,
   ModelChoices,
   NewCollection,
+  RetrievalSettings,
   SearchHit,
   Started,
   UnreadableFile,
@@ -94,6 +95,9 @@ export class HttpBackend implements Backend {
   }
   pauseIndexing(paused: boolean) {
     return this.call<void>('PUT', '/localdocs/paused', { paused });
+  }
+  setRetrieval(settings: RetrievalSettings) {
+    return this.call<void>('PUT', '/localdocs/retrieval', settings);
   }
   async pickFolder() {
     // A page has no folder picker for this computer's paths; the screen asks for a typed path.

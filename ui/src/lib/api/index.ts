@@ -18,6 +18,7 @@ import type {
   LocalDocsView,
   ModelChoices,
   NewCollection,
+  RetrievalSettings,
   SearchHit,
   Started,
   UnreadableFile,
@@ -50,6 +51,8 @@ export interface Backend {
   unreadableFiles(name: string): Promise<UnreadableFile[]>;
   /** Pauses indexing of every collection, or lets it go on. */
   pauseIndexing(paused: boolean): Promise<void>;
+  /** How many passages a reply is given, and the relevance floor. */
+  setRetrieval(settings: RetrievalSettings): Promise<void>;
   /** The system's folder picker, where there is one (the desktop app); else null. */
   pickFolder(): Promise<string | null>;
   /** Opens source `index` of a reply in the system's app (desktop; only files of a

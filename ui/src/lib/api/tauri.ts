@@ -22,6 +22,7 @@ import type {
   LocalDocsView,
   ModelChoices,
   NewCollection,
+  RetrievalSettings,
   SearchHit,
   Started,
   UnreadableFile,
@@ -84,6 +85,9 @@ export class TauriBackend implements Backend {
   }
   pauseIndexing(paused: boolean) {
     return call<void>('pause_indexing', { paused });
+  }
+  setRetrieval(settings: RetrievalSettings) {
+    return call<void>('set_retrieval', { settings });
   }
   async pickFolder() {
     const chosen = await open({ multiple: false, directory: true });
