@@ -142,8 +142,9 @@ pub async fn send(
     chat_id: Id,
     text: String,
     model: String,
+    files: Vec<String>,
 ) -> Result<Started> {
-    Ok(app.send(chat_id, &text, &model).await?)
+    Ok(app.send_files(chat_id, &text, &model, &files).await?)
 }
 #[tauri::command]
 pub async fn regenerate(app: State<'_, App>, chat_id: Id, model: String) -> Result<Started> {

@@ -303,7 +303,14 @@ await step('a collection made on the LocalDocs screen from a typed folder: its e
   const retrieval = page.locator('form.retrieval');
   await retrieval.locator('.retrieval-passages').fill('30');
   await retrieval.locator('.save-retrieval').click();
-  await page.locator('.localdocs .banner[role=alert]', { hasText: 'between 1 and 20' }).waitFor(wait);
+  // The form refuses it before it is sent; the server refuses it too, naming the range.
+  await retrieval.locator('.retrieval-passages:invalid').waitFor(wait);
+  const refused = await page.evaluate(async () => {
+    const headers = { Authorization: `Bearer ${sessionStorage.getItem('hearth-token')}`, 'Content-Type': 'application/json' };
+    const r = await fetch('/api/localdocs/retrieval', { method: 'PUT', headers, body: JSON.stringify({ passages: 30, min_similarity: 0.15 }) });
+    return `${r.status} ${(await r.json()).error.message}`;
+  });
+  if (!/^400 .*between 1 and 20/.test(refused)) throw new Error(`the server said: ${refused}`);
   await retrieval.locator('.retrieval-passages').fill('3');
   await retrieval.locator('.save-retrieval').click();
   await retrieval.locator('.saved').waitFor(wait);
@@ -346,6 +353,38 @@ await step('a collection made on the LocalDocs screen from a typed folder: its e
   await card.waitFor({ state: 'detached', ...wait });
   if (!fs.existsSync(path.join(letters, 'aunt.txt'))) throw new Error('removing the collection touched the documents');
   await page.getByRole('tab', { name: 'Chat' }).click();
+  await page.locator('nav .chat-title', { hasText: 'Hostile reply' }).click();
+  await assistant.last().locator('.markdown', { hasText: 'onerror' }).waitFor(wait);
+});
+
+await step('a file attached by its path goes into the question, shown as a chip, and is answered from; a PDF that cannot be read is refused with its reason, the draft kept', async () => {
+  const gate = path.join(letters, 'gate.txt');
+  fs.writeFileSync(gate, 'Note for visitors: the code word for the garden gate is sunflower.\n');
+  const scan = path.join(letters, 'scan.pdf');
+  fs.writeFileSync(scan, 'this was never a PDF');
+  await page.locator('button.new-chat').click();
+  // No file picker in a browser: the path is typed.
+  await page.locator('.composer button.attach').click();
+  await page.locator('.attach-path').fill(scan);
+  await page.locator('.attach-path').press('Enter');
+  await page.locator('.attachments-bar .attachment-chip', { hasText: 'scan.pdf' }).waitFor(wait);
+  await page.locator('.composer textarea').fill('Summarise the scan.');
+  await page.keyboard.press('Enter');
+  await page.locator('.banner[role=alert]', { hasText: 'scan.pdf cannot be attached: damaged' }).waitFor(wait);
+  if ((await page.locator('.composer textarea').inputValue()) !== 'Summarise the scan.') throw new Error('the draft was lost');
+  if ((await assistant.count()) !== 0) throw new Error('a refused question was written');
+  await page.locator('.banner[role=alert] button').click();
+  await page.locator('.attachment-chip', { hasText: 'scan.pdf' }).locator('button.detach').click();
+  await page.locator('.attach-path').fill(gate);
+  await page.locator('.attach-path').press('Enter');
+  await page.locator('.composer textarea').fill('According to the note, what is the code word for the garden gate?');
+  await page.keyboard.press('Enter');
+  await page.locator('article.message.user .attachment-chip', { hasText: 'gate.txt' }).waitFor(wait);
+  if ((await page.locator('.attachments-bar .attachment-chip').count()) !== 0) throw new Error('the chip stayed on the composer after sending');
+  await page.locator('.composer button[type="submit"]').waitFor({ timeout: 120_000 });
+  const answer = await assistant.last().locator('.markdown').innerText();
+  if (!/sunflower/i.test(answer)) throw new Error(`not answered from the file: ${answer}`);
+  await page.screenshot({ path: path.join(artifacts, 'attachment.png') });
   await page.locator('nav .chat-title', { hasText: 'Hostile reply' }).click();
   await assistant.last().locator('.markdown', { hasText: 'onerror' }).waitFor(wait);
 });

@@ -271,11 +271,12 @@ await step('a collection made on the LocalDocs screen with the system folder pic
   xdotool('windowfocus', '--sync', dialog);
   xdotool('key', '--window', dialog, 'ctrl+l');
   await sleep(300);
-  xdotool('type', '--delay', '10', letters);
-  await sleep(300);
-  // Enter may first open the folder typed; Enter again chooses the folder that is open.
+  // With a slash at the end GTK opens the folder as it is typed; "Select" (Alt+S) then
+  // chooses the folder that is open.
+  xdotool('type', '--delay', '10', `${letters}/`);
+  await sleep(500);
   for (let i = 0; i < 3; i++) {
-    xdotool('key', 'Return');
+    xdotool('key', '--window', dialog, i === 0 ? 'alt+s' : 'Return');
     await sleep(700);
     try {
       xdotool('search', '--onlyvisible', '--name', '^Select Folder$');

@@ -136,6 +136,11 @@ impl Statuses {
             .unwrap_or(CollectionStatus::Queued)
     }
 
+    /// `name`'s status, when something was heard of it since the start.
+    pub(crate) fn known(&self, name: &str) -> Option<CollectionStatus> {
+        self.lock().get(name).cloned()
+    }
+
     /// Records and announces `name`'s status.
     pub(crate) fn set(&self, name: &str, status: CollectionStatus) {
         self.lock().insert(name.to_owned(), status.clone());

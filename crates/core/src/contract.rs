@@ -26,7 +26,7 @@ pub fn typescript() -> String {
     let cfg = Config::new().with_large_int("number");
     let decls = declarations![&cfg;
         ErrorKind, ErrorReport,
-        hearth_store::Role, hearth_store::MessageStatus, hearth_store::Source, hearth_store::Message,
+        hearth_store::Role, hearth_store::MessageStatus, hearth_store::Source, hearth_store::Attachment, hearth_store::Message,
         hearth_store::Chat,
         hearth_store::SnippetPart, hearth_store::SearchHit,
         hearth_engine::SamplingParams, hearth_engine::NamedTemplate, GenerationSettings,

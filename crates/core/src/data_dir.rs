@@ -58,6 +58,11 @@ impl DataDir {
         self.root.join("docs.db")
     }
 
+    /// Files attached to chats that were too long to go into a question whole.
+    pub fn attachments(&self) -> PathBuf {
+        self.root.join("attachments")
+    }
+
     /// Log files.
     pub fn logs(&self) -> PathBuf {
         self.root.join("logs")

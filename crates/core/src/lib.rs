@@ -54,11 +54,11 @@ mod retrieval;
 mod service;
 
 pub use app::{
-    App, AppEvent, AppOptions, AppSettings, CatalogRow, CatalogView, ChatPatch, ChatView,
-    CollectionChange, CollectionView, EmbeddingOption, Events, GenerationSettings, ImportResult,
-    InstalledRow, LocalDocsView, ModelChoice, ModelChoices, NewCollection, ShownMessage, Started,
-    UpdateInfo, VerifyResult, CHECK_UPDATES_SETTING, DEFAULT_CONTEXT, DEFAULT_MODEL_SETTING,
-    GENERATION_SETTING, SYSTEM_PROMPT_SETTING,
+    attachment_collection, App, AppEvent, AppOptions, AppSettings, CatalogRow, CatalogView,
+    ChatPatch, ChatView, CollectionChange, CollectionView, EmbeddingOption, Events,
+    GenerationSettings, ImportResult, InstalledRow, LocalDocsView, ModelChoice, ModelChoices,
+    NewCollection, ShownMessage, Started, UpdateInfo, VerifyResult, CHECK_UPDATES_SETTING,
+    DEFAULT_CONTEXT, DEFAULT_MODEL_SETTING, GENERATION_SETTING, SYSTEM_PROMPT_SETTING,
 };
 pub use collection_status::{CollectionNotice, CollectionStatus, CollectionTag};
 pub use data_dir::DataDir;
@@ -67,8 +67,8 @@ pub use hearth_docs as docs;
 pub use hearth_engine::{EngineClient, EngineError, LoadOptions, ModelInfo, SamplingParams};
 pub use hearth_models as model_manager;
 pub use hearth_store::{
-    Chat, ExportFormat, Id, Message, MessageStatus, NewMessage, Role, SearchHit, Source, Store,
-    StoreError,
+    Attachment, Chat, ExportFormat, Id, Message, MessageStatus, NewMessage, Role, SearchHit,
+    Source, Store, StoreError,
 };
 pub use localdocs::{EmbeddingChoice, LocalDocs, RESCAN_EVERY};
 pub use models::{catalog_template, ModelManager};

@@ -129,6 +129,20 @@ impl LocalDocs {
         self.inner.statuses.get(name)
     }
 
+    /// What a listed collection is doing now: one not heard of since the start (indexed by
+    /// another program, say) is ready when it has files, else waits for its turn.
+    pub fn status_of(&self, summary: &CollectionSummary) -> CollectionStatus {
+        let name = &summary.collection.name;
+        self.inner
+            .statuses
+            .known(name)
+            .unwrap_or(if summary.files > 0 {
+                CollectionStatus::Ready
+            } else {
+                CollectionStatus::Queued
+            })
+    }
+
     /// Every collection's status change from now on.
     pub fn status_changes(&self) -> broadcast::Receiver<CollectionNotice> {
         self.inner.statuses.subscribe()
@@ -332,6 +346,26 @@ impl LocalDocs {
         self.inner.docs.remove_folder(name, folder).await?;
         self.requeue(name);
         Ok(())
+    }
+
+    /// Reads collection `name` again soon (its folder has new files).
+    pub fn read_again(&self, name: &str) {
+        self.requeue(name);
+    }
+
+    /// Waits until collection `name` is read (ready or failed), or is gone.
+    pub async fn until_read(&self, name: &str) {
+        use broadcast::error::RecvError;
+        let mut changes = self.inner.statuses.subscribe();
+        while self.inner.statuses.get(name).is_unfinished() {
+            if self.inner.docs.collection(name).await.is_err() {
+                return;
+            }
+            match changes.recv().await {
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            }
+        }
     }
 
     /// Gives `name` its turn again, unless it waits for its model.

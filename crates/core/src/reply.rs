@@ -166,6 +166,9 @@ async fn answer(hearth: &Hearth, job: &Job, mut stopped: watch::Receiver<bool>) 
     }
 }
 
+/// The longest a reply waits for a long attached file to be indexed.
+const ATTACHMENTS_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Puts the best passages of the chat's collections before its newest question and records
 /// them on the reply. When the documents cannot be searched (a collection removed, its
 /// embedding model deleted) the reply is written without them and a notice says why.
@@ -174,6 +177,16 @@ async fn give_sources(hearth: &Hearth, job: &Job, n_ctx: u32, messages: &mut [Ch
         return;
     };
     let store = &hearth.inner.store;
+    // A long file attached to this question is being indexed: its passages are the point.
+    let attached = crate::app::attachment_collection(job.chat_id);
+    if job.collections.contains(&attached) {
+        let read = tokio::time::timeout(ATTACHMENTS_WAIT, docs.until_read(&attached)).await;
+        if read.is_err() {
+            hearth.emit(CoreEvent::Notice {
+                message: "Your attached file is still being read; this reply uses what has been read so far.".into(),
+            });
+        }
+    }
     let given = async {
         let settings = RetrievalSettings::read(store).await?;
         retrieval::give(

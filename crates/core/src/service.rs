@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use hearth_engine::{ChatMessage, EngineClient, LoadOptions, ModelInfo, SamplingParams};
-use hearth_store::{Chat, Id, Message, MessageStatus, NewMessage, Role, Source, Store, StoreError};
+use hearth_store::{
+    Attachment, Chat, Id, Message, MessageStatus, NewMessage, Role, Source, Store, StoreError,
+};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
@@ -216,15 +218,30 @@ impl Hearth {
         text: &str,
         model: &ChatModel,
     ) -> Result<ReplyHandle, CoreError> {
+        self.send_attached(chat_id, text, Vec::new(), model).await
+    }
+
+    /// Like [`Hearth::send`], with files attached to the question (already read).
+    pub async fn send_attached(
+        &self,
+        chat_id: Id,
+        text: &str,
+        attachments: Vec<Attachment>,
+        model: &ChatModel,
+    ) -> Result<ReplyHandle, CoreError> {
         if text.trim().is_empty() {
             return Err(CoreError::Invalid("the message is empty".into()));
         }
         check_model_file(model)?;
         let chat = self.inner.store.chat(chat_id).await?;
+        let question = NewMessage {
+            attachments,
+            ..NewMessage::user(text)
+        };
         let question = self
             .inner
             .store
-            .add_message(chat_id, chat.current_leaf, NewMessage::user(text))
+            .add_message(chat_id, chat.current_leaf, question)
             .await?;
         self.emit(CoreEvent::MessageAdded {
             chat_id,
@@ -270,10 +287,15 @@ impl Hearth {
         }
         check_model_file(model)?;
         let chat = self.inner.store.chat(original.chat_id).await?;
+        // The new version asks about the same files.
+        let edited = NewMessage {
+            attachments: original.attachments,
+            ..NewMessage::user(text)
+        };
         let edited = self
             .inner
             .store
-            .add_message(chat.id, original.parent_id, NewMessage::user(text))
+            .add_message(chat.id, original.parent_id, edited)
             .await?;
         self.emit(CoreEvent::MessageAdded {
             chat_id: chat.id,
@@ -472,9 +494,31 @@ pub(crate) fn conversation(system: Option<&str>, history: &[Message]) -> Vec<Cha
             Role::User => hearth_engine::Role::User,
             Role::Assistant => hearth_engine::Role::Assistant,
         };
-        out.push(ChatMessage::new(role, m.content.clone()));
+        out.push(ChatMessage::new(role, with_attachments(m)));
     }
     out
+}
+
+/// A question with the text of its files taken whole before it. Their text is message
+/// content, tokenized as text, so a file cannot forge a turn.
+fn with_attachments(m: &Message) -> String {
+    let whole: Vec<_> = m
+        .attachments
+        .iter()
+        .filter_map(|a| a.text.as_ref().map(|t| (&a.name, t)))
+        .collect();
+    if whole.is_empty() {
+        return m.content.clone();
+    }
+    let mut text = String::from("I attached these files:\n\n");
+    for (name, body) in whole {
+        text.push_str(&format!(
+            "--- {name} ---\n{}\n--- end of {name} ---\n\n",
+            body.trim_end()
+        ));
+    }
+    text.push_str(&m.content);
+    text
 }
 
 /// Moves a bad database (and its WAL files) aside: `hearth.db` → `hearth.db.damaged-<ms>`.

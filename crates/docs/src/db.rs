@@ -109,6 +109,16 @@ impl Docs {
         }
     }
 
+    /// Reads one document outside any collection (a file attached to a question), in the
+    /// same reader process and under the same limits as indexing: its sections, or why it
+    /// has none. `Err` only when the reader cannot run.
+    pub async fn read_document(
+        &self,
+        path: &Path,
+    ) -> Result<Result<crate::Extracted, crate::Unreadable>, DocsError> {
+        self.inner.extractor.read(path).await
+    }
+
     /// Closes the database and stops the reader.
     pub async fn close(&self) {
         self.inner.extractor.stop().await;

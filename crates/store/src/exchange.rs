@@ -131,8 +131,8 @@ impl Store {
                 };
                 let (id,): (Id,) = sqlx::query_as(
                     "INSERT INTO messages (chat_id, parent_id, role, content, status, error, model_file, model_sha256, \
-                     sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at, error_kind, sources) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                     sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at, error_kind, sources, attachments) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 )
                 .bind(chat_id)
                 .bind(parent)
@@ -152,6 +152,7 @@ impl Store {
                 .bind(m.updated_at)
                 .bind(&m.error_kind)
                 .bind(to_json(&m.sources)?)
+                .bind(to_json(&m.attachments)?)
                 .fetch_one(&mut *tx)
                 .await?;
                 new_ids.insert(m.id, id);
@@ -191,6 +192,9 @@ fn markdown(chat: &Chat, branch: &[Message]) -> String {
             Role::Assistant => "Assistant",
         };
         out.push_str(&format!("**{who}:**\n\n{}\n\n", m.content.trim_end()));
+        for a in &m.attachments {
+            out.push_str(&format!("📎 `{}` ({} characters)\n\n", a.name, a.chars));
+        }
         if m.status == MessageStatus::Interrupted {
             out.push_str("*(reply interrupted)*\n\n");
         }
@@ -303,6 +307,7 @@ mod chatgpt {
                 updated_at: time.unwrap_or(created),
                 error_kind: None,
                 sources: Vec::new(),
+                attachments: Vec::new(),
             });
             kept_as.insert(key, Some(id));
         }

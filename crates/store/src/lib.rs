@@ -39,7 +39,7 @@ use std::path::PathBuf;
 
 pub use chats::Chat;
 pub use exchange::{ExportFormat, HEARTH_EXPORT_FORMAT};
-pub use messages::{Message, MessageStats, MessageStatus, NewMessage, Role, Source};
+pub use messages::{Attachment, Message, MessageStats, MessageStatus, NewMessage, Role, Source};
 pub use open::Store;
 pub use search::{SearchHit, SnippetPart};
 

@@ -80,6 +80,28 @@ pub struct Message {
     #[serde(default)]
     #[sqlx(json)]
     pub sources: Vec<Source>,
+    /// Files attached to the question.
+    #[serde(default)]
+    #[sqlx(json)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a question, as it was given to the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Attachment {
+    /// The file's name.
+    pub name: String,
+    /// Where it was on the person's computer when attached.
+    pub path: String,
+    /// Characters of text read from it.
+    pub chars: u64,
+    /// Its text, when it went into the question whole.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// The chat's collection it was indexed into, when too long to go in whole (the reply
+    /// is given its passages that match the question).
+    #[serde(default)]
+    pub collection: Option<String>,
 }
 
 /// A passage of a person's document that a reply was given, as it was given: the reply keeps
@@ -125,7 +147,7 @@ impl Source {
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, chat_id, parent_id, role, content, status, error, model_file, \
     model_sha256, sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at, error_kind, \
-    sources";
+    sources, attachments";
 
 /// A message about to be written.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,6 +166,8 @@ pub struct NewMessage {
     pub sampling: Option<String>,
     /// Seed.
     pub seed: Option<i64>,
+    /// Files attached (a question).
+    pub attachments: Vec<Attachment>,
 }
 
 impl NewMessage {
@@ -162,6 +186,7 @@ impl NewMessage {
             model_sha256: None,
             sampling: None,
             seed: None,
+            attachments: Vec::new(),
         }
     }
 
@@ -204,8 +229,8 @@ impl Store {
         // cannot wait for another process's write (SQLITE_BUSY_SNAPSHOT): it fails at once.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let sql = format!(
-            "INSERT INTO messages (chat_id, parent_id, role, content, status, model_file, model_sha256, sampling, seed, created_at, updated_at) \
-             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM chats WHERE id = ?) RETURNING {MESSAGE_COLUMNS}"
+            "INSERT INTO messages (chat_id, parent_id, role, content, status, model_file, model_sha256, sampling, seed, created_at, updated_at, attachments) \
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM chats WHERE id = ?) RETURNING {MESSAGE_COLUMNS}"
         );
         let written: Message = sqlx::query_as(AssertSqlSafe(sql))
             .bind(chat_id)
@@ -219,6 +244,10 @@ impl Store {
             .bind(message.seed)
             .bind(now)
             .bind(now)
+            .bind(
+                serde_json::to_string(&message.attachments)
+                    .map_err(|e| StoreError::Unreadable(e.to_string()))?,
+            )
             .bind(chat_id)
             .fetch_optional(&mut *tx)
             .await?
@@ -392,6 +421,7 @@ impl Store {
             .map(str::trim)
             .map(|c| match c {
                 "sources" => "json(m.sources)".to_owned(),
+                "attachments" => "json(m.attachments)".to_owned(),
                 c => format!("m.{c}"),
             })
             .collect::<Vec<_>>()

@@ -677,6 +677,7 @@ async fn an_older_database_is_backed_up_and_upgraded() {
         "messages DROP COLUMN error_kind",
         "chats DROP COLUMN collections",
         "messages DROP COLUMN sources",
+        "messages DROP COLUMN attachments",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE {column}")))
             .execute(&raw)
@@ -717,7 +718,7 @@ async fn an_older_database_is_backed_up_and_upgraded() {
     );
     let read = store.branch(linear).await.unwrap();
     assert_eq!(read.len(), 2);
-    assert!(read.iter().all(|m| m.sources.is_empty()));
+    assert!(read.iter().all(|m| m.sources.is_empty() && m.attachments.is_empty()));
     assert!(store.chat(linear).await.unwrap().collections.is_empty());
 }
 

@@ -28,6 +28,8 @@ export class Chats {
   results = $state<SearchHit[] | null>(null);
   /** Every LocalDocs collection, for the chat's picker (read when the picker opens). */
   collections = $state<CollectionView[]>([]);
+  /** Files attached to the next question (paths on this computer). */
+  attached = $state<string[]>([]);
   /** A deleted chat that can still be brought back. */
   deleted = $state<Chat | null>(null);
   private deleteTimer: ReturnType<typeof setTimeout> | undefined;
@@ -122,15 +124,42 @@ export class Chats {
   async send(text: string): Promise<boolean> {
     if (!text.trim() || !this.model || this.isBusy(this.open?.chat.id)) return false;
     const model = this.model;
-    return this.attempt(async () => {
+    const files = [...this.attached];
+    const sent = await this.attempt(async () => {
       if (!this.open) {
         const chat = await this.api.newChat();
         this.open = { chat, messages: [] };
       }
       const chatId = this.open.chat.id;
-      await this.begin(chatId, () => this.api.send(chatId, text, model));
+      await this.begin(chatId, () => this.api.send(chatId, text, model, files));
       await this.refreshList();
     });
+    // Kept with the draft when the send failed (a file that cannot be read says why).
+    if (sent) this.attached = this.attached.filter((f) => !files.includes(f));
+    return sent;
+  }
+
+  /** Adds files to the next question (paths on this computer), each once. */
+  attach(paths: string[]) {
+    for (const p of paths.map((p) => p.trim()).filter(Boolean)) if (!this.attached.includes(p)) this.attached.push(p);
+  }
+
+  /** Takes a file off the next question. */
+  detach(path: string) {
+    this.attached = this.attached.filter((p) => p !== path);
+  }
+
+  /** Paths of files dropped on the desktop window; returns the function that stops listening. */
+  onFilesDropped(listener: (paths: string[]) => void): () => void {
+    return this.api.onFilesDropped(listener);
+  }
+
+  /** The system's file picker (desktop); false where there is none (a browser). */
+  async pickAttachments(): Promise<boolean> {
+    const paths = await this.api.pickFiles();
+    if (paths === null) return false;
+    this.attach(paths);
+    return true;
   }
 
   /** Stops the open chat's replies; each is kept, marked stopped. */

@@ -36,6 +36,9 @@ pub(super) struct Say {
     #[serde(default)]
     text: String,
     model: String,
+    /// Paths of files on this computer attached to the question.
+    #[serde(default)]
+    files: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -132,7 +135,7 @@ pub(super) async fn send(
     Path(id): Path<Id>,
     Json(b): Json<Say>,
 ) -> Reply<Started> {
-    ok(s.app.send(id, &b.text, &b.model).await)
+    ok(s.app.send_files(id, &b.text, &b.model, &b.files).await)
 }
 pub(super) async fn regenerate(
     State(s): State<Arc<Shared>>,

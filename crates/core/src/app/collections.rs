@@ -95,7 +95,7 @@ impl App {
             .await?
             .into_iter()
             .map(|summary| CollectionView {
-                status: self.docs.status(&summary.collection.name),
+                status: self.docs.status_of(&summary),
                 summary,
             })
             .collect())
@@ -175,7 +175,7 @@ impl App {
                 ))
             })?;
         Ok(CollectionView {
-            status: self.docs.status(name),
+            status: self.docs.status_of(&summary),
             summary,
         })
     }

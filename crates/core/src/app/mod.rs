@@ -6,9 +6,11 @@
 //! - `settings`: generation settings, the system prompt, the update check, the API key.
 //! - `models`: catalog, installed models, downloads, import, verify.
 //! - `events`: every core and download event as one stream.
+//! - `attachments`: files attached to a question (whole, or indexed into the chat's collection).
 //! - `collections`: the LocalDocs screen: make, change, rebuild, remove collections.
 //! - `documents`: which collections a chat answers from, and retrieval for the API and CLI.
 
+mod attachments;
 mod collections;
 mod documents;
 mod events;
@@ -24,6 +26,7 @@ use hearth_store::{Chat, ExportFormat, Id, Message, SearchHit};
 
 use crate::{ChatModel, CoreError, DataDir, EngineClient, Hearth, LocalDocs, ModelManager};
 
+pub use attachments::attachment_collection;
 pub use collections::{
     CollectionChange, CollectionView, EmbeddingOption, LocalDocsView, NewCollection,
 };
@@ -190,7 +193,9 @@ impl App {
 
     /// Deletes a chat (stopping its replies first).
     pub async fn delete_chat(&self, id: Id) -> Result<(), CoreError> {
-        self.hearth.delete(id).await
+        self.hearth.delete(id).await?;
+        self.drop_attachments(id).await;
+        Ok(())
     }
 
     /// Asks a question in a chat with the installed model `model`. Nothing is written when

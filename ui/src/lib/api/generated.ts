@@ -55,6 +55,29 @@ score: number,
  */
 similarity: number | null, };
 
+export type Attachment = { 
+/**
+ * The file's name.
+ */
+name: string, 
+/**
+ * Where it was on the person's computer when attached.
+ */
+path: string, 
+/**
+ * Characters of text read from it.
+ */
+chars: number, 
+/**
+ * Its text, when it went into the question whole.
+ */
+text: string | null, 
+/**
+ * The chat's collection it was indexed into, when too long to go in whole (the reply
+ * is given its passages that match the question).
+ */
+collection: string | null, };
+
 export type Message = { 
 /**
  * Id.
@@ -131,7 +154,11 @@ error_kind: string | null,
 /**
  * The passages of a person's documents the reply was given (LocalDocs), best first.
  */
-sources: Array<Source>, };
+sources: Array<Source>, 
+/**
+ * Files attached to the question.
+ */
+attachments: Array<Attachment>, };
 
 export type Chat = { 
 /**
@@ -440,7 +467,11 @@ error_kind: string | null,
 /**
  * The passages of a person's documents the reply was given (LocalDocs), best first.
  */
-sources: Array<Source>, };
+sources: Array<Source>, 
+/**
+ * Files attached to the question.
+ */
+attachments: Array<Attachment>, };
 
 export type ChatView = { 
 /**

@@ -99,6 +99,10 @@ export class HttpBackend implements Backend {
   setRetrieval(settings: RetrievalSettings) {
     return this.call<void>('PUT', '/localdocs/retrieval', settings);
   }
+  async pickFiles() {
+    // A page cannot give paths of this computer's files; the composer asks for a typed path.
+    return null;
+  }
   async pickFolder() {
     // A page has no folder picker for this computer's paths; the screen asks for a typed path.
     return null;
@@ -110,8 +114,8 @@ export class HttpBackend implements Backend {
   setChatCollections(id: Id, names: string[]) {
     return this.call<void>('PATCH', `/chats/${id}`, { collections: names });
   }
-  send(chatId: Id, text: string, model: string) {
-    return this.call<Started>('POST', `/chats/${chatId}/messages`, { text, model });
+  send(chatId: Id, text: string, model: string, files: string[] = []) {
+    return this.call<Started>('POST', `/chats/${chatId}/messages`, { text, model, files });
   }
   regenerate(chatId: Id, model: string) {
     return this.call<Started>('POST', `/chats/${chatId}/regenerate`, { model });

@@ -53,6 +53,8 @@ export interface Backend {
   pauseIndexing(paused: boolean): Promise<void>;
   /** How many passages a reply is given, and the relevance floor. */
   setRetrieval(settings: RetrievalSettings): Promise<void>;
+  /** The system's file picker for attachments (the desktop app); else null. */
+  pickFiles(): Promise<string[] | null>;
   /** The system's folder picker, where there is one (the desktop app); else null. */
   pickFolder(): Promise<string | null>;
   /** Opens source `index` of a reply in the system's app (desktop; only files of a
@@ -60,7 +62,9 @@ export interface Backend {
   openSource(messageId: Id, index: number): Promise<boolean>;
   /** The collections a chat's replies answer from (new chats start with them too). */
   setChatCollections(id: Id, names: string[]): Promise<void>;
-  send(chatId: Id, text: string, model: string): Promise<Started>;
+  /** Asks a question; `files` are paths on this computer attached to it (read whole when they
+   * fit the context, else indexed into the chat's own collection). */
+  send(chatId: Id, text: string, model: string, files?: string[]): Promise<Started>;
   regenerate(chatId: Id, model: string): Promise<Started>;
   edit(messageId: Id, text: string, model: string): Promise<Started>;
   showVersion(messageId: Id): Promise<void>;

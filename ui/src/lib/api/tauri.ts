@@ -89,6 +89,10 @@ export class TauriBackend implements Backend {
   setRetrieval(settings: RetrievalSettings) {
     return call<void>('set_retrieval', { settings });
   }
+  async pickFiles() {
+    const chosen = await open({ multiple: true, directory: false });
+    return Array.isArray(chosen) ? chosen : typeof chosen === 'string' ? [chosen] : null;
+  }
   async pickFolder() {
     const chosen = await open({ multiple: false, directory: true });
     return typeof chosen === 'string' ? chosen : null;
@@ -100,8 +104,8 @@ export class TauriBackend implements Backend {
   setChatCollections(id: Id, names: string[]) {
     return call<void>('patch_chat', { id, patch: { collections: names } });
   }
-  send(chatId: Id, text: string, model: string) {
-    return call<Started>('send', { chatId, text, model });
+  send(chatId: Id, text: string, model: string, files: string[] = []) {
+    return call<Started>('send', { chatId, text, model, files });
   }
   regenerate(chatId: Id, model: string) {
     return call<Started>('regenerate', { chatId, model });
