@@ -293,6 +293,15 @@ await step('a collection made on the LocalDocs screen from a typed folder: its e
   if (!fs.existsSync(path.join(data, 'models', 'minilm-copy.gguf'))) throw new Error('the embedding model was not downloaded into models/');
   await page.locator('button.pause-indexing', { hasText: 'Pause indexing' }).click();
   await page.locator('article.collection[data-name="Letters"][data-state="paused"]').waitFor(wait);
+  // A chat given a collection that is not read through says so.
+  await page.getByRole('tab', { name: 'Chat' }).click();
+  await page.locator('button.new-chat').click();
+  const picker = page.locator('header details.docs-picker');
+  await picker.locator('summary').click();
+  await picker.getByRole('checkbox', { name: /Letters/ }).check(wait);
+  await picker.locator('summary').click();
+  await page.locator('.still-indexing', { hasText: 'Letters: still being read' }).waitFor(wait);
+  await page.getByRole('tab', { name: 'LocalDocs' }).click();
   await page.locator('button.pause-indexing', { hasText: 'Resume indexing' }).click();
   await page.locator('article.collection[data-name="Letters"][data-state="ready"]').waitFor({ timeout: 180_000 });
   await card.locator('.files', { hasText: '302 files' }).waitFor(wait);
@@ -321,12 +330,9 @@ await step('a collection made on the LocalDocs screen from a typed folder: its e
   if (kept !== 3) throw new Error(`passages per answer: ${kept}`);
 
   await page.getByRole('tab', { name: 'Chat' }).click();
-  await page.locator('button.new-chat').click();
-  const picker = page.locator('header details.docs-picker');
-  await picker.locator('summary').click();
-  await picker.getByRole('checkbox', { name: /Letters/ }).check(wait);
+  // Read through now: the chat no longer says it is being read.
+  await page.locator('.still-indexing').waitFor({ state: 'detached', ...wait });
   await picker.locator('summary', { hasText: '(1)' }).waitFor(wait);
-  await picker.locator('summary').click();
   await page.locator('.composer textarea').fill("When did Aunt Mira's parcel of saffron arrive?");
   await page.keyboard.press('Enter');
   const sources = assistant.last().locator('details.sources');

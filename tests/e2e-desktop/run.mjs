@@ -268,22 +268,17 @@ await step('a collection made on the LocalDocs screen with the system folder pic
     }
   }
   if (!dialog) throw new Error('the folder picker did not open');
+  // GTK opens the folder picker on "Recent", where a typed path is not taken: Alt+Home goes
+  // to the home folder first; then the typed path (with a slash, so it is opened as typed)
+  // and "Open" (Alt+O) choose the folder that is open.
   xdotool('windowfocus', '--sync', dialog);
-  xdotool('key', '--window', dialog, 'ctrl+l');
+  xdotool('key', 'alt+Home');
+  await sleep(800);
+  xdotool('key', 'ctrl+l');
   await sleep(300);
-  // With a slash at the end GTK opens the folder as it is typed; "Select" (Alt+S) then
-  // chooses the folder that is open.
   xdotool('type', '--delay', '10', `${letters}/`);
-  await sleep(500);
-  for (let i = 0; i < 3; i++) {
-    xdotool('key', '--window', dialog, i === 0 ? 'alt+s' : 'Return');
-    await sleep(700);
-    try {
-      xdotool('search', '--onlyvisible', '--name', '^Select Folder$');
-    } catch {
-      break;
-    }
-  }
+  await sleep(1000);
+  xdotool('key', 'alt+o');
   const chosen = await until('the chosen folder', `return document.querySelector('.chosen-folder')?.textContent;`);
   if (fs.realpathSync(chosen) !== fs.realpathSync(letters)) throw new Error(`the picker gave ${chosen}`);
   await until('the embedding model', `return document.querySelector('.embedding-model')?.value;`);
