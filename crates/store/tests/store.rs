@@ -718,7 +718,9 @@ async fn an_older_database_is_backed_up_and_upgraded() {
     );
     let read = store.branch(linear).await.unwrap();
     assert_eq!(read.len(), 2);
-    assert!(read.iter().all(|m| m.sources.is_empty() && m.attachments.is_empty()));
+    assert!(read
+        .iter()
+        .all(|m| m.sources.is_empty() && m.attachments.is_empty()));
     assert!(store.chat(linear).await.unwrap().collections.is_empty());
 }
 
