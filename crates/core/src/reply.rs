@@ -337,7 +337,8 @@ async fn name_chat(hearth: &Hearth, chat_id: Id) {
     let input = Input::Chat {
         messages: vec![ChatMessage::new(Role::User, asked)],
     };
-    let from_model = match hearth.inner.engine.generate(input, params).await {
+    // Beside the conversation: the chat's next turn finds its cache still there.
+    let from_model = match hearth.inner.engine.generate_aside(input, params).await {
         Ok(generation) => generation.text().await.ok().map(|(t, _)| clean_title(&t)),
         Err(_) => None,
     };

@@ -144,9 +144,33 @@ impl EngineClient {
         input: Input,
         params: SamplingParams,
     ) -> Result<Generation, EngineError> {
+        self.generate_with(input, params, false)
+    }
+
+    /// Like [`EngineClient::generate`], beside the conversation: the worker keeps the cache of
+    /// the conversation it holds, so its next turn is not read again (a chat's title).
+    pub async fn generate_aside(
+        &self,
+        input: Input,
+        params: SamplingParams,
+    ) -> Result<Generation, EngineError> {
+        self.generate_with(input, params, true)
+    }
+
+    fn generate_with(
+        &self,
+        input: Input,
+        params: SamplingParams,
+        aside: bool,
+    ) -> Result<Generation, EngineError> {
         params.validate()?;
         let id = self.id();
-        let events = self.submit(Request::Generate { id, input, params });
+        let events = self.submit(Request::Generate {
+            id,
+            input,
+            params,
+            aside,
+        });
         Ok(Generation {
             id,
             events,

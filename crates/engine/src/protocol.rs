@@ -56,6 +56,10 @@ pub enum Request {
         input: Input,
         /// Sampling settings.
         params: SamplingParams,
+        /// Generate beside the conversation, in a second sequence of the same context, so the
+        /// conversation's cache survives (a chat's title between two turns).
+        #[serde(default)]
+        aside: bool,
     },
     /// Run llama-bench's tests (`pp` and `tg`) on the loaded model.
     Bench {
@@ -320,11 +324,13 @@ mod tests {
                 messages: vec![ChatMessage::new(Role::User, "héllo\n\"x\"")],
             },
             params: SamplingParams::default(),
+            aside: false,
         });
         round_trip(Request::Generate {
             id: 3,
             input: Input::Raw { prompt: "p".into() },
             params: SamplingParams::default(),
+            aside: true,
         });
         round_trip(Request::Bench {
             id: 4,

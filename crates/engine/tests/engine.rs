@@ -102,21 +102,23 @@ async fn same_seed_gives_the_same_reply() {
     assert_eq!(first, second);
 }
 
-#[tokio::test]
-async fn second_turn_evaluates_only_its_new_tokens() {
-    let engine = loaded(LoadOptions::default()).await;
-    let (answer, first) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48)).await;
-    assert_eq!(first.timings.cached_tokens, 0);
+/// Asks the second turn after `answer` to the capital question; checks that only the new turn
+/// was evaluated, the first (`first`) being still in the cache.
+async fn expect_second_turn_reuses(
+    engine: &EngineClient,
+    answer: &str,
+    first: &hearth_engine::Completion,
+) {
     let turn2 = chat(&[
         (Role::User, CAPITAL_QUESTION),
-        (Role::Assistant, &answer),
+        (Role::Assistant, answer),
         (Role::User, "And of Germany?"),
     ]);
-    let (_, second) = reply(&engine, turn2, greedy(48)).await;
+    let (_, second) = reply(engine, turn2, greedy(48)).await;
     let t = second.timings;
     assert!(
         t.cached_tokens >= first.timings.prompt_tokens,
-        "{t:?} after {:?}",
+        "the first turn is still cached: {t:?} after {:?}",
         first.timings
     );
     assert_eq!(t.evaluated_tokens, t.prompt_tokens - t.cached_tokens);
@@ -124,6 +126,41 @@ async fn second_turn_evaluates_only_its_new_tokens() {
         t.evaluated_tokens < 24,
         "only the new turn is evaluated: {t:?}"
     );
+}
+
+#[tokio::test]
+async fn second_turn_evaluates_only_its_new_tokens() {
+    let engine = loaded(LoadOptions::default()).await;
+    let (answer, first) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48)).await;
+    assert_eq!(first.timings.cached_tokens, 0);
+    expect_second_turn_reuses(&engine, &answer, &first).await;
+}
+
+/// Regression guard: a chat's title, generated after the first reply, replaced the worker's
+/// cache, so the second turn read the whole chat again.
+#[tokio::test]
+async fn a_generation_aside_keeps_the_conversations_cache_and_answers_as_usual() {
+    let engine = loaded(LoadOptions::default()).await;
+    let (answer, first) = reply(&engine, chat(&[(Role::User, CAPITAL_QUESTION)]), greedy(48)).await;
+    let title_prompt = chat(&[(
+        Role::User,
+        "Write a title of at most six words for a conversation about capitals.",
+    )]);
+    let (title, aside) = engine
+        .generate_aside(title_prompt.clone(), greedy(12))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!title.trim().is_empty());
+    assert_eq!(aside.timings.cached_tokens, 0, "nothing reused beside");
+    expect_second_turn_reuses(&engine, &answer, &first).await;
+
+    // The same prompt generated as usual (greedy) gives the same words: the second sequence
+    // sees only its own tokens.
+    let (usual, _) = reply(&engine, title_prompt, greedy(12)).await;
+    assert_eq!(title, usual);
 }
 
 #[tokio::test]

@@ -6,22 +6,30 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 
 use super::io::EventWriter;
 use super::sampler::Sampler;
-use super::session::{inference_failure, Failure, Session};
+use super::session::{inference_failure, Failure, Session, ASIDE_SEQUENCE};
 use super::CancelFlag;
 use crate::params::SamplingParams;
 use crate::protocol::{ErrorKind, Event, FinishReason, Input, RequestId, Timings};
 use crate::reply::ReplyText;
 
 /// Runs one generation, streaming `token` events; returns the closing `done` or `error`.
+/// `aside`: in the second sequence, keeping the conversation's cache (an encoder-decoder
+/// model, which has one decoder sequence, generates as usual).
 pub(crate) fn run(
     session: &mut Session<'_>,
     id: RequestId,
     input: &Input,
     params: &SamplingParams,
+    aside: bool,
     out: &mut EventWriter,
     cancel: &CancelFlag,
 ) -> Event {
-    match generate(session, id, input, params, out, cancel) {
+    let aside = aside && !session.encoder_decoder;
+    let result = generate(session, id, input, params, aside, out, cancel);
+    if aside {
+        session.drop_aside();
+    }
+    match result {
         Ok(done) => done,
         Err((kind, message)) => Event::Error { id, kind, message },
     }
@@ -32,6 +40,7 @@ fn generate(
     id: RequestId,
     input: &Input,
     params: &SamplingParams,
+    aside: bool,
     out: &mut EventWriter,
     cancel: &CancelFlag,
 ) -> Result<Event, Failure> {
@@ -47,7 +56,12 @@ fn generate(
     }
 
     let started = Instant::now();
-    let reused = session.evaluate(&prompt.tokens)?;
+    let reused = if aside {
+        session.evaluate_aside(&prompt.tokens)?;
+        0
+    } else {
+        session.evaluate(&prompt.tokens)?
+    };
     let prompt_ms = started.elapsed().as_secs_f64() * 1000.0;
     let mut timings = Timings {
         prompt_tokens: count(prompt.tokens.len()),
@@ -98,20 +112,31 @@ fn generate(
         if pushed.stopped {
             break FinishReason::Stop;
         }
-        if session.cached.len() + 1 >= session.n_ctx() {
+        if session.cached.len() + session.aside_len + 1 >= session.n_ctx() {
             break FinishReason::ContextFull;
         }
         batch.clear();
-        let pos = i32::try_from(session.cached.len()).unwrap_or(i32::MAX);
+        let (seq, at) = if aside {
+            (ASIDE_SEQUENCE, session.aside_len)
+        } else {
+            (0, session.cached.len())
+        };
+        let pos = i32::try_from(at).unwrap_or(i32::MAX);
         batch
-            .add(token, pos, &[0], true)
+            .add(token, pos, &[seq], true)
             .map_err(inference_failure)?;
         if let Err(e) = session.ctx.decode(&mut batch) {
-            session.ctx.clear_kv_cache();
-            session.cached.clear();
+            if !aside {
+                session.ctx.clear_kv_cache();
+                session.cached.clear();
+            }
             return Err(inference_failure(e));
         }
-        session.cached.push(token);
+        if aside {
+            session.aside_len += 1;
+        } else {
+            session.cached.push(token);
+        }
     };
     let rest = reply.finish();
     if !rest.is_empty() {

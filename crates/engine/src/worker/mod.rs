@@ -153,8 +153,13 @@ fn serve_model(
             None => return Some(Request::Shutdown),
         };
         match request {
-            Request::Generate { id, input, params } => {
-                let event = generate::run(&mut session, id, &input, &params, out, cancel);
+            Request::Generate {
+                id,
+                input,
+                params,
+                aside,
+            } => {
+                let event = generate::run(&mut session, id, &input, &params, aside, out, cancel);
                 out.event(event);
             }
             Request::Bench {

@@ -28,6 +28,9 @@ enum PromptFormat {
     Builtin(LlamaChatTemplate),
 }
 
+/// The sequence a generation beside the conversation uses (the conversation is sequence 0).
+pub(crate) const ASIDE_SEQUENCE: i32 = 1;
+
 /// A model ready to generate, with the tokens its KV cache holds.
 pub(crate) struct Session<'m> {
     pub(crate) model: &'m LlamaModel,
@@ -36,10 +39,12 @@ pub(crate) struct Session<'m> {
     info: ModelInfo,
     /// Tokens whose keys and values are in sequence 0 of the cache, in order.
     pub(crate) cached: Vec<LlamaToken>,
+    /// Tokens in the second sequence (a generation beside the conversation), 0 between them.
+    pub(crate) aside_len: usize,
     pub(crate) n_batch: usize,
     /// An encoder-decoder model (T5): each prompt is encoded whole, then decoded from the
     /// decoder's start token; it sees one turn at a time.
-    encoder_decoder: bool,
+    pub(crate) encoder_decoder: bool,
     /// Every end-of-generation token of the vocabulary.
     pub(crate) eog_tokens: Vec<LlamaToken>,
     /// The vocabulary's special tokens, so only the template's own become control tokens.
@@ -71,7 +76,11 @@ impl<'m> Session<'m> {
             .with_n_batch(n_batch)
             .with_n_ubatch(n_batch.min(DEFAULT_BATCH))
             .with_n_threads(threads)
-            .with_n_threads_batch(threads);
+            .with_n_threads_batch(threads)
+            // Two sequences sharing the context's cells: the conversation, and a generation
+            // beside it (a title) that must not evict it. Unified, each may use all of n_ctx.
+            .with_n_seq_max(2)
+            .with_kv_unified(true);
         let ctx = model.new_context(backend, params).map_err(|e| {
             (
                 ErrorKind::LoadFailed,
@@ -112,6 +121,7 @@ impl<'m> Session<'m> {
             format: chosen.format,
             info,
             cached: Vec::new(),
+            aside_len: 0,
             n_batch: n_batch as usize,
             encoder_decoder,
             eog_tokens,
@@ -361,6 +371,54 @@ impl<'m> Session<'m> {
 }
 
 impl Session<'_> {
+    /// Evaluates `tokens` in the second sequence, beside the conversation, whose cache stays.
+    pub(crate) fn evaluate_aside(&mut self, tokens: &[LlamaToken]) -> Result<(), Failure> {
+        self.drop_aside();
+        if self.cached.len() + tokens.len() + 1 >= self.n_ctx() {
+            return Err((
+                ErrorKind::ContextOverflow,
+                format!(
+                    "{} tokens do not fit beside the conversation's {} in a context of {}",
+                    tokens.len(),
+                    self.cached.len(),
+                    self.n_ctx()
+                ),
+            ));
+        }
+        let mut batch = LlamaBatch::new(self.n_batch, 1);
+        for (chunk_index, chunk) in tokens.chunks(self.n_batch).enumerate() {
+            batch.clear();
+            let last_chunk = (chunk_index + 1) * self.n_batch >= tokens.len();
+            for (i, token) in chunk.iter().enumerate() {
+                let pos = i32::try_from(self.aside_len + i).unwrap_or(i32::MAX);
+                let logits = last_chunk && i + 1 == chunk.len();
+                batch
+                    .add(*token, pos, &[ASIDE_SEQUENCE], logits)
+                    .map_err(inference_failure)?;
+            }
+            // What part of the chunk went in is dropped with the rest by the caller.
+            self.aside_len += chunk.len();
+            self.ctx.decode(&mut batch).map_err(inference_failure)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the second sequence.
+    pub(crate) fn drop_aside(&mut self) {
+        if self.aside_len > 0 {
+            if self
+                .ctx
+                .kv_cache_seq_rm(ASIDE_SEQUENCE, None, None)
+                .is_err()
+            {
+                // Cannot happen for a whole sequence; if it did, nothing cached can be trusted.
+                self.ctx.clear_kv_cache();
+                self.cached.clear();
+            }
+            self.aside_len = 0;
+        }
+    }
+
     /// Encodes the whole prompt, then starts the decoder: its cache then holds the start token.
     fn encode(&mut self, tokens: &[LlamaToken]) -> Result<usize, Failure> {
         self.ctx.clear_kv_cache();
