@@ -52,10 +52,11 @@ export class Chats {
   }
 
   async start() {
-    void this.refreshCollections();
     await this.refreshModels();
     await this.refreshList();
-    if (this.list.length > 0) await this.select(this.list[0].id);
+    // A chat the person opened (or made) meanwhile stays open.
+    if (this.list.length > 0 && this.open === null) await this.select(this.list[0].id);
+    void this.refreshCollections();
   }
 
   /** The installed models and the default, after a download or a delete. */
