@@ -42,6 +42,18 @@ function xdotool(...args) {
   return execFileSync('xdotool', args, { env: { ...process.env, DISPLAY: display }, timeout: 10_000 }).toString().trim();
 }
 
+/** The visible GTK dialog titled `title` (it is GTK's own window, outside WebDriver). */
+async function gtkDialog(title) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      return xdotool('search', '--onlyvisible', '--name', `^${title}$`).split('\n')[0];
+    } catch {
+      await sleep(100);
+    }
+  }
+  throw new Error(`the dialog "${title}" did not open`);
+}
+
 const lastReply = `const r = [...document.querySelectorAll('article.message.assistant')].at(-1);`;
 
 await step('the window opens with the installed model', expectWindowWithTestModel);
@@ -109,15 +121,7 @@ await step('a GGUF file added through the system file picker is checked and inst
   await until('the add button', `return !!document.querySelector('.add-gguf');`);
   // The click returns once the dialog is up; the dialog is GTK's own window, outside WebDriver.
   await run(`document.querySelector('.add-gguf').click(); return true;`);
-  let dialog = '';
-  for (let i = 0; i < 100 && !dialog; i++) {
-    try {
-      dialog = xdotool('search', '--onlyvisible', '--name', '^Open File$').split('\n')[0];
-    } catch {
-      await sleep(100);
-    }
-  }
-  if (!dialog) throw new Error('the file picker did not open');
+  const dialog = await gtkDialog('Open File');
   xdotool('windowfocus', '--sync', dialog);
   xdotool('key', '--window', dialog, 'ctrl+l');
   await sleep(300);
@@ -259,15 +263,7 @@ await step('a collection made on the LocalDocs screen with the system folder pic
   await until('the form', `return !!document.querySelector('form.add-collection .choose-folder');`);
   await run(`const i = document.querySelector('.collection-name'); i.value = 'Letters'; i.dispatchEvent(new Event('input', { bubbles: true })); return true;`);
   await run(`document.querySelector('.choose-folder').click(); return true;`);
-  let dialog = '';
-  for (let i = 0; i < 100 && !dialog; i++) {
-    try {
-      dialog = xdotool('search', '--onlyvisible', '--name', '^Select Folder$').split('\n')[0];
-    } catch {
-      await sleep(100);
-    }
-  }
-  if (!dialog) throw new Error('the folder picker did not open');
+  const dialog = await gtkDialog('Select Folder');
   // GTK opens the folder picker on "Recent", where a typed path is not taken: Alt+Home goes
   // to the home folder first; then the typed path (with a slash, so it is opened as typed)
   // and "Open" (Alt+O) choose the folder that is open.

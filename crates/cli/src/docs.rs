@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Subcommand, ValueEnum};
-use hearth_core::docs::{DocsEvent, IndexReport, IndexState, Passage, SearchMode};
+use hearth_core::docs::{DocsEvent, IndexProgress, IndexReport, IndexState, Passage, SearchMode};
 use hearth_core::{App, CoreError, DataDir, LocalDocs};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -351,12 +351,15 @@ fn show_progress(docs: &LocalDocs, bar: ProgressBar) -> tokio::task::JoinHandle<
         loop {
             match events.recv().await {
                 Ok(DocsEvent::Indexing {
-                    files_done,
-                    files_total,
-                    chunks_done,
-                    chunks_per_sec,
-                    eta_secs,
-                    current_file,
+                    progress:
+                        IndexProgress {
+                            files_done,
+                            files_total,
+                            chunks_done,
+                            chunks_per_sec,
+                            eta_secs,
+                            current_file,
+                        },
                     ..
                 }) => {
                     bar.set_length(files_total);

@@ -55,7 +55,7 @@ async fn main() -> anyhow::Result<()> {
     // Indexing is under way: passages are being embedded.
     loop {
         match tokio::time::timeout(Duration::from_secs(120), events.recv()).await {
-            Ok(Ok(DocsEvent::Indexing { chunks_done, .. })) if chunks_done > 0 => break,
+            Ok(Ok(DocsEvent::Indexing { progress, .. })) if progress.chunks_done > 0 => break,
             Ok(Ok(_)) => continue,
             other => anyhow::bail!("indexing did not start: {other:?}"),
         }

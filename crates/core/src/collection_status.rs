@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use hearth_docs::DocsEvent;
+use hearth_docs::{DocsEvent, IndexProgress};
 use hearth_models::DownloadEvent;
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -16,21 +16,8 @@ use tokio::sync::broadcast;
 pub enum CollectionStatus {
     /// Not read since the app started (or changed since): its turn comes.
     Queued,
-    /// Being read.
-    Indexing {
-        /// Files read so far this run.
-        files_done: u64,
-        /// Files to read this run (new or changed).
-        files_total: u64,
-        /// Passages embedded so far this run.
-        chunks_done: u64,
-        /// Passages embedded per second.
-        chunks_per_sec: f64,
-        /// Seconds to go, once known.
-        eta_secs: Option<u64>,
-        /// The file being read.
-        current_file: Option<String>,
-    },
+    /// Being read, this far.
+    Indexing(IndexProgress),
     /// Indexing is paused (it goes on when resumed).
     Paused,
     /// Up to date; its folders are watched for changes.
@@ -53,23 +40,8 @@ impl CollectionStatus {
         match event {
             DocsEvent::Indexing {
                 collection,
-                files_done,
-                files_total,
-                chunks_done,
-                chunks_per_sec,
-                eta_secs,
-                current_file,
-            } => (
-                collection,
-                CollectionStatus::Indexing {
-                    files_done: *files_done,
-                    files_total: *files_total,
-                    chunks_done: *chunks_done,
-                    chunks_per_sec: *chunks_per_sec,
-                    eta_secs: *eta_secs,
-                    current_file: current_file.clone(),
-                },
-            ),
+                progress,
+            } => (collection, CollectionStatus::Indexing(progress.clone())),
             DocsEvent::Paused { collection } => (collection, CollectionStatus::Paused),
             DocsEvent::Indexed { collection, .. } => (collection, CollectionStatus::Ready),
             DocsEvent::IndexFailed {

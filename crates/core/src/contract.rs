@@ -38,7 +38,7 @@ pub fn typescript() -> String {
         InstalledRow, VerifyResult, hearth_models::ImportedAs, ImportResult, UpdateInfo,
         CoreEvent, hearth_models::DownloadEvent, DownloadTag, DownloadNotice, AppEvent, ApiStatus,
         crate::RetrievalSettings, hearth_docs::Collection, hearth_docs::CollectionSummary,
-        crate::CollectionStatus, crate::CollectionTag, crate::CollectionNotice, CollectionView,
+        hearth_docs::IndexProgress, crate::CollectionStatus, crate::CollectionTag, crate::CollectionNotice, CollectionView,
         EmbeddingOption, LocalDocsView, NewCollection, CollectionChange, hearth_docs::UnreadableFile,
         hearth_docs::Unreadable,
     ];

@@ -257,7 +257,7 @@ impl LocalDocs {
     }
 
     /// The catalog's embedding model `id` (installed or not).
-    pub fn catalog_embedding_model(&self, id: &str) -> Result<(), CoreError> {
+    fn catalog_embedding_model(&self, id: &str) -> Result<(), CoreError> {
         match self.inner.models.catalog().entry(id) {
             Some(e) if e.kind == ModelKind::Embedding => Ok(()),
             Some(_) => Err(ModelsError::NotAnEmbeddingModel(id.to_owned()).into()),

@@ -31,18 +31,9 @@ pub enum DocsEvent {
     Indexing {
         /// The collection.
         collection: String,
-        /// Files read so far this run.
-        files_done: u64,
-        /// Files to read this run (new or changed).
-        files_total: u64,
-        /// Passages embedded so far this run.
-        chunks_done: u64,
-        /// Passages embedded per second.
-        chunks_per_sec: f64,
-        /// Seconds to go, once known.
-        eta_secs: Option<u64>,
-        /// The file being read.
-        current_file: Option<String>,
+        /// How far the run is.
+        #[serde(flatten)]
+        progress: IndexProgress,
     },
     /// Indexing paused (it goes on when resumed).
     Paused {
@@ -63,6 +54,23 @@ pub enum DocsEvent {
         /// What went wrong.
         message: String,
     },
+}
+
+/// How far an indexing run is.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct IndexProgress {
+    /// Files read so far this run.
+    pub files_done: u64,
+    /// Files to read this run (new or changed).
+    pub files_total: u64,
+    /// Passages embedded so far this run.
+    pub chunks_done: u64,
+    /// Passages embedded per second.
+    pub chunks_per_sec: f64,
+    /// Seconds to go, once known.
+    pub eta_secs: Option<u64>,
+    /// The file being read.
+    pub current_file: Option<String>,
 }
 
 /// What one indexing run did.
@@ -197,16 +205,18 @@ impl Progress {
         });
         DocsEvent::Indexing {
             collection: self.collection.clone(),
-            files_done: self.files_done,
-            files_total: self.files_total,
-            chunks_done: self.chunks_done,
-            chunks_per_sec: if elapsed > 0.0 {
-                self.chunks_done as f64 / elapsed
-            } else {
-                0.0
+            progress: IndexProgress {
+                files_done: self.files_done,
+                files_total: self.files_total,
+                chunks_done: self.chunks_done,
+                chunks_per_sec: if elapsed > 0.0 {
+                    self.chunks_done as f64 / elapsed
+                } else {
+                    0.0
+                },
+                eta_secs: eta,
+                current_file: current.map(|f| f.path.display().to_string()),
             },
-            eta_secs: eta,
-            current_file: current.map(|f| f.path.display().to_string()),
         }
     }
 }

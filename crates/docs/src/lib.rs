@@ -57,7 +57,7 @@ pub use collections::{Collection, CollectionSummary, UnreadableFile};
 pub use db::Docs;
 pub use embed::{Embedder, EmbeddingModel};
 pub use extract::{Extracted, Format, Section, Unreadable};
-pub use index::{DocsEvent, IndexControl, IndexReport, IndexState};
+pub use index::{DocsEvent, IndexControl, IndexProgress, IndexReport, IndexState};
 pub use scan::{scan, FoundFile};
 pub use search::{Passage, SearchMode};
 pub use watch::FolderWatch;

@@ -104,14 +104,10 @@ async fn every_format_gives_its_passages_with_where_they_are() {
     let mut ended = false;
     while let Ok(event) = events.try_recv() {
         match event {
-            DocsEvent::Indexing {
-                files_done,
-                files_total,
-                ..
-            } => {
-                assert_eq!(files_total, 10);
-                assert!(files_done >= last_done);
-                last_done = files_done;
+            DocsEvent::Indexing { progress, .. } => {
+                assert_eq!(progress.files_total, 10);
+                assert!(progress.files_done >= last_done);
+                last_done = progress.files_done;
             }
             DocsEvent::Indexed { .. } => ended = true,
             _ => {}

@@ -58,7 +58,7 @@ impl App {
             )));
         }
         // The chat must exist before anything is copied for it.
-        self.hearth.store().chat(chat_id).await?;
+        let chat = self.hearth.store().chat(chat_id).await?;
         let mut read = Vec::with_capacity(files.len());
         for file in files {
             let path = PathBuf::from(file.trim());
@@ -108,7 +108,8 @@ impl App {
             attachments.push(attachment);
         }
         if indexed {
-            self.index_attachments(chat_id, context).await?;
+            self.index_attachments(chat_id, chat.collections, context)
+                .await?;
         }
         Ok(attachments)
     }
@@ -136,15 +137,20 @@ impl App {
 
     /// Makes (or reads again) the chat's collection of long attachments and lets the chat
     /// answer from it. Its reading starts now; the reply waits for it.
-    async fn index_attachments(&self, chat_id: Id, context: u64) -> Result<(), CoreError> {
+    async fn index_attachments(
+        &self,
+        chat_id: Id,
+        mut chosen: Vec<String>,
+        context: u64,
+    ) -> Result<(), CoreError> {
         let name = attachment_collection(chat_id);
         match self.docs.docs().collection(&name).await {
             Ok(_) => self.docs.read_again(&name),
             Err(DocsError::NoCollection(_)) => {
                 // Searched together with the chat's other collections: the same model.
                 let mut model = None;
-                for other in self.hearth.store().chat(chat_id).await?.collections {
-                    if let Ok(c) = self.docs.docs().collection(&other).await {
+                for other in &chosen {
+                    if let Ok(c) = self.docs.docs().collection(other).await {
                         model = Some(c.embedding_model);
                         break;
                     }
@@ -158,7 +164,6 @@ impl App {
             }
             Err(e) => return Err(e.into()),
         }
-        let mut chosen = self.hearth.store().chat(chat_id).await?.collections;
         if !chosen.contains(&name) {
             chosen.push(name.clone());
             self.set_chat_collections(chat_id, &chosen).await?;

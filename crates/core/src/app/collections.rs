@@ -155,7 +155,6 @@ impl App {
             .collect();
         match new.model.as_deref() {
             Some(model) if !self.docs.is_installed_embedding(model) => {
-                self.docs.catalog_embedding_model(model)?;
                 self.docs.add_awaiting_model(name, &folders, model).await?;
                 self.start_download(model)?;
             }

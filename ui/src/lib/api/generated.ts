@@ -1316,7 +1316,7 @@ embedding_model: string,
  */
 created_at: number, };
 
-export type CollectionStatus = { "state": "queued" } | { "state": "indexing", 
+export type IndexProgress = { 
 /**
  * Files read so far this run.
  */
@@ -1340,7 +1340,9 @@ eta_secs: number | null,
 /**
  * The file being read.
  */
-current_file: string | null, } | { "state": "paused" } | { "state": "ready" } | { "state": "waiting_for_model", 
+current_file: string | null, };
+
+export type CollectionStatus = { "state": "queued" } | { "state": "indexing" } & IndexProgress | { "state": "paused" } | { "state": "ready" } | { "state": "waiting_for_model", 
 /**
  * The catalog id of the model.
  */
