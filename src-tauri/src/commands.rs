@@ -11,7 +11,7 @@ use hearth_core::docs::UnreadableFile;
 use hearth_core::{
     App, AppSettings, CatalogView, Chat, ChatPatch, ChatView, CollectionChange, CollectionView,
     GenerationSettings, Id, ImportResult, InstalledRow, LocalDocsView, ModelChoices, NewCollection,
-    RetrievalSettings, SearchHit, Started, UpdateInfo, VerifyResult,
+    RetrievalSettings, SearchHit, SnapshotUsage, Started, UpdateInfo, VerifyResult,
 };
 use tauri::{AppHandle, State};
 
@@ -37,6 +37,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         unreadable_files,
         pause_indexing,
         set_retrieval,
+        snapshots,
+        set_snapshot_limit,
+        clear_snapshots,
         send,
         regenerate,
         edit,
@@ -131,6 +134,18 @@ pub async fn unreadable_files(app: State<'_, App>, name: String) -> Result<Vec<U
 #[tauri::command]
 pub async fn set_retrieval(app: State<'_, App>, settings: RetrievalSettings) -> Result<()> {
     Ok(app.set_retrieval(&settings).await?)
+}
+#[tauri::command]
+pub async fn snapshots(app: State<'_, App>) -> Result<SnapshotUsage> {
+    Ok(app.snapshots().await)
+}
+#[tauri::command]
+pub async fn set_snapshot_limit(app: State<'_, App>, bytes: u64) -> Result<SnapshotUsage> {
+    Ok(app.set_snapshot_limit(bytes).await?)
+}
+#[tauri::command]
+pub async fn clear_snapshots(app: State<'_, App>) -> Result<SnapshotUsage> {
+    Ok(app.clear_snapshots().await)
 }
 #[tauri::command]
 pub fn pause_indexing(app: State<'_, App>, paused: bool) {

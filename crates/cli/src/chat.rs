@@ -92,6 +92,8 @@ struct Summary {
     generated: i64,
     generation_ms: f64,
     prompt_tokens: i64,
+    /// Prompt tokens not read again (the engine's cache, or the chat's saved one).
+    cached_tokens: i64,
     prompt_ms: f64,
     notes: Vec<String>,
 }
@@ -270,6 +272,7 @@ impl Conversation {
                     generated: message.completion_tokens.unwrap_or(0),
                     generation_ms: message.generation_ms.unwrap_or(0.0),
                     prompt_tokens: message.prompt_tokens.unwrap_or(0),
+                    cached_tokens: message.cached_tokens.unwrap_or(0),
                     prompt_ms: message.prompt_ms.unwrap_or(0.0),
                     notes,
                 });
@@ -421,6 +424,7 @@ async fn stream_unsaved(
         generated: i64::from(t.generated_tokens),
         generation_ms: t.generation_ms,
         prompt_tokens: i64::from(t.prompt_tokens),
+        cached_tokens: i64::from(t.cached_tokens),
         prompt_ms: t.prompt_ms,
         notes,
     });
@@ -455,8 +459,13 @@ fn report(s: &Summary) {
     } else {
         format!("; {}", s.notes.join("; "))
     };
+    let cached = if s.cached_tokens > 0 {
+        format!(" ({} already read)", s.cached_tokens)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "[{tps:.1} tokens/s, {} tokens; prompt {} tokens in {:.2} s{notes}]",
+        "[{tps:.1} tokens/s, {} tokens; prompt {} tokens{cached} in {:.3} s{notes}]",
         s.generated,
         s.prompt_tokens,
         s.prompt_ms / 1000.0

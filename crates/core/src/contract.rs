@@ -40,7 +40,7 @@ pub fn typescript() -> String {
         crate::RetrievalSettings, hearth_docs::Collection, hearth_docs::CollectionSummary,
         hearth_docs::IndexProgress, crate::CollectionStatus, crate::CollectionTag, crate::CollectionNotice, CollectionView,
         EmbeddingOption, LocalDocsView, NewCollection, CollectionChange, hearth_docs::UnreadableFile,
-        hearth_docs::Unreadable,
+        hearth_docs::Unreadable, crate::SnapshotUsage,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by hearth-core's `contract` module (ts-rs).\n\

@@ -63,6 +63,12 @@ impl DataDir {
         self.root.join("attachments")
     }
 
+    /// Each chat's conversation cache saved by the engine (can always be rebuilt by reading
+    /// the chat again).
+    pub fn snapshots(&self) -> PathBuf {
+        self.root.join("snapshots")
+    }
+
     /// Log files.
     pub fn logs(&self) -> PathBuf {
         self.root.join("logs")
@@ -71,7 +77,7 @@ impl DataDir {
 
 /// Creates `dir` (and its parents) readable by this user only, and takes group and other
 /// permissions away from it if it already exists.
-fn make_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn make_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{DirBuilderExt, PermissionsExt};

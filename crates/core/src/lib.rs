@@ -34,6 +34,8 @@
 //! - `oneshot`: generations outside a saved chat (the API), and saving one when asked.
 //! - `localdocs`: [`LocalDocs`]: document collections, indexed with an embedding model in a
 //!   worker of its own that yields to replies.
+//! - `snapshots`: each chat's conversation cache saved on disk by the engine, so a chat is not
+//!   read again after a restart; its disk limit.
 //! - `retrieval`: a reply's passages from the chat's collections, fitted to the context and
 //!   recorded with it as its sources.
 //! - `api`: the local OpenAI-compatible HTTP server.
@@ -52,6 +54,7 @@ mod oneshot;
 mod reply;
 mod retrieval;
 mod service;
+mod snapshots;
 
 pub use app::{
     attachment_collection, App, AppEvent, AppOptions, AppSettings, CatalogRow, CatalogView,
@@ -75,3 +78,4 @@ pub use models::{catalog_template, ModelManager};
 pub use reply::ReplyHandle;
 pub use retrieval::{RetrievalSettings, RETRIEVAL_SETTING};
 pub use service::{ChatModel, CoreEvent, Hearth, DEFAULT_SYSTEM_PROMPT, NEW_CHAT_TITLE};
+pub use snapshots::{SnapshotUsage, DEFAULT_SNAPSHOT_LIMIT, SNAPSHOT_LIMIT_SETTING};

@@ -42,6 +42,18 @@ pub(crate) async fn known(store: &Store, path: &Path) -> Option<String> {
     (remembered.size == size && remembered.modified_ms == modified_ms).then_some(remembered.sha256)
 }
 
+/// The names of the weights in `path` for a saved conversation cache: their SHA-256 once known
+/// (first), and the file's path, size and modified time, which the first replies of a new
+/// model are saved under while it is being hashed (a changed file is other weights).
+pub(crate) async fn identities(store: &Store, path: &Path) -> (String, Vec<String>) {
+    let (size, modified_ms) = version(path).unwrap_or_default();
+    let file = format!("file {} {size} {modified_ms}", path.display());
+    match known(store, path).await {
+        Some(sha256) => (format!("sha256 {sha256}"), vec![file]),
+        None => (file, Vec::new()),
+    }
+}
+
 /// Hashes `path` in the background unless its hash is already known.
 pub(crate) fn ensure(store: Store, path: PathBuf) {
     tokio::spawn(async move {

@@ -155,15 +155,35 @@ async fn answer(hearth: &Hearth, job: &Job, mut stopped: watch::Receiver<bool>) 
             _ = stopped.wait_for(|stop| *stop) => return Ending::stopped(String::new()),
         }
     }
-    let generation = hearth
-        .inner
-        .engine
-        .generate(Input::Chat { messages }, job.model.sampling.clone())
-        .await;
+    let engine = &hearth.inner.engine;
+    let input = Input::Chat { messages };
+    let sampling = job.model.sampling.clone();
+    let generation = match snapshot_files(hearth, job, &history).await {
+        Some(files) => engine.generate_with_snapshot(input, sampling, files).await,
+        None => engine.generate(input, sampling).await,
+    };
     match generation {
         Ok(generation) => stream(hearth, job, generation, stopped).await,
         Err(e) => Ending::failed(String::new(), e.into()),
     }
+}
+
+/// The chat's saved conversation cache to continue from, and where to save this reply's.
+async fn snapshot_files(
+    hearth: &Hearth,
+    job: &Job,
+    history: &[Message],
+) -> Option<hearth_engine::SnapshotFiles> {
+    let store = &hearth.inner.store;
+    let limit = crate::snapshots::limit(store).await;
+    let (model, also) = crate::model_hash::identities(store, &job.model.path).await;
+    let mut files =
+        hearth
+            .inner
+            .snapshots
+            .plan(job.chat_id, job.message_id, history, model, limit)?;
+    files.also = also;
+    Some(files)
 }
 
 /// The longest a reply waits for a long attached file to be indexed.
@@ -270,6 +290,7 @@ async fn stream(
                         completion_tokens: Some(i64::from(t.generated_tokens)),
                         prompt_ms: Some(t.prompt_ms),
                         generation_ms: Some(t.generation_ms),
+                        cached_tokens: Some(i64::from(t.cached_tokens)),
                         ..Default::default()
                     },
                     error: None,

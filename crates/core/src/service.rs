@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::model_hash;
 use crate::reply::{self, ReplyHandle};
+use crate::snapshots::{self, SnapshotUsage, Snapshots};
 use crate::{CoreError, DataDir, ErrorReport, LocalDocs};
 
 /// Title of a chat until its first reply names it.
@@ -126,6 +127,8 @@ pub(crate) struct Inner {
     notice: Option<String>,
     /// The person's document collections, for replies in chats that use them.
     pub(crate) docs: std::sync::OnceLock<LocalDocs>,
+    /// Each chat's conversation cache on disk.
+    pub(crate) snapshots: Snapshots,
 }
 
 impl Hearth {
@@ -147,6 +150,7 @@ impl Hearth {
             Err(e) => return Err(e.into()),
         };
         let (events, _) = broadcast::channel(1024);
+        let snapshots = Snapshots::new(data.snapshots());
         let inner = Inner {
             store,
             engine,
@@ -156,6 +160,7 @@ impl Hearth {
             running: Mutex::new(HashMap::new()),
             notice,
             docs: std::sync::OnceLock::new(),
+            snapshots,
         };
         Ok(Hearth {
             inner: Arc::new(inner),
@@ -360,10 +365,35 @@ impl Hearth {
         Ok(())
     }
 
-    /// Deletes a chat (stopping its reply first).
+    /// Deletes a chat (stopping its reply first) and its saved conversation cache.
     pub async fn delete(&self, chat_id: Id) -> Result<(), CoreError> {
         self.cancel(chat_id);
-        Ok(self.inner.store.delete_chat(chat_id).await?)
+        self.inner.store.delete_chat(chat_id).await?;
+        self.inner.snapshots.drop_chat(chat_id);
+        Ok(())
+    }
+
+    /// The space the saved conversation caches use, and their limit.
+    pub async fn snapshot_usage(&self) -> SnapshotUsage {
+        let limit = snapshots::limit(&self.inner.store).await;
+        self.inner.snapshots.usage(limit)
+    }
+
+    /// Sets the most disk the saved conversation caches may use (0: none are kept), removing
+    /// the least recently used ones beyond it.
+    pub async fn set_snapshot_limit(&self, bytes: u64) -> Result<SnapshotUsage, CoreError> {
+        self.inner
+            .store
+            .set_setting(snapshots::SNAPSHOT_LIMIT_SETTING, &bytes)
+            .await?;
+        self.inner.snapshots.keep_within(bytes, None);
+        Ok(self.inner.snapshots.usage(bytes))
+    }
+
+    /// Removes every saved conversation cache; chats are read again on their next turn.
+    pub async fn clear_snapshots(&self) -> SnapshotUsage {
+        self.inner.snapshots.clear();
+        self.snapshot_usage().await
     }
 
     /// The chat engine.

@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::params::{InvalidParams, LoadOptions, SamplingParams};
 use crate::protocol::{
-    ErrorKind, Event, FinishReason, Input, ModelInfo, Request, RequestId, Timings,
+    ErrorKind, Event, FinishReason, Input, ModelInfo, Request, RequestId, SnapshotFiles, Timings,
 };
 use crate::supervisor::{Command, Supervisor};
 
@@ -109,7 +109,10 @@ impl EngineClient {
         let (replies, rx) = mpsc::unbounded_channel();
         // A closed channel means the supervisor is gone: the receiver then yields None,
         // which callers report as `Closed`.
-        let _ = self.commands.send(Command::Submit { request, replies });
+        let _ = self.commands.send(Command::Submit {
+            request: Box::new(request),
+            replies,
+        });
         rx
     }
 
@@ -144,7 +147,18 @@ impl EngineClient {
         input: Input,
         params: SamplingParams,
     ) -> Result<Generation, EngineError> {
-        self.generate_with(input, params, false)
+        self.generate_with(input, params, false, None)
+    }
+
+    /// Like [`EngineClient::generate`], continuing from a conversation's cache saved on disk
+    /// when it holds more of the prompt than the worker's cache, and saving the cache after.
+    pub async fn generate_with_snapshot(
+        &self,
+        input: Input,
+        params: SamplingParams,
+        snapshot: SnapshotFiles,
+    ) -> Result<Generation, EngineError> {
+        self.generate_with(input, params, false, Some(snapshot))
     }
 
     /// Like [`EngineClient::generate`], beside the conversation: the worker keeps the cache of
@@ -154,7 +168,7 @@ impl EngineClient {
         input: Input,
         params: SamplingParams,
     ) -> Result<Generation, EngineError> {
-        self.generate_with(input, params, true)
+        self.generate_with(input, params, true, None)
     }
 
     fn generate_with(
@@ -162,6 +176,7 @@ impl EngineClient {
         input: Input,
         params: SamplingParams,
         aside: bool,
+        snapshot: Option<SnapshotFiles>,
     ) -> Result<Generation, EngineError> {
         params.validate()?;
         let id = self.id();
@@ -170,6 +185,7 @@ impl EngineClient {
             input,
             params,
             aside,
+            snapshot,
         });
         Ok(Generation {
             id,

@@ -47,5 +47,5 @@ pub use params::{InvalidParams, LoadOptions, SamplingParams};
 /// The llama.cpp the worker is built from: the version of the `llama-cpp-2` bindings that
 /// vendor it (pinned in the workspace).
 pub const LLAMA_CPP_VERSION: &str = "llama.cpp vendored by llama-cpp-2 0.1.160";
-pub use protocol::{ErrorKind, FinishReason, Input, ModelInfo, Timings};
+pub use protocol::{ErrorKind, FinishReason, Input, ModelInfo, SnapshotFiles, Timings};
 pub use template::{ChatMessage, ChatTemplate, NamedTemplate, Role, TemplateChoice};

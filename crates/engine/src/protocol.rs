@@ -22,7 +22,8 @@
 //!
 //! Version history: 1 — first version. 2 — `tokenize`; `loaded` says why the model's own chat
 //! template was not used (`template_note`); message text is tokenized as text, never as control
-//! tokens. 3 — embedding models: `load` with `embeddings`, `embed`, `embeddings`.
+//! tokens. 3 — embedding models: `load` with `embeddings`, `embed`, `embeddings`. 4 — `generate`
+//! continues from and saves a conversation's cache on disk (`snapshot`); `restored_tokens`.
 
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +31,7 @@ use crate::params::{LoadOptions, SamplingParams};
 use crate::template::ChatMessage;
 
 /// The version of this protocol; bumped on any incompatible change.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// Identifies one request and every event that answers it.
 pub type RequestId = u64;
@@ -60,6 +61,9 @@ pub enum Request {
         /// conversation's cache survives (a chat's title between two turns).
         #[serde(default)]
         aside: bool,
+        /// Continue from a conversation's cache saved on disk, and save it after the reply.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshot: Option<SnapshotFiles>,
     },
     /// Run llama-bench's tests (`pp` and `tg`) on the loaded model.
     Bench {
@@ -98,6 +102,27 @@ pub enum Request {
     },
     /// Exit the worker.
     Shutdown,
+}
+
+/// A conversation's cache on disk: where a generation may start from, and where its cache is
+/// kept after the reply (written after `done`, never delaying it). The worker trusts a file only
+/// when its header names this llama.cpp, these weights and this context, and its checksum holds;
+/// otherwise it is ignored (a line on stderr) and the prompt is read as usual.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotFiles {
+    /// Identifies the loaded weights (their SHA-256); a snapshot of other weights is ignored.
+    pub model: String,
+    /// Other names of the same weights a snapshot may carry (the file's version, used before
+    /// its SHA-256 was known).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
+    /// A snapshot to start from, used when it holds more of the prompt than the cache does.
+    #[serde(default)]
+    pub restore: Option<String>,
+    /// Where to save the conversation's cache after the reply; once written, it replaces the
+    /// `restore` file (which holds less of the same conversation).
+    #[serde(default)]
+    pub save: Option<String>,
 }
 
 /// What a generation continues from.
@@ -247,6 +272,9 @@ pub struct Timings {
     pub cached_tokens: u32,
     /// Prompt tokens evaluated this turn (`prompt_tokens - cached_tokens`).
     pub evaluated_tokens: u32,
+    /// Of `cached_tokens`, those whose cache was read from a snapshot file.
+    #[serde(default)]
+    pub restored_tokens: u32,
     /// Milliseconds spent evaluating the prompt.
     pub prompt_ms: f64,
     /// Tokens generated.
@@ -325,12 +353,19 @@ mod tests {
             },
             params: SamplingParams::default(),
             aside: false,
+            snapshot: Some(SnapshotFiles {
+                model: "sha".into(),
+                also: vec!["file".into()],
+                restore: Some("/s/1.kv".into()),
+                save: None,
+            }),
         });
         round_trip(Request::Generate {
             id: 3,
             input: Input::Raw { prompt: "p".into() },
             params: SamplingParams::default(),
             aside: true,
+            snapshot: None,
         });
         round_trip(Request::Bench {
             id: 4,

@@ -28,7 +28,10 @@ type Replies = mpsc::UnboundedSender<Result<Event, EngineError>>;
 
 /// What [`crate::EngineClient`] asks of the supervisor.
 pub(crate) enum Command {
-    Submit { request: Request, replies: Replies },
+    Submit {
+        request: Box<Request>,
+        replies: Replies,
+    },
     Cancel(RequestId),
     WorkerPid(oneshot::Sender<Option<u32>>),
     Hold(bool),
@@ -127,9 +130,10 @@ impl Supervisor {
 
     async fn handle(&mut self, command: Command) {
         match command {
-            Command::Submit { request, replies } => {
-                self.queue.push_back(Pending { request, replies })
-            }
+            Command::Submit { request, replies } => self.queue.push_back(Pending {
+                request: *request,
+                replies,
+            }),
             Command::Cancel(id) => {
                 if self
                     .current

@@ -303,6 +303,7 @@ mod chatgpt {
                 completion_tokens: None,
                 prompt_ms: None,
                 generation_ms: None,
+                cached_tokens: None,
                 created_at: time.unwrap_or(created),
                 updated_at: time.unwrap_or(created),
                 error_kind: None,

@@ -84,6 +84,10 @@ pub struct Message {
     #[serde(default)]
     #[sqlx(json)]
     pub attachments: Vec<Attachment>,
+    /// Of the prompt tokens, those not read again (the engine's cache, or the chat's cache
+    /// saved on disk).
+    #[serde(default)]
+    pub cached_tokens: Option<i64>,
 }
 
 /// A file attached to a question, as it was given to the model.
@@ -147,7 +151,7 @@ impl Source {
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, chat_id, parent_id, role, content, status, error, model_file, \
     model_sha256, sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at, error_kind, \
-    sources, attachments";
+    sources, attachments, cached_tokens";
 
 /// A message about to be written.
 #[derive(Debug, Clone, PartialEq)]
@@ -210,6 +214,8 @@ pub struct MessageStats {
     pub prompt_ms: Option<f64>,
     /// Generation time.
     pub generation_ms: Option<f64>,
+    /// Prompt tokens not read again.
+    pub cached_tokens: Option<i64>,
     /// The error, for `MessageStatus::Error`.
     pub error: Option<String>,
     /// Its kind (the app's error kind, `snake_case`).
@@ -319,7 +325,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let done = sqlx::query(
             "UPDATE messages SET content = ?, status = ?, error = ?, error_kind = ?, prompt_tokens = ?, \
-             completion_tokens = ?, prompt_ms = ?, generation_ms = ?, updated_at = ? WHERE id = ?",
+             completion_tokens = ?, prompt_ms = ?, generation_ms = ?, cached_tokens = ?, updated_at = ? WHERE id = ?",
         )
         .bind(content)
         .bind(status)
@@ -329,6 +335,7 @@ impl Store {
         .bind(stats.completion_tokens)
         .bind(stats.prompt_ms)
         .bind(stats.generation_ms)
+        .bind(stats.cached_tokens)
         .bind(now_ms())
         .bind(id)
         .execute(&self.pool)

@@ -125,6 +125,7 @@ async fn streaming_reply_is_written_as_it_grows_and_finished() {
     let stats = MessageStats {
         completion_tokens: Some(3),
         generation_ms: Some(12.5),
+        cached_tokens: Some(40),
         ..Default::default()
     };
     store
@@ -135,6 +136,9 @@ async fn streaming_reply_is_written_as_it_grows_and_finished() {
     assert_eq!(done.content, "Hello!");
     assert_eq!(done.status, MessageStatus::Complete);
     assert_eq!(done.completion_tokens, Some(3));
+    assert_eq!(done.cached_tokens, Some(40), "read back by the branch too");
+    let branch = store.branch(chat.id).await.unwrap();
+    assert_eq!(branch.last().unwrap().cached_tokens, Some(40));
 }
 
 #[tokio::test]
@@ -257,6 +261,7 @@ async fn json_export_imports_back_losslessly() {
         completion_tokens: Some(2),
         prompt_ms: Some(1.5),
         generation_ms: Some(3.0),
+        cached_tokens: None,
         error: None,
         error_kind: None,
     };
@@ -678,6 +683,7 @@ async fn an_older_database_is_backed_up_and_upgraded() {
         "chats DROP COLUMN collections",
         "messages DROP COLUMN sources",
         "messages DROP COLUMN attachments",
+        "messages DROP COLUMN cached_tokens",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE {column}")))
             .execute(&raw)

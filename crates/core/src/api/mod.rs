@@ -180,6 +180,11 @@ fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
                     .delete(ui::clear_generation),
             )
             .route("/api/settings/system_prompt", put(ui::set_system_prompt))
+            .route(
+                "/api/snapshots",
+                get(ui::snapshots).delete(ui::clear_snapshots),
+            )
+            .route("/api/snapshots/limit", put(ui::set_snapshot_limit))
             .route("/api/catalog", get(ui::catalog))
             .route("/api/installed", get(ui::installed).post(ui::import_model))
             .route("/api/installed/{id}", delete(ui::delete_model))

@@ -59,6 +59,11 @@ pub(super) struct Paused {
 }
 
 #[derive(Deserialize)]
+pub(super) struct SnapshotLimit {
+    bytes: u64,
+}
+
+#[derive(Deserialize)]
 pub(super) struct SearchQuery {
     q: String,
 }
@@ -110,6 +115,18 @@ pub(super) async fn pause_indexing(
 ) -> Reply<()> {
     s.app.pause_indexing(b.paused);
     ok(Ok(()))
+}
+pub(super) async fn snapshots(State(s): State<Arc<Shared>>) -> Reply<crate::SnapshotUsage> {
+    ok(Ok(s.app.snapshots().await))
+}
+pub(super) async fn set_snapshot_limit(
+    State(s): State<Arc<Shared>>,
+    Json(b): Json<SnapshotLimit>,
+) -> Reply<crate::SnapshotUsage> {
+    ok(s.app.set_snapshot_limit(b.bytes).await)
+}
+pub(super) async fn clear_snapshots(State(s): State<Arc<Shared>>) -> Reply<crate::SnapshotUsage> {
+    ok(Ok(s.app.clear_snapshots().await))
 }
 pub(super) async fn list_chats(State(s): State<Arc<Shared>>) -> Reply<Vec<hearth_store::Chat>> {
     ok(s.app.chats().await)

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::views::AppSettings;
 use super::App;
-use crate::{CoreError, SamplingParams, DEFAULT_SYSTEM_PROMPT};
+use crate::{CoreError, SamplingParams, SnapshotUsage, DEFAULT_SYSTEM_PROMPT};
 
 /// Settings key of the model new chats use.
 pub const DEFAULT_MODEL_SETTING: &str = "default_model";
@@ -166,6 +166,23 @@ impl App {
             .set_setting(crate::api::TOKEN_SETTING, &key)
             .await?;
         Ok(key)
+    }
+}
+
+impl App {
+    /// The space the chats' saved conversation caches use, and their limit.
+    pub async fn snapshots(&self) -> SnapshotUsage {
+        self.hearth.snapshot_usage().await
+    }
+
+    /// Sets the most disk the saved conversation caches may use (0: none are kept).
+    pub async fn set_snapshot_limit(&self, bytes: u64) -> Result<SnapshotUsage, CoreError> {
+        self.hearth.set_snapshot_limit(bytes).await
+    }
+
+    /// Removes every saved conversation cache; chats are read again on their next turn.
+    pub async fn clear_snapshots(&self) -> SnapshotUsage {
+        self.hearth.clear_snapshots().await
     }
 }
 

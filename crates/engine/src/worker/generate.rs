@@ -7,25 +7,38 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use super::io::EventWriter;
 use super::sampler::Sampler;
 use super::session::{inference_failure, Failure, Session, ASIDE_SEQUENCE};
+use super::snapshot;
 use super::CancelFlag;
 use crate::params::SamplingParams;
-use crate::protocol::{ErrorKind, Event, FinishReason, Input, RequestId, Timings};
+use crate::protocol::{ErrorKind, Event, FinishReason, Input, RequestId, SnapshotFiles, Timings};
+
+/// Where a generation runs.
+#[derive(Clone, Copy)]
+pub(crate) enum Place<'a> {
+    /// In the conversation's sequence, maybe continuing from a snapshot on disk.
+    Conversation(Option<&'a SnapshotFiles>),
+    /// In the second sequence, keeping the conversation's cache (an encoder-decoder model,
+    /// which has one decoder sequence, generates in the conversation's).
+    Aside,
+}
 use crate::reply::ReplyText;
 
 /// Runs one generation, streaming `token` events; returns the closing `done` or `error`.
-/// `aside`: in the second sequence, keeping the conversation's cache (an encoder-decoder
-/// model, which has one decoder sequence, generates as usual).
 pub(crate) fn run(
     session: &mut Session<'_>,
     id: RequestId,
     input: &Input,
     params: &SamplingParams,
-    aside: bool,
+    place: Place<'_>,
     out: &mut EventWriter,
     cancel: &CancelFlag,
 ) -> Event {
-    let aside = aside && !session.encoder_decoder;
-    let result = generate(session, id, input, params, aside, out, cancel);
+    let place = match place {
+        Place::Aside if session.encoder_decoder => Place::Conversation(None),
+        place => place,
+    };
+    let aside = matches!(place, Place::Aside);
+    let result = generate(session, id, input, params, place, out, cancel);
     if aside {
         session.drop_aside();
     }
@@ -40,10 +53,11 @@ fn generate(
     id: RequestId,
     input: &Input,
     params: &SamplingParams,
-    aside: bool,
+    place: Place<'_>,
     out: &mut EventWriter,
     cancel: &CancelFlag,
 ) -> Result<Event, Failure> {
+    let aside = matches!(place, Place::Aside);
     params
         .validate()
         .map_err(|e| (ErrorKind::InvalidRequest, e.to_string()))?;
@@ -56,6 +70,12 @@ fn generate(
     }
 
     let started = Instant::now();
+    let restored = match place {
+        Place::Conversation(Some(files)) if !session.encoder_decoder => {
+            restore(session, files, &prompt.tokens)
+        }
+        _ => 0,
+    };
     let reused = if aside {
         session.evaluate_aside(&prompt.tokens)?;
         0
@@ -67,6 +87,7 @@ fn generate(
         prompt_tokens: count(prompt.tokens.len()),
         cached_tokens: count(reused),
         evaluated_tokens: count(prompt.tokens.len() - reused),
+        restored_tokens: count(restored.min(reused)),
         prompt_ms,
         ..Timings::default()
     };
@@ -149,6 +170,27 @@ fn generate(
         timings,
         dropped_messages: prompt.dropped_messages,
     })
+}
+
+/// Loads the snapshot named in `files` when it helps; a file that cannot be used is told on
+/// stderr (the app's log) and the prompt is read as usual.
+fn restore(
+    session: &mut Session<'_>,
+    files: &SnapshotFiles,
+    prompt: &[llama_cpp_2::token::LlamaToken],
+) -> usize {
+    let Some(path) = &files.restore else { return 0 };
+    let accepted: Vec<String> = std::iter::once(&files.model)
+        .chain(&files.also)
+        .map(|model| snapshot::fingerprint(session, model))
+        .collect();
+    match snapshot::restore(session, std::path::Path::new(path), &accepted, prompt) {
+        Ok(restored) => restored,
+        Err(why) => {
+            eprintln!("hearth-engine: the saved conversation cache {path} was not used: {why}");
+            0
+        }
+    }
 }
 
 fn count(n: usize) -> u32 {

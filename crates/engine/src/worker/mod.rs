@@ -12,6 +12,7 @@ mod generate;
 mod io;
 mod sampler;
 mod session;
+mod snapshot;
 mod special;
 
 use std::path::{Path, PathBuf};
@@ -26,8 +27,10 @@ use llama_cpp_2::model::LlamaModel;
 use crate::params::LoadOptions;
 use crate::protocol::{ErrorKind, Event, Request, RequestId, PROTOCOL_VERSION};
 use embed::EmbedSession;
+use generate::Place;
 use io::{EventWriter, Incoming};
 use session::Session;
+use snapshot::SnapshotWriter;
 
 /// Cancellation shared with the stdin reader: holds the id of the generation to stop, or
 /// [`CANCEL_ALL`] when the worker is shutting down.
@@ -147,6 +150,8 @@ fn serve_model(
         id: load_id,
         model: session.info().clone(),
     });
+    // Its thread holds copies of the cache only; dropping it waits for the writes handed over.
+    let snapshots = SnapshotWriter::start();
     loop {
         let request = match io::recv(requests, out) {
             Some(r) => r,
@@ -158,9 +163,24 @@ fn serve_model(
                 input,
                 params,
                 aside,
+                snapshot,
             } => {
-                let event = generate::run(&mut session, id, &input, &params, aside, out, cancel);
+                let place = if aside {
+                    Place::Aside
+                } else {
+                    Place::Conversation(snapshot.as_ref())
+                };
+                let event = generate::run(&mut session, id, &input, &params, place, out, cancel);
+                let done = matches!(event, Event::Done { .. });
                 out.event(event);
+                // After `done`: the person has the reply before the cache is copied.
+                if let (true, false, Some(files)) = (done, aside, &snapshot) {
+                    if let Some(path) = &files.save {
+                        let fingerprint = snapshot::fingerprint(&session, &files.model);
+                        let replaces = files.restore.as_deref().map(Path::new);
+                        snapshots.save(&session, Path::new(path), replaces, fingerprint);
+                    }
+                }
             }
             Request::Bench {
                 id,

@@ -49,6 +49,8 @@ pub(crate) struct Session<'m> {
     pub(crate) eog_tokens: Vec<LlamaToken>,
     /// The vocabulary's special tokens, so only the template's own become control tokens.
     specials: SpecialTokens,
+    /// What shapes the cache besides the weights: a saved cache is used only in the same.
+    cache_shape: String,
 }
 
 /// A prompt ready to evaluate.
@@ -115,6 +117,12 @@ impl<'m> Session<'m> {
         };
         let vocab = model.vocab();
         let eog_tokens = vocab.tokens().filter(|t| vocab.is_eog(*t)).collect();
+        let cache_shape = format!(
+            "{} context {}, batch {n_batch}, ubatch {}, 2 unified sequences, f16 cache",
+            info.architecture,
+            info.n_ctx,
+            n_batch.min(DEFAULT_BATCH)
+        );
         Ok(Session {
             model,
             ctx,
@@ -126,7 +134,13 @@ impl<'m> Session<'m> {
             encoder_decoder,
             eog_tokens,
             specials: SpecialTokens::new(model),
+            cache_shape,
         })
+    }
+
+    /// The context settings that shape the cache (a saved cache needs the same).
+    pub(crate) fn cache_shape(&self) -> &str {
+        &self.cache_shape
     }
 
     pub(crate) fn info(&self) -> &ModelInfo {

@@ -158,7 +158,12 @@ sources: Array<Source>,
 /**
  * Files attached to the question.
  */
-attachments: Array<Attachment>, };
+attachments: Array<Attachment>, 
+/**
+ * Of the prompt tokens, those not read again (the engine's cache, or the chat's cache
+ * saved on disk).
+ */
+cached_tokens: number | null, };
 
 export type Chat = { 
 /**
@@ -471,7 +476,12 @@ sources: Array<Source>,
 /**
  * Files attached to the question.
  */
-attachments: Array<Attachment>, };
+attachments: Array<Attachment>, 
+/**
+ * Of the prompt tokens, those not read again (the engine's cache, or the chat's cache
+ * saved on disk).
+ */
+cached_tokens: number | null, };
 
 export type ChatView = { 
 /**
@@ -1501,3 +1511,17 @@ detail: string, } | { "reason": "too_slow",
  * The limit, in seconds.
  */
 seconds: number, } | { "reason": "too_much_memory" } | { "reason": "vanished" };
+
+export type SnapshotUsage = { 
+/**
+ * Bytes on disk.
+ */
+bytes: number, 
+/**
+ * Files (one per chat branch continued, at most).
+ */
+files: number, 
+/**
+ * The most they may use (0: not saved).
+ */
+limit: number, };

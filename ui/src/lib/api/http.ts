@@ -19,6 +19,7 @@ import type {
   ModelChoices,
   NewCollection,
   RetrievalSettings,
+  SnapshotUsage,
   SearchHit,
   Started,
   UnreadableFile,
@@ -95,6 +96,15 @@ export class HttpBackend implements Backend {
   }
   pauseIndexing(paused: boolean) {
     return this.call<void>('PUT', '/localdocs/paused', { paused });
+  }
+  snapshots() {
+    return this.call<SnapshotUsage>('GET', '/snapshots');
+  }
+  setSnapshotLimit(bytes: number) {
+    return this.call<SnapshotUsage>('PUT', '/snapshots/limit', { bytes });
+  }
+  clearSnapshots() {
+    return this.call<SnapshotUsage>('DELETE', '/snapshots');
   }
   setRetrieval(settings: RetrievalSettings) {
     return this.call<void>('PUT', '/localdocs/retrieval', settings);

@@ -19,6 +19,7 @@ import type {
   ModelChoices,
   NewCollection,
   RetrievalSettings,
+  SnapshotUsage,
   SearchHit,
   Started,
   UnreadableFile,
@@ -53,6 +54,12 @@ export interface Backend {
   pauseIndexing(paused: boolean): Promise<void>;
   /** How many passages a reply is given, and the relevance floor. */
   setRetrieval(settings: RetrievalSettings): Promise<void>;
+  /** The space the chats' saved conversation caches use, and their limit. */
+  snapshots(): Promise<SnapshotUsage>;
+  /** Sets the most disk the saved conversation caches may use (0: none are kept). */
+  setSnapshotLimit(bytes: number): Promise<SnapshotUsage>;
+  /** Removes every saved conversation cache (chats are read again on their next turn). */
+  clearSnapshots(): Promise<SnapshotUsage>;
   /** The system's file picker for attachments (the desktop app); else null. */
   pickFiles(): Promise<string[] | null>;
   /** The system's folder picker, where there is one (the desktop app); else null. */

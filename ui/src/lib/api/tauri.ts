@@ -23,6 +23,7 @@ import type {
   ModelChoices,
   NewCollection,
   RetrievalSettings,
+  SnapshotUsage,
   SearchHit,
   Started,
   UnreadableFile,
@@ -88,6 +89,15 @@ export class TauriBackend implements Backend {
   }
   setRetrieval(settings: RetrievalSettings) {
     return call<void>('set_retrieval', { settings });
+  }
+  snapshots() {
+    return call<SnapshotUsage>('snapshots');
+  }
+  setSnapshotLimit(bytes: number) {
+    return call<SnapshotUsage>('set_snapshot_limit', { bytes });
+  }
+  clearSnapshots() {
+    return call<SnapshotUsage>('clear_snapshots');
   }
   async pickFiles() {
     const chosen = await open({ multiple: true, directory: false });

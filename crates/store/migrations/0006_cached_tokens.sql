@@ -1,0 +1,3 @@
+-- How many of a reply's prompt tokens were not read again: held in the engine's cache from the
+-- turn before, or continued from the chat's cache saved on disk.
+ALTER TABLE messages ADD COLUMN cached_tokens INTEGER;
