@@ -184,8 +184,16 @@ fn restore(
         .chain(&files.also)
         .map(|model| snapshot::fingerprint(session, model))
         .collect();
+    let started = Instant::now();
     match snapshot::restore(session, std::path::Path::new(path), &accepted, prompt) {
-        Ok(restored) => restored,
+        Ok(0) => 0,
+        Ok(restored) => {
+            eprintln!(
+                "hearth-engine: continued from {path}: {restored} tokens in {:.0} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+            restored
+        }
         Err(why) => {
             eprintln!("hearth-engine: the saved conversation cache {path} was not used: {why}");
             0
