@@ -59,6 +59,10 @@ pub struct ChatArgs {
     /// Text that ends a reply (repeatable).
     #[arg(long)]
     stop: Vec<String>,
+    /// Decode token by token, without drafts guessed from the conversation (prompt lookup);
+    /// the reply is the same either way.
+    #[arg(long)]
+    no_lookup: bool,
     /// Answer from these LocalDocs collections (see `hearth-cli docs list`); the passages
     /// used are listed after each reply.
     #[arg(long, num_args = 1..)]
@@ -77,6 +81,7 @@ impl ChatArgs {
             repeat_last_n: self.repeat_last_n.unwrap_or(saved.repeat_last_n),
             seed: self.seed.or(saved.seed),
             max_tokens: self.max_tokens.unwrap_or(saved.max_tokens),
+            prompt_lookup: saved.prompt_lookup && !self.no_lookup,
             stop: if self.stop.is_empty() {
                 saved.stop.clone()
             } else {
@@ -94,6 +99,8 @@ struct Summary {
     prompt_tokens: i64,
     /// Prompt tokens not read again (the engine's cache, or the chat's saved one).
     cached_tokens: i64,
+    /// Tokens drafted from the conversation, and how many the model accepted.
+    drafts: (i64, i64),
     prompt_ms: f64,
     notes: Vec<String>,
 }
@@ -273,6 +280,10 @@ impl Conversation {
                     generation_ms: message.generation_ms.unwrap_or(0.0),
                     prompt_tokens: message.prompt_tokens.unwrap_or(0),
                     cached_tokens: message.cached_tokens.unwrap_or(0),
+                    drafts: (
+                        message.drafted_tokens.unwrap_or(0),
+                        message.accepted_tokens.unwrap_or(0),
+                    ),
                     prompt_ms: message.prompt_ms.unwrap_or(0.0),
                     notes,
                 });
@@ -425,6 +436,7 @@ async fn stream_unsaved(
         generation_ms: t.generation_ms,
         prompt_tokens: i64::from(t.prompt_tokens),
         cached_tokens: i64::from(t.cached_tokens),
+        drafts: (i64::from(t.drafted_tokens), i64::from(t.accepted_tokens)),
         prompt_ms: t.prompt_ms,
         notes,
     });
@@ -454,10 +466,17 @@ fn report(s: &Summary) {
     } else {
         0.0
     };
-    let notes = if s.notes.is_empty() {
+    let mut notes = s.notes.clone();
+    if s.drafts.0 > 0 {
+        notes.push(format!(
+            "{} of {} drafted tokens accepted",
+            s.drafts.1, s.drafts.0
+        ));
+    }
+    let notes = if notes.is_empty() {
         String::new()
     } else {
-        format!("; {}", s.notes.join("; "))
+        format!("; {}", notes.join("; "))
     };
     let cached = if s.cached_tokens > 0 {
         format!(" ({} already read)", s.cached_tokens)

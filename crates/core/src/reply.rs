@@ -291,6 +291,8 @@ async fn stream(
                         prompt_ms: Some(t.prompt_ms),
                         generation_ms: Some(t.generation_ms),
                         cached_tokens: Some(i64::from(t.cached_tokens)),
+                        drafted_tokens: Some(i64::from(t.drafted_tokens)),
+                        accepted_tokens: Some(i64::from(t.accepted_tokens)),
                         ..Default::default()
                     },
                     error: None,

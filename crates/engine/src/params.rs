@@ -76,6 +76,9 @@ pub struct SamplingParams {
     /// Never end the turn by the model's choice; only `max_tokens`, a stop string or a cancel
     /// end it (benchmarks use this to generate an exact number of tokens).
     pub ignore_eos: bool,
+    /// Guess the next tokens from the conversation itself (prompt lookup) and check the guess
+    /// in one decode: faster where a reply repeats its context, the same reply either way.
+    pub prompt_lookup: bool,
 }
 
 impl Default for SamplingParams {
@@ -93,6 +96,7 @@ impl Default for SamplingParams {
             max_tokens: 4096,
             stop: Vec::new(),
             ignore_eos: false,
+            prompt_lookup: true,
         }
     }
 }

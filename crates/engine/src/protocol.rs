@@ -275,6 +275,12 @@ pub struct Timings {
     /// Of `cached_tokens`, those whose cache was read from a snapshot file.
     #[serde(default)]
     pub restored_tokens: u32,
+    /// Tokens guessed from the conversation (prompt lookup) and checked by the model.
+    #[serde(default)]
+    pub drafted_tokens: u32,
+    /// Of those, the ones the model picked too (each saved a decode of its own).
+    #[serde(default)]
+    pub accepted_tokens: u32,
     /// Milliseconds spent evaluating the prompt.
     pub prompt_ms: f64,
     /// Tokens generated.

@@ -304,6 +304,8 @@ mod chatgpt {
                 prompt_ms: None,
                 generation_ms: None,
                 cached_tokens: None,
+                drafted_tokens: None,
+                accepted_tokens: None,
                 created_at: time.unwrap_or(created),
                 updated_at: time.unwrap_or(created),
                 error_kind: None,

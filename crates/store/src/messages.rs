@@ -88,6 +88,12 @@ pub struct Message {
     /// saved on disk).
     #[serde(default)]
     pub cached_tokens: Option<i64>,
+    /// Tokens guessed from the conversation (prompt lookup) and checked by the model.
+    #[serde(default)]
+    pub drafted_tokens: Option<i64>,
+    /// Of those, the ones the model picked too.
+    #[serde(default)]
+    pub accepted_tokens: Option<i64>,
 }
 
 /// A file attached to a question, as it was given to the model.
@@ -151,7 +157,7 @@ impl Source {
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, chat_id, parent_id, role, content, status, error, model_file, \
     model_sha256, sampling, seed, prompt_tokens, completion_tokens, prompt_ms, generation_ms, created_at, updated_at, error_kind, \
-    sources, attachments, cached_tokens";
+    sources, attachments, cached_tokens, drafted_tokens, accepted_tokens";
 
 /// A message about to be written.
 #[derive(Debug, Clone, PartialEq)]
@@ -216,6 +222,10 @@ pub struct MessageStats {
     pub generation_ms: Option<f64>,
     /// Prompt tokens not read again.
     pub cached_tokens: Option<i64>,
+    /// Tokens drafted from the conversation.
+    pub drafted_tokens: Option<i64>,
+    /// Drafted tokens the model picked too.
+    pub accepted_tokens: Option<i64>,
     /// The error, for `MessageStatus::Error`.
     pub error: Option<String>,
     /// Its kind (the app's error kind, `snake_case`).
@@ -325,7 +335,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let done = sqlx::query(
             "UPDATE messages SET content = ?, status = ?, error = ?, error_kind = ?, prompt_tokens = ?, \
-             completion_tokens = ?, prompt_ms = ?, generation_ms = ?, cached_tokens = ?, updated_at = ? WHERE id = ?",
+             completion_tokens = ?, prompt_ms = ?, generation_ms = ?, cached_tokens = ?, \
+             drafted_tokens = ?, accepted_tokens = ?, updated_at = ? WHERE id = ?",
         )
         .bind(content)
         .bind(status)
@@ -336,6 +347,8 @@ impl Store {
         .bind(stats.prompt_ms)
         .bind(stats.generation_ms)
         .bind(stats.cached_tokens)
+        .bind(stats.drafted_tokens)
+        .bind(stats.accepted_tokens)
         .bind(now_ms())
         .bind(id)
         .execute(&self.pool)

@@ -126,6 +126,8 @@ async fn streaming_reply_is_written_as_it_grows_and_finished() {
         completion_tokens: Some(3),
         generation_ms: Some(12.5),
         cached_tokens: Some(40),
+        drafted_tokens: Some(9),
+        accepted_tokens: Some(7),
         ..Default::default()
     };
     store
@@ -138,7 +140,15 @@ async fn streaming_reply_is_written_as_it_grows_and_finished() {
     assert_eq!(done.completion_tokens, Some(3));
     assert_eq!(done.cached_tokens, Some(40), "read back by the branch too");
     let branch = store.branch(chat.id).await.unwrap();
-    assert_eq!(branch.last().unwrap().cached_tokens, Some(40));
+    let last = branch.last().unwrap();
+    assert_eq!(
+        (
+            last.cached_tokens,
+            last.drafted_tokens,
+            last.accepted_tokens
+        ),
+        (Some(40), Some(9), Some(7))
+    );
 }
 
 #[tokio::test]
@@ -262,6 +272,8 @@ async fn json_export_imports_back_losslessly() {
         prompt_ms: Some(1.5),
         generation_ms: Some(3.0),
         cached_tokens: None,
+        drafted_tokens: None,
+        accepted_tokens: None,
         error: None,
         error_kind: None,
     };
@@ -684,6 +696,8 @@ async fn an_older_database_is_backed_up_and_upgraded() {
         "messages DROP COLUMN sources",
         "messages DROP COLUMN attachments",
         "messages DROP COLUMN cached_tokens",
+        "messages DROP COLUMN drafted_tokens",
+        "messages DROP COLUMN accepted_tokens",
     ] {
         sqlx::query(sqlx::AssertSqlSafe(format!("ALTER TABLE {column}")))
             .execute(&raw)

@@ -4,7 +4,10 @@ use std::time::Instant;
 
 use llama_cpp_2::llama_batch::LlamaBatch;
 
+use llama_cpp_2::token::LlamaToken;
+
 use super::io::EventWriter;
+use super::lookup::{self, DraftLength};
 use super::sampler::Sampler;
 use super::session::{inference_failure, Failure, Session, ASIDE_SEQUENCE};
 use super::snapshot;
@@ -104,21 +107,23 @@ fn generate(
         .chain(&session.info().template_stops)
         .cloned();
     let mut reply = ReplyText::new(stops);
-    let mut batch = LlamaBatch::new(1, 1);
     let mut piece = Vec::with_capacity(32);
     let vocab = session.model.vocab();
     let generation_started = Instant::now();
+    // Drafts need the cache to drop a rejected guess, which recurrent models cannot.
+    let lookup = params.prompt_lookup
+        && !aside
+        && !session.encoder_decoder
+        && !session.model.is_recurrent()
+        && !session.model.is_hybrid();
+    let mut draft_length = DraftLength::new();
 
-    let finish = loop {
-        if cancel.is_set(id) {
-            break FinishReason::Cancelled;
-        }
-        if timings.generated_tokens >= params.max_tokens {
-            break FinishReason::Length;
-        }
-        let token = sampler.sample(&session.ctx);
+    // Each sampled token is taken (streamed, counted, checked for the end), then decoded with
+    // any tokens drafted after it; each draft the model agrees with is taken in turn without a
+    // decode of its own. With no drafts this is plain decoding, token by token.
+    let mut take = |token: LlamaToken, timings: &mut Timings| -> Option<FinishReason> {
         if vocab.is_eog(token) {
-            break FinishReason::Stop;
+            return Some(FinishReason::Stop);
         }
         timings.generated_tokens += 1;
         piece.clear();
@@ -130,33 +135,70 @@ fn generate(
                 text: pushed.text,
             });
         }
-        if pushed.stopped {
-            break FinishReason::Stop;
+        pushed.stopped.then_some(FinishReason::Stop)
+    };
+    let finish = 'generation: {
+        if cancel.is_set(id) {
+            break 'generation FinishReason::Cancelled;
         }
-        if session.cached.len() + session.aside_len + 1 >= session.n_ctx() {
-            break FinishReason::ContextFull;
+        if timings.generated_tokens >= params.max_tokens {
+            break 'generation FinishReason::Length;
         }
-        batch.clear();
-        let (seq, at) = if aside {
-            (ASIDE_SEQUENCE, session.aside_len)
-        } else {
-            (0, session.cached.len())
-        };
-        let pos = i32::try_from(at).unwrap_or(i32::MAX);
-        batch
-            .add(token, pos, &[seq], true)
-            .map_err(inference_failure)?;
-        if let Err(e) = session.ctx.decode(&mut batch) {
-            if !aside {
-                session.ctx.clear_kv_cache();
-                session.cached.clear();
+        let mut pending = sampler.sample(&session.ctx);
+        if let Some(finish) = take(pending, &mut timings) {
+            break 'generation finish;
+        }
+        loop {
+            if cancel.is_set(id) {
+                break 'generation FinishReason::Cancelled;
             }
-            return Err(inference_failure(e));
-        }
-        if aside {
-            session.aside_len += 1;
-        } else {
-            session.cached.push(token);
+            if timings.generated_tokens >= params.max_tokens {
+                break 'generation FinishReason::Length;
+            }
+            let held = session.cached.len() + session.aside_len;
+            if held + 1 >= session.n_ctx() {
+                break 'generation FinishReason::ContextFull;
+            }
+            let room = session
+                .n_ctx()
+                .saturating_sub(held + 2)
+                .min((params.max_tokens - timings.generated_tokens) as usize);
+            let drafts = if lookup {
+                let mut history = session.cached.clone();
+                history.push(pending);
+                lookup::draft(&history, draft_length.get().min(room))
+            } else {
+                Vec::new()
+            };
+            decode(session, pending, &drafts, aside)?;
+            timings.drafted_tokens += count(drafts.len());
+            // Position i of the batch holds the logits after `pending` and drafts[..i].
+            let mut accepted = 0;
+            let next = loop {
+                if accepted > 0 && timings.generated_tokens >= params.max_tokens {
+                    break None;
+                }
+                let token = sampler.sample_at(&session.ctx, count(accepted) as i32);
+                if drafts.get(accepted) != Some(&token) {
+                    break Some(token);
+                }
+                accepted += 1;
+                if let Some(finish) = take(token, &mut timings) {
+                    forget_rejected(session, drafts.len() - accepted)?;
+                    timings.accepted_tokens += count(accepted);
+                    break 'generation finish;
+                }
+            };
+            timings.accepted_tokens += count(accepted);
+            draft_length.update(drafts.len(), accepted);
+            forget_rejected(session, drafts.len() - accepted)?;
+            let Some(token) = next else {
+                break 'generation FinishReason::Length;
+            };
+            pending = token;
+            if let Some(finish) = take(pending, &mut timings) {
+                break 'generation finish;
+            }
         }
     };
     let rest = reply.finish();
@@ -199,6 +241,60 @@ fn restore(
             0
         }
     }
+}
+
+/// Decodes `token` and `drafts` after it, with logits for each, in the conversation's sequence
+/// (or the one beside it), and counts them as held.
+fn decode(
+    session: &mut Session<'_>,
+    token: LlamaToken,
+    drafts: &[LlamaToken],
+    aside: bool,
+) -> Result<(), Failure> {
+    let (seq, at) = if aside {
+        (ASIDE_SEQUENCE, session.aside_len)
+    } else {
+        (0, session.cached.len())
+    };
+    let mut batch = LlamaBatch::new(1 + drafts.len(), 1);
+    for (i, t) in std::iter::once(&token).chain(drafts).enumerate() {
+        let pos = i32::try_from(at + i).unwrap_or(i32::MAX);
+        batch
+            .add(*t, pos, &[seq], true)
+            .map_err(inference_failure)?;
+    }
+    if let Err(e) = session.ctx.decode(&mut batch) {
+        if !aside {
+            session.ctx.clear_kv_cache();
+            session.cached.clear();
+        }
+        return Err(inference_failure(e));
+    }
+    if aside {
+        session.aside_len += 1 + drafts.len();
+    } else {
+        session.cached.push(token);
+        session.cached.extend_from_slice(drafts);
+    }
+    Ok(())
+}
+
+/// Drops the newest `n` tokens of the conversation's sequence (drafts the model did not pick).
+fn forget_rejected(session: &mut Session<'_>, n: usize) -> Result<(), Failure> {
+    if n == 0 {
+        return Ok(());
+    }
+    let keep = session.cached.len() - n;
+    let from = u32::try_from(keep).unwrap_or(u32::MAX);
+    if session.ctx.kv_cache_seq_rm(0, Some(from), None).is_err() {
+        session.ctx.clear_kv_cache();
+        session.cached.clear();
+        return Err(inference_failure(
+            "the cache could not drop a rejected draft",
+        ));
+    }
+    session.cached.truncate(keep);
+    Ok(())
 }
 
 fn count(n: usize) -> u32 {

@@ -10,6 +10,7 @@ mod bench;
 mod embed;
 mod generate;
 mod io;
+mod lookup;
 mod sampler;
 mod session;
 mod snapshot;

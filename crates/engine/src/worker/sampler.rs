@@ -77,7 +77,12 @@ impl Sampler {
 
     /// Picks the next token from the last evaluated position's logits.
     pub(crate) fn sample(&mut self, ctx: &LlamaContext<'_>) -> LlamaToken {
-        let logits = ctx.get_logits_ith(-1);
+        self.sample_at(ctx, -1)
+    }
+
+    /// Picks the next token from the logits of position `i` of the last batch (-1: its last).
+    pub(crate) fn sample_at(&mut self, ctx: &LlamaContext<'_>, i: i32) -> LlamaToken {
+        let logits = ctx.get_logits_ith(i);
         let candidates = candidates(logits, self.top_k, &self.banned);
         let fallback = candidates
             .first()

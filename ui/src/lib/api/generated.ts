@@ -163,7 +163,15 @@ attachments: Array<Attachment>,
  * Of the prompt tokens, those not read again (the engine's cache, or the chat's cache
  * saved on disk).
  */
-cached_tokens: number | null, };
+cached_tokens: number | null, 
+/**
+ * Tokens guessed from the conversation (prompt lookup) and checked by the model.
+ */
+drafted_tokens: number | null, 
+/**
+ * Of those, the ones the model picked too.
+ */
+accepted_tokens: number | null, };
 
 export type Chat = { 
 /**
@@ -292,7 +300,12 @@ stop: Array<string>,
  * Never end the turn by the model's choice; only `max_tokens`, a stop string or a cancel
  * end it (benchmarks use this to generate an exact number of tokens).
  */
-ignore_eos: boolean, };
+ignore_eos: boolean, 
+/**
+ * Guess the next tokens from the conversation itself (prompt lookup) and check the guess
+ * in one decode: faster where a reply repeats its context, the same reply either way.
+ */
+prompt_lookup: boolean, };
 
 export type NamedTemplate = "chatml" | "alpaca" | "vicuna" | "dolly" | "openchatkit" | "rwkv-world" | "completion";
 
@@ -362,7 +375,12 @@ stop: Array<string>,
  * Never end the turn by the model's choice; only `max_tokens`, a stop string or a cancel
  * end it (benchmarks use this to generate an exact number of tokens).
  */
-ignore_eos: boolean, };
+ignore_eos: boolean, 
+/**
+ * Guess the next tokens from the conversation itself (prompt lookup) and check the guess
+ * in one decode: faster where a reply repeats its context, the same reply either way.
+ */
+prompt_lookup: boolean, };
 
 export type ModelChoice = { 
 /**
@@ -481,7 +499,15 @@ attachments: Array<Attachment>,
  * Of the prompt tokens, those not read again (the engine's cache, or the chat's cache
  * saved on disk).
  */
-cached_tokens: number | null, };
+cached_tokens: number | null, 
+/**
+ * Tokens guessed from the conversation (prompt lookup) and checked by the model.
+ */
+drafted_tokens: number | null, 
+/**
+ * Of those, the ones the model picked too.
+ */
+accepted_tokens: number | null, };
 
 export type ChatView = { 
 /**
