@@ -6,7 +6,7 @@ use hearth_engine::{Completion, EngineClient, Input, LoadOptions, Role, Sampling
 
 mod common;
 
-use common::{chat, greedy, loaded};
+use common::{chat, greedy, loaded, reply};
 
 const PASSAGE: &str =
     "The lighthouse keeper climbed the hundred and twelve steps every evening at dusk, \
@@ -24,20 +24,8 @@ fn quoting() -> Input {
 /// batch and one whose last token is decoded alone can differ in the last bits of a logit,
 /// which may reorder two near-equal candidates of a sampled first token.
 async fn run(engine: &EngineClient, input: Input, params: SamplingParams) -> (String, Completion) {
-    engine
-        .generate(chat(&[(Role::User, "Hi")]), greedy(1))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    engine
-        .generate(input, params)
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    reply(engine, chat(&[(Role::User, "Hi")]), greedy(1)).await;
+    reply(engine, input, params).await
 }
 
 fn with_lookup(params: &SamplingParams, on: bool) -> SamplingParams {
