@@ -89,14 +89,14 @@ ui: ui-deps
 	cd ui && npm run check && npm test && npm run build
 
 # The browser E2E: Debian's chromium against `hearth-cli serve` with the real test model.
-e2e-browser: deps engine test-model ui
-	$(CARGO) build --release --locked -p hearth-cli --bin hearth-cli -p hearth-testkit --bin hearth-file-server
+# Its binaries come from `build` (the whole workspace at once): building single packages would
+# resolve features differently from `cargo test` and compile most crates a second time (5 min cold).
+e2e-browser: build test-model
 	HEARTH_ARTIFACTS=$(CARGO_TARGET_DIR)/e2e-artifacts node tests/e2e-browser/run.mjs
 
 # The desktop E2E: the release `hearth` window under Xvfb through tauri-driver + WebKitWebDriver.
-e2e-desktop: deps engine test-model ui
+e2e-desktop: build test-model
 	@command -v tauri-driver >/dev/null || $(CARGO) install --locked --quiet tauri-driver --version 2.1.0
-	$(CARGO) build --release --locked -p hearth
 	HEARTH_ARTIFACTS=$(CARGO_TARGET_DIR)/e2e-artifacts TAURI_DRIVER="$$(command -v tauri-driver)" node tests/e2e-desktop/run.mjs
 
 # The .deb installed with dpkg, its files checked, the installed app chatting in a window,

@@ -49,6 +49,8 @@ struct TestResult {
     model_size: u64,
     model_n_params: u64,
     backends: &'static str,
+    /// The ggml CPU variant the worker loaded (`zen4`, `haswell` ...), when it could tell.
+    cpu_variant: Option<String>,
     n_batch: u32,
     n_threads: u32,
     n_prompt: u32,
@@ -167,6 +169,7 @@ fn summarize(
         model_size: info.size_bytes,
         model_n_params: info.n_params,
         backends: "CPU",
+        cpu_variant: info.cpu_backend.clone(),
         n_batch,
         n_threads: info.n_threads,
         n_prompt,
@@ -220,7 +223,10 @@ fn print_table(results: &[TestResult]) {
             r.model_type,
             r.model_size as f64 / (1024.0 * 1024.0),
             r.model_n_params as f64 / 1e6,
-            r.backends,
+            match &r.cpu_variant {
+                Some(variant) => format!("{} ({variant})", r.backends),
+                None => r.backends.to_owned(),
+            },
             r.n_threads,
             test,
             r.avg_ts,

@@ -277,6 +277,17 @@ fn bench_prints_llama_bench_fields() {
         assert!(r["stddev_ts"].as_f64().unwrap() >= 0.0);
         assert_eq!(r["samples_ts"].as_array().unwrap().len(), 2);
         assert_eq!(r["samples_ns"].as_array().unwrap().len(), 2);
+        // The CPU variant named is one of the libraries beside the worker.
+        let variant = r["cpu_variant"].as_str().expect("cpu_variant on Linux");
+        let bin = std::path::Path::new(env!("CARGO_BIN_EXE_hearth-cli"))
+            .parent()
+            .unwrap();
+        let library = format!("libggml-cpu-{variant}.so");
+        assert!(
+            bin.join(&library).exists() || bin.join("lib").join(&library).exists(),
+            "{library} beside {}",
+            bin.display()
+        );
     }
 }
 

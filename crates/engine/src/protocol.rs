@@ -247,6 +247,10 @@ pub struct ModelInfo {
     /// The length of its sentence vectors, for a model loaded for embeddings.
     #[serde(default)]
     pub embedding_size: Option<u32>,
+    /// The ggml CPU variant doing the work (`haswell`, `zen4`, `skylakex` ...), where the
+    /// platform lets the worker see which library it loaded.
+    #[serde(default)]
+    pub cpu_backend: Option<String>,
 }
 
 /// Why a generation ended.

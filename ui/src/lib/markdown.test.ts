@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { renderMarkdown, splitThinking } from './markdown';
+import { describe, expect, it, vi } from 'vitest';
+import hljs from 'highlight.js/lib/common';
+import { renderBlocks, renderMarkdown, splitThinking } from './markdown';
 
 function dom(html: string): HTMLElement {
   const div = document.createElement('div');
@@ -61,6 +62,59 @@ describe('renderMarkdown', () => {
     expect(root.querySelector('pre code.hljs')).not.toBeNull();
     expect(root.querySelector('.hljs-keyword')?.textContent).toBe('fn');
     expect(root.querySelector('button.copy-code')).not.toBeNull();
+  });
+});
+
+describe('renderBlocks', () => {
+  const reply = [
+    '# Sorting',
+    'Here is **one** way:',
+    '```python\ndef sort(xs):\n    return sorted(xs)\n```',
+    '- fast\n- short',
+    '| a | b |\n| - | - |\n| 1 | 2 |',
+    'A [link][home] and a > quote.\n\n[home]: https://example.org',
+  ].join('\n\n');
+
+  it('joined, the blocks are the whole reply rendered at once', () => {
+    for (let end = 1; end <= reply.length; end += 7) {
+      const text = reply.slice(0, end);
+      const whole = dom(renderMarkdown(text, true)).innerHTML;
+      expect(dom(renderBlocks(text, true).join('')).innerHTML).toBe(whole);
+    }
+    expect(renderBlocks(reply)).toHaveLength(6);
+  });
+
+  it('a streamed reply renders only its last block again for each token', () => {
+    const spy = vi.spyOn(hljs, 'highlight');
+    const unique = Math.random().toString(36).slice(2);
+    const head = `Intro\n\n\`\`\`rust\nfn main() { let x_${unique} = 1; }\n\`\`\`\n\n`;
+    const first = renderBlocks(head + 'The end', true);
+    expect(spy).toHaveBeenCalledTimes(1);
+    // Each new piece of the last paragraph: the finished blocks come back as the same strings
+    // and the closed code block is not highlighted again.
+    let previous = first;
+    for (const more of [' is', ' near', ' now.']) {
+      const next = renderBlocks(head + 'The end' + more, true);
+      expect(next.slice(0, 2)).toEqual(previous.slice(0, 2));
+      expect(next[2]).not.toBe(previous[2]);
+      previous = next;
+    }
+    expect(spy).toHaveBeenCalledTimes(1);
+    spy.mockRestore();
+  });
+
+  it('a code block being written stays plain until it closes, even between other blocks', () => {
+    const open = renderBlocks('Intro\n\n```rust\nfn main() {', true);
+    expect(dom(open[1]).querySelector('.hljs-keyword')).toBeNull();
+    const closed = renderBlocks('Intro\n\n```rust\nfn main() {}\n```\n\nAfter', true);
+    expect(dom(closed[1]).querySelector('.hljs-keyword')?.textContent).toBe('fn');
+  });
+
+  it('keeps every block inert', () => {
+    const html = renderBlocks('Hi\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(2))', true).join('');
+    const root = dom(html);
+    expect(root.querySelector('img')).toBeNull();
+    expect(root.querySelector('a')?.getAttribute('href')).toBe('#');
   });
 });
 

@@ -3,8 +3,11 @@
 // Links keep `target="_blank" rel="noopener noreferrer"` so a click never replaces the app's
 // own page (the desktop app also routes them to the system browser).
 //
-// Highlighting is the costly part of a streamed reply: a block's highlighted form is kept
-// (keyed by its text), and a block still being written is shown plain until its fence closes.
+// A streamed reply is rendered block by block (`renderBlocks`): a finished paragraph, list or
+// code block keeps its HTML (keyed by its source) and only the block being written is rendered
+// again for each token, so the cost of a token does not grow with the length of the reply.
+// Highlighting is the costly part: a block's highlighted form is kept, and a block still being
+// written is shown plain until its fence closes.
 
 import DOMPurify from 'dompurify';
 import hljs from 'highlight.js/lib/common';
@@ -23,11 +26,24 @@ function escapeHtml(text: string): string {
 const highlighted = new Map<string, string>();
 const HIGHLIGHT_CACHE = 200;
 
+/**
+ * The languages a fence without a name is guessed among. Guessing runs every language given on
+ * the whole text (all 37 of highlight.js's common set: 140 ms for 3 KB, which freezes the
+ * window); the few that chats are mostly written in keep a guess to a few milliseconds.
+ */
+const GUESSED = ['python', 'javascript', 'typescript', 'bash', 'json', 'rust', 'cpp', 'sql'];
+/** Longer unnamed blocks are shown plain: even a short list of guesses grows with the text. */
+const GUESS_LIMIT = 2000;
+
 function highlight(text: string, language: string | undefined): string {
   const key = `${language ?? ''}\u0000${text}`;
   const cached = highlighted.get(key);
   if (cached !== undefined) return cached;
-  const html = language ? hljs.highlight(text, { language }).value : hljs.highlightAuto(text).value;
+  const html = language
+    ? hljs.highlight(text, { language }).value
+    : text.length <= GUESS_LIMIT
+      ? hljs.highlightAuto(text, GUESSED).value
+      : escapeHtml(text);
   if (highlighted.size >= HIGHLIGHT_CACHE) highlighted.delete(highlighted.keys().next().value as string);
   highlighted.set(key, html);
   return html;
@@ -37,6 +53,21 @@ function highlight(text: string, language: string | undefined): string {
 function isClosed(raw: string): boolean {
   return /\n {0,3}(`{3,}|~{3,})[ \t]*\n?$/.test(raw) || !/^ {0,3}(`{3,}|~{3,})/.test(raw);
 }
+
+// highlight.js compiles a language's grammar the first time it is used (up to ~20 ms each);
+// doing that for the common ones one at a time while the page is idle keeps a reply's first
+// code block from stalling the stream.
+function warmUp(languages: string[]): void {
+  const language = languages.shift();
+  if (language === undefined || !hljs.getLanguage(language)) return;
+  hljs.highlight('', { language });
+  later(() => warmUp(languages));
+}
+function later(run: () => void): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(run);
+  else setTimeout(run, 50);
+}
+if (typeof window !== 'undefined') later(() => warmUp([...GUESSED]));
 
 let streamingRender = false;
 
@@ -72,21 +103,63 @@ export function splitThinking(content: string): { thinking: string | null; answe
   return { thinking: match[1].trim(), answer: content.slice(match[0].length).trimStart() };
 }
 
-/** Safe HTML for a piece of Markdown; `streaming` while the reply is still being written. */
-export function renderMarkdown(text: string, streaming = false): string {
-  streamingRender = streaming;
-  let html: string;
-  try {
-    html = marked.parse(text, { async: false }) as string;
-  } finally {
-    streamingRender = false;
-  }
+function sanitize(html: string): string {
   return DOMPurify.sanitize(html, {
     FORBID_TAGS: ['style', 'form', 'input', 'iframe', 'object', 'embed'],
     FORBID_ATTR: ['style'],
     // The renderer's own link attributes; DOMPurify drops `target` unless told.
     ADD_ATTR: ['target'],
   });
+}
+
+/** Safe HTML for a piece of Markdown; `streaming` while the reply is still being written. */
+export function renderMarkdown(text: string, streaming = false): string {
+  return renderBlocks(text, streaming).join('');
+}
+
+/** Finished blocks' safe HTML by their source; a long reply's blocks all fit. */
+const blocks = new Map<string, string>();
+const BLOCK_CACHE = 2000;
+
+/**
+ * Safe HTML for each top-level block of a piece of Markdown (paragraph, list, code block,
+ * table ...), in order; joined they are `renderMarkdown`'s result. With `streaming`, the last
+ * block is the one being written: it alone is rendered afresh, the others come from the cache.
+ */
+export function renderBlocks(text: string, streaming = false): string[] {
+  const tokens = marked.lexer(text);
+  // Reference-style links resolve against the whole text, so such a text is not cached by block.
+  const cacheable = Object.keys(tokens.links).length === 0;
+  const shown = (type: string) => type !== 'space' && type !== 'def';
+  let last = tokens.length - 1;
+  while (last >= 0 && !shown(tokens[last].type)) last -= 1;
+  const out: string[] = [];
+  tokens.forEach((token, i) => {
+    if (!shown(token.type)) return;
+    const open = streaming && i === last;
+    const key = `${open ? 'open' : 'done'}\u0000${token.raw}`;
+    // The block being written changes with every token: caching it would only push out others.
+    const keep = cacheable && !open;
+    const cached = keep ? blocks.get(key) : undefined;
+    if (cached !== undefined) {
+      out.push(cached);
+      return;
+    }
+    const one = Object.assign([token], { links: tokens.links });
+    streamingRender = open;
+    let html: string;
+    try {
+      html = sanitize(marked.parser(one));
+    } finally {
+      streamingRender = false;
+    }
+    if (keep) {
+      if (blocks.size >= BLOCK_CACHE) blocks.delete(blocks.keys().next().value as string);
+      blocks.set(key, html);
+    }
+    out.push(html);
+  });
+  return out;
 }
 
 // Every link that survives sanitising opens apart from the app's page, without a referrer.

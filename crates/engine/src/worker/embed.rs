@@ -76,6 +76,7 @@ impl<'m> EmbedSession<'m> {
             template_stops: Vec::new(),
             template_note: None,
             embedding_size: u32::try_from(model.n_embd()).ok(),
+            cpu_backend: super::cpu_backend(),
         };
         Ok(EmbedSession {
             model,

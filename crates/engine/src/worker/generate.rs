@@ -7,7 +7,7 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::token::LlamaToken;
 
 use super::io::EventWriter;
-use super::lookup::{self, DraftLength};
+use super::lookup::{self, DraftPlanner, MAX_DRAFT};
 use super::sampler::Sampler;
 use super::session::{inference_failure, Failure, Session, ASIDE_SEQUENCE};
 use super::snapshot;
@@ -116,7 +116,7 @@ fn generate(
         && !session.encoder_decoder
         && !session.model.is_recurrent()
         && !session.model.is_hybrid();
-    let mut draft_length = DraftLength::new();
+    let mut planner = DraftPlanner::new();
 
     // Each sampled token is taken (streamed, counted, checked for the end), then decoded with
     // any tokens drafted after it; each draft the model agrees with is taken in turn without a
@@ -163,14 +163,16 @@ fn generate(
                 .n_ctx()
                 .saturating_sub(held + 2)
                 .min((params.max_tokens - timings.generated_tokens) as usize);
-            let drafts = if lookup {
-                let mut history = session.cached.clone();
-                history.push(pending);
-                lookup::draft(&history, draft_length.get().min(room))
+            let found = if lookup {
+                lookup::draft(&session.cached, pending, MAX_DRAFT.min(room))
             } else {
-                Vec::new()
+                None
             };
+            let (matched, mut drafts) = found.map_or((0, Vec::new()), |d| (d.matched, d.tokens));
+            drafts.truncate(planner.length(matched));
+            let decoding = Instant::now();
             decode(session, pending, &drafts, aside)?;
+            planner.decoded(1 + drafts.len(), elapsed_ms(decoding));
             timings.drafted_tokens += count(drafts.len());
             // Position i of the batch holds the logits after `pending` and drafts[..i].
             let mut accepted = 0;
@@ -178,7 +180,9 @@ fn generate(
                 if accepted > 0 && timings.generated_tokens >= params.max_tokens {
                     break None;
                 }
+                let sampling = Instant::now();
                 let token = sampler.sample_at(&session.ctx, count(accepted) as i32);
+                planner.sampled(elapsed_ms(sampling));
                 if drafts.get(accepted) != Some(&token) {
                     break Some(token);
                 }
@@ -190,7 +194,7 @@ fn generate(
                 }
             };
             timings.accepted_tokens += count(accepted);
-            draft_length.update(drafts.len(), accepted);
+            planner.checked(matched, drafts.len(), accepted);
             forget_rejected(session, drafts.len() - accepted)?;
             let Some(token) = next else {
                 break 'generation FinishReason::Length;
@@ -295,6 +299,10 @@ fn forget_rejected(session: &mut Session<'_>, n: usize) -> Result<(), Failure> {
     }
     session.cached.truncate(keep);
     Ok(())
+}
+
+fn elapsed_ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
 }
 
 fn count(n: usize) -> u32 {

@@ -2,6 +2,11 @@
 //! quoting a document, repeating code it is editing, summarising), the tokens that followed them
 //! then are a good guess for what follows now. The guess costs no model: it is checked in the
 //! same decode as the token before it, and only what the model itself would pick is kept.
+//!
+//! Checking a guess is not free (a decode of several tokens costs more than one, most of all on
+//! small models with large vocabularies), so [`DraftPlanner`] drafts only when what this reply's
+//! drafts have earned so far, against what a longer decode measurably costs on this model, beats
+//! plain decoding.
 
 use llama_cpp_2::token::LlamaToken;
 
@@ -11,64 +16,157 @@ const MAX_NGRAM: usize = 4;
 const MIN_NGRAM: usize = 2;
 /// How far back to look (the newest part of the conversation holds most repeats).
 const WINDOW: usize = 8192;
+/// The most tokens drafted at once.
+pub(crate) const MAX_DRAFT: usize = 12;
+
+/// A guess at the next tokens, and how long a run of newest tokens it was found from.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Draft {
+    /// The length of the matched run of newest tokens.
+    pub(crate) matched: usize,
+    /// The tokens that followed the earlier occurrence.
+    pub(crate) tokens: Vec<LlamaToken>,
+}
 
 /// Up to `max` tokens that followed the latest earlier occurrence of the newest `n` tokens of
-/// `history` (the longest `n` from [`MAX_NGRAM`] down to [`MIN_NGRAM`] that occurs); empty
-/// when none does.
-pub(crate) fn draft(history: &[LlamaToken], max: usize) -> Vec<LlamaToken> {
+/// `held` followed by `newest` (the longest `n` from [`MAX_NGRAM`] down to [`MIN_NGRAM`] that
+/// occurs); `None` when none does.
+pub(crate) fn draft(held: &[LlamaToken], newest: LlamaToken, max: usize) -> Option<Draft> {
     if max == 0 {
-        return Vec::new();
+        return None;
     }
-    let start = history.len().saturating_sub(WINDOW);
-    let history = &history[start..];
+    let held = &held[held.len().saturating_sub(WINDOW)..];
+    let at = |i: usize| if i < held.len() { held[i] } else { newest };
+    let len = held.len() + 1;
     for n in (MIN_NGRAM..=MAX_NGRAM).rev() {
-        if history.len() <= n {
+        if len <= n {
             continue;
         }
-        let newest = &history[history.len() - n..];
-        // Latest first: the most recent context predicts best. An occurrence must leave at
-        // least one token after it that is not part of the newest n.
-        let found = (0..history.len() - n)
+        let tail = len - n;
+        // Latest first: the most recent context predicts best. An occurrence must end before
+        // the newest token, so at least one token follows it.
+        let found = (0..tail)
             .rev()
-            .find(|&at| &history[at..at + n] == newest);
-        if let Some(at) = found {
-            let from = at + n;
-            let to = (from + max).min(history.len());
-            return history[from..to].to_vec();
+            .find(|&start| (0..n).all(|i| held[start + i] == at(tail + i)));
+        if let Some(start) = found {
+            let from = start + n;
+            let to = (from + max).min(len);
+            return Some(Draft {
+                matched: n,
+                tokens: (from..to).map(at).collect(),
+            });
         }
     }
-    Vec::new()
+    None
 }
 
-/// How many tokens to draft next, from how the last drafts went: a run of full acceptances
-/// lengthens drafts, a rejection shortens them, so text with no repeats costs almost nothing.
+/// Decides how many drafted tokens to check with each decode, from two things measured during
+/// the reply: how often drafts found from a match of each length were kept, and what a decode
+/// and a sampling step cost on this model. Drafts only when the expected tokens per
+/// millisecond beat plain decoding by a margin, so text that repeats nothing is decoded plainly
+/// after a few failed guesses.
 #[derive(Debug)]
-pub(crate) struct DraftLength {
-    current: usize,
+pub(crate) struct DraftPlanner {
+    /// Per match length (index `n - MIN_NGRAM`): recent kept and rejected draft tokens.
+    kept: [f64; MAX_NGRAM - MIN_NGRAM + 1],
+    rejected: [f64; MAX_NGRAM - MIN_NGRAM + 1],
+    /// Milliseconds of a decode of one token.
+    single_ms: Option<f64>,
+    /// Extra milliseconds for each further token in a decode.
+    extra_ms: Option<f64>,
+    /// Milliseconds of one sampling step.
+    sample_ms: f64,
 }
 
-impl DraftLength {
-    const MIN: usize = 2;
-    const MAX: usize = 12;
+impl DraftPlanner {
+    /// How much newer measurements weigh against the running estimate.
+    const WEIGHT: f64 = 0.2;
+    /// How much of the past each new draft's outcome keeps (the reply may stop quoting).
+    const MEMORY: f64 = 0.7;
+    /// Drafting must promise this much more speed than plain decoding.
+    const MARGIN: f64 = 1.05;
 
-    pub(crate) fn new() -> DraftLength {
-        DraftLength { current: 4 }
+    pub(crate) fn new() -> DraftPlanner {
+        // Priors worth two draft tokens: longer matches start out trusted more.
+        DraftPlanner {
+            kept: [0.7, 1.1, 1.4],
+            rejected: [1.3, 0.9, 0.6],
+            single_ms: None,
+            extra_ms: None,
+            sample_ms: 0.0,
+        }
     }
 
-    pub(crate) fn get(&self) -> usize {
-        self.current
+    /// How many of a draft found from a match of `matched` tokens to check; 0 for none.
+    pub(crate) fn length(&self, matched: usize) -> usize {
+        let Some(single) = self.single_ms else {
+            return 0;
+        };
+        let Some(i) = matched
+            .checked_sub(MIN_NGRAM)
+            .filter(|&i| i < self.kept.len())
+        else {
+            return 0;
+        };
+        // Until a batch has been timed, guess that each further token costs a quarter of one.
+        let extra = self.extra_ms.unwrap_or(single / 4.0);
+        let p = self.kept[i] / (self.kept[i] + self.rejected[i]);
+        let plain_rate = 1.0 / (single + self.sample_ms);
+        let mut expected = 0.0;
+        let mut best = (0, plain_rate * Self::MARGIN);
+        for k in 1..=MAX_DRAFT {
+            // Token i of the draft is kept only if all before it were: p^i.
+            expected += p.powi(k as i32);
+            let tokens = 1.0 + expected;
+            let rate = tokens / (single + extra * k as f64 + self.sample_ms * tokens);
+            if rate > best.1 {
+                best = (k, rate);
+            }
+        }
+        best.0
     }
 
-    /// Records that `accepted` of `drafted` tokens were kept.
-    pub(crate) fn update(&mut self, drafted: usize, accepted: usize) {
+    /// Records a decode of `tokens` tokens that took `ms`.
+    pub(crate) fn decoded(&mut self, tokens: usize, ms: f64) {
+        let single = match (tokens, self.single_ms) {
+            (0, _) => return,
+            (1, _) => {
+                self.single_ms = Some(blend(self.single_ms, ms));
+                return;
+            }
+            (_, Some(single)) => single,
+            (_, None) => return,
+        };
+        let extra = ((ms - single) / (tokens - 1) as f64).max(0.0);
+        self.extra_ms = Some(blend(self.extra_ms, extra));
+    }
+
+    /// Records a sampling step that took `ms`.
+    pub(crate) fn sampled(&mut self, ms: f64) {
+        self.sample_ms = blend(Some(self.sample_ms), ms);
+    }
+
+    /// Records that `accepted` of `drafted` tokens found from a match of `matched` were kept.
+    pub(crate) fn checked(&mut self, matched: usize, drafted: usize, accepted: usize) {
+        let Some(i) = matched
+            .checked_sub(MIN_NGRAM)
+            .filter(|&i| i < self.kept.len())
+        else {
+            return;
+        };
         if drafted == 0 {
             return;
         }
-        self.current = if accepted == drafted {
-            (self.current + 2).min(Self::MAX)
-        } else {
-            (accepted + 1).clamp(Self::MIN, Self::MAX)
-        };
+        self.kept[i] = self.kept[i] * Self::MEMORY + accepted as f64;
+        self.rejected[i] =
+            self.rejected[i] * Self::MEMORY + f64::from(u8::from(accepted < drafted));
+    }
+}
+
+fn blend(old: Option<f64>, new: f64) -> f64 {
+    match old {
+        Some(old) => old + (new - old) * DraftPlanner::WEIGHT,
+        None => new,
     }
 }
 
@@ -80,41 +178,79 @@ mod tests {
         ids.iter().copied().map(LlamaToken).collect()
     }
 
+    fn drafted(held: &[i32], newest: i32, max: usize) -> Option<(usize, Vec<LlamaToken>)> {
+        draft(&tokens(held), LlamaToken(newest), max).map(|d| (d.matched, d.tokens))
+    }
+
     #[test]
     fn the_tokens_after_the_latest_earlier_occurrence_are_drafted() {
         // ... 1 2 3 [9 8] ... 1 2 3 [7 6] ... 1 2 3 → the latest: 7 6
-        let history = tokens(&[1, 2, 3, 9, 8, 5, 1, 2, 3, 7, 6, 5, 1, 2, 3]);
-        assert_eq!(draft(&history, 2), tokens(&[7, 6]));
-        assert_eq!(draft(&history, 10), tokens(&[7, 6, 5, 1, 2, 3]));
+        let held = [1, 2, 3, 9, 8, 4, 1, 2, 3, 7, 6, 5, 1, 2];
+        assert_eq!(drafted(&held, 3, 2), Some((3, tokens(&[7, 6]))));
+        assert_eq!(
+            drafted(&held, 3, 10),
+            Some((3, tokens(&[7, 6, 5, 1, 2, 3]))),
+            "a draft may run up to the newest token"
+        );
     }
 
     #[test]
     fn longer_matches_win_and_single_tokens_are_not_enough() {
         // "2 3" occurs last before 4, but "1 2 3" occurred before 5.
-        let history = tokens(&[1, 2, 3, 5, 0, 2, 3, 4, 0, 1, 2, 3]);
-        assert_eq!(draft(&history, 1), tokens(&[5]));
-        let lone = tokens(&[7, 1, 8, 2, 9, 1]);
-        assert!(
-            draft(&lone, 4).is_empty(),
-            "one repeated token drafts nothing"
-        );
-        assert!(draft(&tokens(&[1, 2]), 4).is_empty());
-        assert!(draft(&history, 0).is_empty());
+        let held = [1, 2, 3, 5, 0, 2, 3, 4, 0, 1, 2];
+        assert_eq!(drafted(&held, 3, 1), Some((3, tokens(&[5]))));
+        assert_eq!(drafted(&[7, 1, 8, 2, 9], 1, 4), None, "one repeated token");
+        assert_eq!(drafted(&[1], 2, 4), None);
+        assert_eq!(drafted(&held, 3, 0), None);
+    }
+
+    fn timed(single: f64, extra: f64) -> DraftPlanner {
+        let mut planner = DraftPlanner::new();
+        planner.decoded(1, single);
+        planner.decoded(5, single + 4.0 * extra);
+        planner
     }
 
     #[test]
-    fn draft_length_grows_on_success_and_shrinks_on_failure() {
-        let mut length = DraftLength::new();
-        length.update(4, 4);
-        assert_eq!(length.get(), 6);
-        length.update(6, 0);
-        assert_eq!(length.get(), DraftLength::MIN);
-        for _ in 0..10 {
-            let n = length.get();
-            length.update(n, n);
+    fn nothing_is_drafted_before_a_decode_has_been_timed() {
+        assert_eq!(DraftPlanner::new().length(4), 0);
+        assert_eq!(timed(10.0, 1.0).length(1), 0, "a match too short");
+    }
+
+    #[test]
+    fn kept_drafts_lengthen_drafts_and_rejected_ones_stop_them() {
+        let mut planner = timed(10.0, 1.0);
+        let first = planner.length(4);
+        assert!(first > 0, "cheap checks and a trusted match draft");
+        for _ in 0..5 {
+            let k = planner.length(4);
+            planner.checked(4, k, k);
         }
-        assert_eq!(length.get(), DraftLength::MAX);
-        length.update(0, 0);
-        assert_eq!(length.get(), DraftLength::MAX, "no draft, no change");
+        assert!(planner.length(4) > first, "{} > {first}", planner.length(4));
+        for _ in 0..15 {
+            let k = planner.length(4).max(1);
+            planner.checked(4, k, 0);
+        }
+        assert_eq!(planner.length(4), 0, "drafts that are never kept stop");
+    }
+
+    #[test]
+    fn costly_checks_need_surer_drafts() {
+        let cheap = timed(10.0, 0.5);
+        let dear = timed(10.0, 6.0);
+        assert!(cheap.length(2) > 0);
+        assert_eq!(dear.length(2), 0, "a weak match is not worth a dear check");
+        assert!(dear.length(4) <= cheap.length(4));
+    }
+
+    #[test]
+    fn sampling_cost_is_part_of_the_sum() {
+        let mut planner = timed(10.0, 2.0);
+        assert!(planner.length(3) > 0);
+        for _ in 0..20 {
+            planner.sampled(40.0);
+        }
+        // Sampling costs the same per token drafted or not, so it dilutes the gain.
+        assert!(planner.length(3) <= timed(10.0, 2.0).length(3));
     }
 }

@@ -352,6 +352,28 @@ fn has_cpu_variants(dir: &Path) -> bool {
     })
 }
 
+/// The ggml CPU variant loaded into this process, from the library's file name
+/// (`libggml-cpu-haswell.so` → `haswell`). ggml picks it by scoring each variant against the
+/// CPU's features; which one won decides most of the speed, so `hearth-cli bench` shows it.
+/// Linux lists a process's libraries in /proc/self/maps; elsewhere it is not known.
+pub(crate) fn cpu_backend() -> Option<String> {
+    static VARIANT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    VARIANT
+        .get_or_init(|| {
+            let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+            maps.lines().find_map(cpu_variant_of_path)
+        })
+        .clone()
+}
+
+/// `…/libggml-cpu-zen4.so` (or `ggml-cpu-zen4.dll`) → `zen4`.
+fn cpu_variant_of_path(line: &str) -> Option<String> {
+    let file = line.rsplit(['/', '\\']).next()?;
+    let rest = file.split("ggml-cpu-").nth(1)?;
+    let name = rest.split('.').next()?;
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
 fn system_info() -> String {
     // SAFETY: llama.cpp returns a pointer to a static, NUL-terminated buffer.
     let raw = unsafe { llama_cpp_sys_2::llama_print_system_info() };
@@ -363,4 +385,21 @@ fn system_info() -> String {
         .to_string_lossy()
         .trim()
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_variant_of_path;
+
+    #[test]
+    fn the_cpu_variant_is_read_from_the_library_name() {
+        let line = "7f3a1c000000-7f3a1c100000 r-xp 00000000 fd:01 123 /usr/lib/Hearth/lib/libggml-cpu-zen4.so";
+        assert_eq!(cpu_variant_of_path(line).as_deref(), Some("zen4"));
+        assert_eq!(
+            cpu_variant_of_path(r"C:\Program Files\Hearth\ggml-cpu-haswell.dll").as_deref(),
+            Some("haswell")
+        );
+        assert_eq!(cpu_variant_of_path("/usr/lib/libggml-base.so"), None);
+        assert_eq!(cpu_variant_of_path("/usr/lib/libggml-cpu-.so"), None);
+    }
 }

@@ -114,6 +114,7 @@ impl<'m> Session<'m> {
             template_stops: chosen.stops,
             template_note: chosen.note,
             embedding_size: None,
+            cpu_backend: super::cpu_backend(),
         };
         let vocab = model.vocab();
         let eog_tokens = vocab.tokens().filter(|t| vocab.is_eog(*t)).collect();
