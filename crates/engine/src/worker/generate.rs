@@ -116,7 +116,7 @@ fn generate(
         && !session.encoder_decoder
         && !session.model.is_recurrent()
         && !session.model.is_hybrid();
-    let mut planner = DraftPlanner::new();
+    let mut planner = DraftPlanner::from_environment();
 
     // Each sampled token is taken (streamed, counted, checked for the end), then decoded with
     // any tokens drafted after it; each draft the model agrees with is taken in turn without a
@@ -163,7 +163,7 @@ fn generate(
                 .n_ctx()
                 .saturating_sub(held + 2)
                 .min((params.max_tokens - timings.generated_tokens) as usize);
-            let found = if lookup {
+            let found = if lookup && planner.would_draft() {
                 lookup::draft(&session.cached, pending, MAX_DRAFT.min(room))
             } else {
                 None

@@ -76,6 +76,8 @@ pub(crate) struct DraftPlanner {
     extra_ms: Option<f64>,
     /// Milliseconds of one sampling step.
     sample_ms: f64,
+    /// Draft every match in full (see [`DraftPlanner::from_environment`]).
+    always: bool,
 }
 
 impl DraftPlanner {
@@ -86,6 +88,16 @@ impl DraftPlanner {
     /// Drafting must promise this much more speed than plain decoding.
     const MARGIN: f64 = 1.05;
 
+    /// A planner that drafts every match in full, whatever it costs, when the worker runs with
+    /// `HEARTH_LOOKUP=always`: the mechanism's tests need drafts that do not hang on timings.
+    pub(crate) fn from_environment() -> DraftPlanner {
+        let always = std::env::var("HEARTH_LOOKUP").is_ok_and(|v| v == "always");
+        DraftPlanner {
+            always,
+            ..DraftPlanner::new()
+        }
+    }
+
     pub(crate) fn new() -> DraftPlanner {
         // Priors worth two draft tokens: longer matches start out trusted more.
         DraftPlanner {
@@ -94,18 +106,29 @@ impl DraftPlanner {
             single_ms: None,
             extra_ms: None,
             sample_ms: 0.0,
+            always: false,
         }
+    }
+
+    /// Whether a match of any length would be drafted now: when none would, the search for
+    /// one (a scan of the conversation on every token) is skipped.
+    pub(crate) fn would_draft(&self) -> bool {
+        (MIN_NGRAM..=MAX_NGRAM).any(|n| self.length(n) > 0)
     }
 
     /// How many of a draft found from a match of `matched` tokens to check; 0 for none.
     pub(crate) fn length(&self, matched: usize) -> usize {
+        if self.always {
+            return if slot(matched).is_some() {
+                MAX_DRAFT
+            } else {
+                0
+            };
+        }
         let Some(single) = self.single_ms else {
             return 0;
         };
-        let Some(i) = matched
-            .checked_sub(MIN_NGRAM)
-            .filter(|&i| i < self.kept.len())
-        else {
+        let Some(i) = slot(matched) else {
             return 0;
         };
         // Until a batch has been timed, guess that each further token costs a quarter of one.
@@ -148,10 +171,7 @@ impl DraftPlanner {
 
     /// Records that `accepted` of `drafted` tokens found from a match of `matched` were kept.
     pub(crate) fn checked(&mut self, matched: usize, drafted: usize, accepted: usize) {
-        let Some(i) = matched
-            .checked_sub(MIN_NGRAM)
-            .filter(|&i| i < self.kept.len())
-        else {
+        let Some(i) = slot(matched) else {
             return;
         };
         if drafted == 0 {
@@ -161,6 +181,13 @@ impl DraftPlanner {
         self.rejected[i] =
             self.rejected[i] * Self::MEMORY + f64::from(u8::from(accepted < drafted));
     }
+}
+
+/// The index of a match length in the planner's counts.
+fn slot(matched: usize) -> Option<usize> {
+    (MIN_NGRAM..=MAX_NGRAM)
+        .contains(&matched)
+        .then(|| matched - MIN_NGRAM)
 }
 
 fn blend(old: Option<f64>, new: f64) -> f64 {
