@@ -32,6 +32,14 @@ async fn run(engine: &EngineClient, input: Input, params: SamplingParams) -> (St
 /// their time waiting on each other's spinning threads (the file took 470 s instead of 15).
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A worker that drafts every match: whether drafting pays on this machine is the planner's
+/// call (unit-tested in `worker/lookup.rs`), and its timings must not decide these tests.
+async fn drafting() -> EngineClient {
+    // The same value from every test, before any worker starts; the workers inherit it.
+    std::env::set_var("HEARTH_LOOKUP", "always");
+    loaded(LoadOptions::default()).await
+}
+
 fn with_lookup(params: &SamplingParams, on: bool) -> SamplingParams {
     SamplingParams {
         prompt_lookup: on,
@@ -42,7 +50,7 @@ fn with_lookup(params: &SamplingParams, on: bool) -> SamplingParams {
 #[tokio::test]
 async fn a_quoting_reply_accepts_drafts_and_is_the_same_reply_as_plain_decoding() {
     let _turn = TURN.lock().await;
-    let engine = loaded(LoadOptions::default()).await;
+    let engine = drafting().await;
     let params = greedy(96);
     let (plain, plain_done) = run(&engine, quoting(), with_lookup(&params, false)).await;
     let (drafted, done) = run(&engine, quoting(), with_lookup(&params, true)).await;
@@ -66,7 +74,7 @@ async fn a_quoting_reply_accepts_drafts_and_is_the_same_reply_as_plain_decoding(
 #[tokio::test]
 async fn sampled_replies_with_a_seed_are_the_same_with_and_without_drafts() {
     let _turn = TURN.lock().await;
-    let engine = loaded(LoadOptions::default()).await;
+    let engine = drafting().await;
     for seed in [1, 2, 3] {
         let params = SamplingParams {
             temperature: 0.8,
@@ -92,7 +100,7 @@ async fn sampled_replies_with_a_seed_are_the_same_with_and_without_drafts() {
 #[tokio::test]
 async fn replies_that_repeat_nothing_are_unchanged() {
     let _turn = TURN.lock().await;
-    let engine = loaded(LoadOptions::default()).await;
+    let engine = drafting().await;
     for question in [
         "What is the capital of France?",
         "Write a short poem about autumn leaves.",
