@@ -144,11 +144,23 @@ pub async fn run(args: ChatArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()
         eprintln!("note: {notice}");
     }
     let docs = app.check_collections(&args.docs).await?;
-    eprintln!("loading {} ...", model.path.display());
-    let info = app.load(&model).await?;
-    if let Some(note) = &info.template_note {
-        eprintln!("note: {note}");
-    }
+    let info = match &model.remote {
+        Some(target) => {
+            if args.no_save {
+                bail!("--no-save works with local models only for now; a chat with {} is saved like any other (`hearth-cli chats rm` removes it)", target.id());
+            }
+            None
+        }
+        None => {
+            eprintln!("loading {} ...", model.path.display());
+            let info = app.load(&model).await?;
+            if let Some(note) = &info.template_note {
+                eprintln!("note: {note}");
+            }
+            Some(info)
+        }
+    };
+    let remote = model.remote.clone();
     let conversation = if args.no_save {
         Conversation::Unsaved {
             messages: opening(&system),
@@ -181,13 +193,20 @@ pub async fn run(args: ChatArgs, data_dir: Option<PathBuf>) -> anyhow::Result<()
         }
     };
     let mut conversation = conversation;
-    eprintln!(
-        "{} ({} parameters), context {} tokens, {} threads",
-        info.name.as_deref().unwrap_or(&info.architecture),
-        human_count(info.n_params),
-        info.n_ctx,
-        info.n_threads
-    );
+    match (&info, &remote) {
+        (Some(info), _) => eprintln!(
+            "{} ({} parameters), context {} tokens, {} threads",
+            info.name.as_deref().unwrap_or(&info.architecture),
+            human_count(info.n_params),
+            info.n_ctx,
+            info.n_threads
+        ),
+        (None, Some(target)) => eprintln!(
+            "{} on the remote provider {} (your messages are sent there)",
+            target.model, target.provider
+        ),
+        (None, None) => {}
+    }
 
     if let Some(prompt) = &args.prompt {
         let answered = conversation.ask(prompt, &mut interrupts).await?;
@@ -255,6 +274,7 @@ impl Conversation {
                                 print_piece(&text);
                             }
                             Ok(CoreEvent::ReplyFinished { message_id, .. }) if message_id == id => break,
+                            Ok(CoreEvent::Notice { message }) => eprintln!("note: {message}"),
                             Ok(_) => {}
                             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                             Err(_) => break,

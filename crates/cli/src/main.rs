@@ -11,6 +11,7 @@ mod docs;
 mod interrupts;
 mod models;
 mod options;
+mod providers;
 mod serve;
 
 use std::process::ExitCode;
@@ -49,6 +50,9 @@ enum Command {
     /// LocalDocs: collections of your documents — add, list, index, search, rm, rebuild.
     #[command(subcommand)]
     Docs(docs::DocsCommand),
+    /// Models on other machines: add, list, models, rm (keys go to the system keychain).
+    #[command(subcommand)]
+    Providers(providers::ProvidersCommand),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
             Command::Bench(args) => bench::run(args, cli.data_dir).await,
             Command::ApiKey(args) => api_key::run(args, cli.data_dir).await,
             Command::Docs(command) => docs::run(command, cli.data_dir).await,
+            Command::Providers(command) => providers::run(command, cli.data_dir).await,
         }
     });
     match result {

@@ -10,7 +10,8 @@ use hearth_engine::{LoadOptions, NamedTemplate, TemplateChoice};
 /// Which model and how to load it.
 #[derive(Args, Debug)]
 pub struct ModelArgs {
-    /// The model: a GGUF file, or the catalog id or file name of an installed model.
+    /// The model: a GGUF file, the catalog id or file name of an installed model, or
+    /// `provider:model` for a model on a remote provider (see `hearth-cli providers`).
     #[arg(long, short)]
     pub model: String,
     /// Context size in tokens (default: the one in Settings, else the model's own up to 4096).
@@ -67,6 +68,14 @@ impl ModelArgs {
     /// on this command line on top.
     pub async fn chat_model(&self, app: &App) -> anyhow::Result<ChatModel> {
         let given = Path::new(&self.model);
+        if !given.exists() && self.model.contains(':') {
+            // `provider:model`, when the part before `:` names an added provider.
+            if let Ok(model) = app.reply_model(&self.model).await {
+                if model.remote.is_some() {
+                    return Ok(model);
+                }
+            }
+        }
         let mut model = if given.exists() {
             app.reply_model_at(given).await?
         } else {

@@ -41,6 +41,8 @@ pub fn typescript() -> String {
         hearth_docs::IndexProgress, crate::CollectionStatus, crate::CollectionTag, crate::CollectionNotice, CollectionView,
         EmbeddingOption, LocalDocsView, NewCollection, CollectionChange, hearth_docs::UnreadableFile,
         hearth_docs::Unreadable, crate::SnapshotUsage,
+        hearth_providers::Preset, hearth_providers::Keeping, hearth_providers::RemoteModel,
+        crate::ProviderRecord, crate::NewProvider, crate::ProvidersView, crate::ProviderAdded,
     ];
     let mut out = String::from(
         "// Generated from the Rust types by hearth-core's `contract` module (ts-rs).\n\

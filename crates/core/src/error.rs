@@ -34,9 +34,18 @@ pub enum CoreError {
     /// LocalDocs failed (a collection, a folder, its index).
     #[error(transparent)]
     Docs(#[from] DocsError),
+    /// A remote provider failed (wrong key, unreachable, rate-limited, a cut stream).
+    #[error(transparent)]
+    Provider(#[from] hearth_providers::ProviderError),
     /// The request's values make no sense (an empty message, a setting out of range).
     #[error("{0}")]
     Invalid(String),
+    /// What was named does not exist (a remote provider).
+    #[error("{0}")]
+    NotFound(String),
+    /// It exists already (a remote provider of that name).
+    #[error("{0}")]
+    Conflict(String),
     /// Hearth will not do this (open a file that is in none of the person's collections).
     #[error("{0}")]
     Refused(String),
@@ -93,6 +102,8 @@ pub enum ErrorKind {
     Unavailable,
     /// An update could not be checked, downloaded or installed (the desktop app).
     Update,
+    /// A remote provider failed; the message says how and what to do.
+    Remote,
     /// A bug in Hearth.
     Internal,
 }
@@ -121,6 +132,7 @@ impl ErrorKind {
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Update => "update",
+            ErrorKind::Remote => "remote",
             ErrorKind::Internal => "internal",
         }
     }
@@ -189,7 +201,13 @@ impl CoreError {
                 DocsError::Stopped => ErrorKind::Busy,
                 DocsError::Database(_) | DocsError::Migration(_) => ErrorKind::Storage,
             },
+            CoreError::Provider(e) => match e {
+                hearth_providers::ProviderError::BadAddress(_) => ErrorKind::Invalid,
+                _ => ErrorKind::Remote,
+            },
             CoreError::Invalid(_) => ErrorKind::Invalid,
+            CoreError::NotFound(_) => ErrorKind::NotFound,
+            CoreError::Conflict(_) => ErrorKind::Conflict,
             CoreError::Unavailable(_) => ErrorKind::Unavailable,
             CoreError::Refused(_) => ErrorKind::Forbidden,
             CoreError::Internal(_) => ErrorKind::Internal,

@@ -51,6 +51,7 @@ mod localdocs;
 mod model_hash;
 mod models;
 mod oneshot;
+mod remote;
 mod reply;
 mod retrieval;
 mod service;
@@ -69,12 +70,17 @@ pub use error::{CoreError, ErrorKind, ErrorReport};
 pub use hearth_docs as docs;
 pub use hearth_engine::{EngineClient, EngineError, LoadOptions, ModelInfo, SamplingParams};
 pub use hearth_models as model_manager;
+pub use hearth_providers as providers;
 pub use hearth_store::{
     Attachment, Chat, ExportFormat, Id, Message, MessageStatus, NewMessage, Role, SearchHit,
     Source, Store, StoreError,
 };
 pub use localdocs::{EmbeddingChoice, LocalDocs, RESCAN_EVERY};
 pub use models::{catalog_template, ModelManager};
+pub use remote::{
+    NewProvider, ProviderAdded, ProviderRecord, ProvidersView, RemoteTarget, KEYS_IN_FILE_SETTING,
+    PROVIDERS_SETTING,
+};
 pub use reply::ReplyHandle;
 pub use retrieval::{RetrievalSettings, RETRIEVAL_SETTING};
 pub use service::{ChatModel, CoreEvent, Hearth, DEFAULT_SYSTEM_PROMPT, NEW_CHAT_TITLE};

@@ -56,18 +56,22 @@ pub(crate) struct Job {
 }
 
 /// How a reply ended, before it is written.
-struct Ending {
-    text: String,
-    status: MessageStatus,
-    stats: MessageStats,
+pub(crate) struct Ending {
+    pub(crate) text: String,
+    pub(crate) status: MessageStatus,
+    pub(crate) stats: MessageStats,
     error: Option<CoreError>,
 }
 
 impl Ending {
-    fn failed(text: String, error: CoreError) -> Ending {
-        // A dead engine cut the reply short; anything else is a failed reply.
+    pub(crate) fn failed(text: String, error: CoreError) -> Ending {
+        // A dead engine or a broken connection cut the reply short; anything else is a failed
+        // reply.
         let status = match &error {
-            CoreError::Engine(EngineError::EngineCrashed { .. }) => MessageStatus::Interrupted,
+            CoreError::Engine(EngineError::EngineCrashed { .. })
+            | CoreError::Provider(hearth_providers::ProviderError::Cut { .. }) => {
+                MessageStatus::Interrupted
+            }
             _ => MessageStatus::Error,
         };
         Ending {
@@ -82,7 +86,16 @@ impl Ending {
         }
     }
 
-    fn stopped(text: String) -> Ending {
+    pub(crate) fn finished(text: String, status: MessageStatus, stats: MessageStats) -> Ending {
+        Ending {
+            text,
+            status,
+            stats,
+            error: None,
+        }
+    }
+
+    pub(crate) fn stopped(text: String) -> Ending {
         Ending {
             text,
             status: MessageStatus::Interrupted,
@@ -129,6 +142,9 @@ pub(crate) fn spawn(hearth: Hearth, job: Job) -> ReplyHandle {
 
 /// Loads the model, reads the branch, generates; never returns without an ending.
 async fn answer(hearth: &Hearth, job: &Job, mut stopped: watch::Receiver<bool>) -> Ending {
+    if let Some(target) = &job.model.remote {
+        return crate::remote::answer(hearth, job, target, stopped).await;
+    }
     if !hearth.is_loaded(&job.model).await {
         hearth.emit(CoreEvent::ModelLoading {
             chat_id: job.chat_id,
@@ -192,7 +208,12 @@ const ATTACHMENTS_WAIT: std::time::Duration = std::time::Duration::from_secs(600
 /// Puts the best passages of the chat's collections before its newest question and records
 /// them on the reply. When the documents cannot be searched (a collection removed, its
 /// embedding model deleted) the reply is written without them and a notice says why.
-async fn give_sources(hearth: &Hearth, job: &Job, n_ctx: u32, messages: &mut [ChatMessage]) {
+pub(crate) async fn give_sources(
+    hearth: &Hearth,
+    job: &Job,
+    n_ctx: u32,
+    messages: &mut [ChatMessage],
+) {
     let Some(docs) = hearth.inner.docs.get() else {
         return;
     };
@@ -247,9 +268,7 @@ async fn stream(
     mut generation: Generation,
     mut stopped: watch::Receiver<bool>,
 ) -> Ending {
-    let store = &hearth.inner.store;
-    let mut text = String::new();
-    let mut written = Instant::now();
+    let mut growing = Growing::new();
     let mut stop_asked = false;
     loop {
         let step = tokio::select! {
@@ -263,17 +282,8 @@ async fn stream(
         };
         match step {
             Some(Ok(GenerationEvent::Token(piece))) => {
-                text.push_str(&piece);
-                hearth.emit(CoreEvent::Token {
-                    chat_id: job.chat_id,
-                    message_id: job.message_id,
-                    text: piece,
-                });
-                if written.elapsed() >= WRITE_INTERVAL {
-                    if let Err(e) = store.update_content(job.message_id, &text).await {
-                        return Ending::failed(text, e.into());
-                    }
-                    written = Instant::now();
+                if let Err(e) = growing.push(hearth, job, piece).await {
+                    return Ending::failed(growing.text, e);
                 }
             }
             Some(Ok(GenerationEvent::Done(done))) => {
@@ -283,7 +293,7 @@ async fn stream(
                 };
                 let t = done.timings;
                 return Ending {
-                    text,
+                    text: growing.text,
                     status,
                     stats: MessageStats {
                         prompt_tokens: Some(i64::from(t.prompt_tokens)),
@@ -298,9 +308,48 @@ async fn stream(
                     error: None,
                 };
             }
-            Some(Err(e)) => return Ending::failed(text, e.into()),
-            None => return Ending::stopped(text),
+            Some(Err(e)) => return Ending::failed(growing.text, e.into()),
+            None => return Ending::stopped(growing.text),
         }
+    }
+}
+
+/// A reply's text as it grows: each piece goes to listeners at once and to the store at most
+/// every [`WRITE_INTERVAL`].
+pub(crate) struct Growing {
+    pub(crate) text: String,
+    written: Instant,
+}
+
+impl Growing {
+    pub(crate) fn new() -> Growing {
+        Growing {
+            text: String::new(),
+            written: Instant::now(),
+        }
+    }
+
+    pub(crate) async fn push(
+        &mut self,
+        hearth: &Hearth,
+        job: &Job,
+        piece: String,
+    ) -> Result<(), CoreError> {
+        self.text.push_str(&piece);
+        hearth.emit(CoreEvent::Token {
+            chat_id: job.chat_id,
+            message_id: job.message_id,
+            text: piece,
+        });
+        if self.written.elapsed() >= WRITE_INTERVAL {
+            hearth
+                .inner
+                .store
+                .update_content(job.message_id, &self.text)
+                .await?;
+            self.written = Instant::now();
+        }
+        Ok(())
     }
 }
 

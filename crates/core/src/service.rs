@@ -30,6 +30,8 @@ pub struct ChatModel {
     pub load: LoadOptions,
     /// How to sample.
     pub sampling: SamplingParams,
+    /// A model on a remote provider instead of the file (`path` is then unused).
+    pub remote: Option<crate::RemoteTarget>,
 }
 
 /// What happened, for whoever shows it (the window, the terminal).
@@ -129,6 +131,8 @@ pub(crate) struct Inner {
     pub(crate) docs: std::sync::OnceLock<LocalDocs>,
     /// Each chat's conversation cache on disk.
     pub(crate) snapshots: Snapshots,
+    /// The remote providers the person added, and their keys.
+    pub(crate) remote: crate::remote::Providers,
 }
 
 impl Hearth {
@@ -151,7 +155,9 @@ impl Hearth {
         };
         let (events, _) = broadcast::channel(1024);
         let snapshots = Snapshots::new(data.snapshots());
+        let remote = crate::remote::Providers::new(store.clone(), &data);
         let inner = Inner {
+            remote,
             store,
             engine,
             data,
@@ -198,6 +204,7 @@ impl Hearth {
             path: path.to_path_buf(),
             load: LoadOptions::default(),
             sampling: SamplingParams::default(),
+            remote: None,
         }
     }
 
@@ -449,10 +456,13 @@ impl Hearth {
         question: Id,
         model: &ChatModel,
     ) -> Result<ReplyHandle, CoreError> {
-        let file_name = model
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned());
+        let file_name = match &model.remote {
+            Some(target) => Some(target.id()),
+            None => model
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned()),
+        };
         if chat.model != file_name {
             self.inner
                 .store
@@ -461,7 +471,9 @@ impl Hearth {
         }
         let mut reply = NewMessage::streaming_reply();
         reply.model_file = file_name;
-        reply.model_sha256 = model_hash::known(&self.inner.store, &model.path).await;
+        if model.remote.is_none() {
+            reply.model_sha256 = model_hash::known(&self.inner.store, &model.path).await;
+        }
         reply.sampling = serde_json::to_string(&model.sampling).ok();
         reply.seed = model.sampling.seed.map(i64::from);
         let message = self
@@ -490,7 +502,7 @@ impl Hearth {
 
 /// Refuses a model whose file is gone before anything is written.
 fn check_model_file(model: &ChatModel) -> Result<(), CoreError> {
-    if model.path.is_file() {
+    if model.remote.is_some() || model.path.is_file() {
         return Ok(());
     }
     if model.path.is_dir() {

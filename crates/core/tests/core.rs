@@ -23,6 +23,7 @@ fn greedy(max_tokens: u32) -> ChatModel {
             max_tokens,
             ..SamplingParams::greedy()
         },
+        remote: None,
     }
 }
 

@@ -78,6 +78,7 @@ async fn a_legacy_model_is_chatted_with_in_its_catalog_format() {
             max_tokens: 48,
             ..SamplingParams::greedy()
         },
+        remote: None,
     };
     let info = hearth.prepare(&model).await.unwrap();
     assert_eq!(info.template_source, "named: dolly");

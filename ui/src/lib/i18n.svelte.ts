@@ -432,6 +432,7 @@ const errorTexts: Record<Language, Record<ErrorKind, string>> = {
     forbidden: 'This request was refused because of where it came from.',
     unavailable: 'The computer could not do that right now.',
     update: 'The update could not be checked, downloaded or installed.',
+    remote: 'The remote model’s server could not answer. The detail says why (a wrong key, no credit, the server unreachable); check Settings → Remote providers.',
     internal: 'Something went wrong inside Hearth.',
   },
   zh: {
@@ -455,6 +456,7 @@ const errorTexts: Record<Language, Record<ErrorKind, string>> = {
     forbidden: '由于请求来源，该请求被拒绝。',
     unavailable: '系统暂时无法完成该操作。',
     update: '无法检查、下载或安装更新。',
+    remote: '远程模型的服务器无法应答。详情说明了原因（密钥错误、额度用尽、无法连接服务器）；请检查“设置 → 远程服务”。',
     internal: 'Hearth 内部出错。',
   },
 };

@@ -123,7 +123,7 @@ pub fn status_for(kind: ErrorKind) -> StatusCode {
         ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
-        ErrorKind::Download | ErrorKind::Update => StatusCode::BAD_GATEWAY,
+        ErrorKind::Download | ErrorKind::Update | ErrorKind::Remote => StatusCode::BAD_GATEWAY,
         ErrorKind::EngineStopped
         | ErrorKind::EngineMissing
         | ErrorKind::ModelLoadFailed

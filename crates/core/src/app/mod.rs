@@ -15,6 +15,7 @@ mod collections;
 mod documents;
 mod events;
 mod models;
+mod providers;
 mod settings;
 mod views;
 
@@ -297,7 +298,15 @@ impl App {
 
     /// The model a reply in the app uses for the installed model `id`: its file, the catalog's
     /// prompt format where it has one, and the generation settings saved for it (or for all).
+    /// A model on a remote provider is named `provider:model`.
     pub async fn reply_model(&self, id: &str) -> Result<ChatModel, CoreError> {
+        if let Some(target) = self.hearth.inner.remote.target(id).await? {
+            let model = ChatModel {
+                remote: Some(target),
+                ..self.hearth.chat_model(Path::new(""))
+            };
+            return self.with_saved_settings(model, id).await;
+        }
         let model = self.installed_model(id)?;
         self.with_saved_settings(model, id).await
     }

@@ -1,7 +1,7 @@
 // Generated from the Rust types by hearth-core's `contract` module (ts-rs).
 // Do not edit: run `make bindings` after changing a type the UI uses.
 
-export type ErrorKind = "invalid" | "not_found" | "model_not_installed" | "unknown_model" | "bad_model_file" | "model_load_failed" | "context_full" | "template" | "engine_stopped" | "engine_missing" | "download" | "disk_full" | "storage" | "file" | "conflict" | "busy" | "unauthorized" | "forbidden" | "unavailable" | "update" | "internal";
+export type ErrorKind = "invalid" | "not_found" | "model_not_installed" | "unknown_model" | "bad_model_file" | "model_load_failed" | "context_full" | "template" | "engine_stopped" | "engine_missing" | "download" | "disk_full" | "storage" | "file" | "conflict" | "busy" | "unauthorized" | "forbidden" | "unavailable" | "update" | "remote" | "internal";
 
 export type ErrorReport = { 
 /**
@@ -1551,3 +1551,110 @@ files: number,
  * The most they may use (0: not saved).
  */
 limit: number, };
+
+export type Preset = { 
+/**
+ * Stable id (`openai`, `compatible`).
+ */
+id: string, 
+/**
+ * Name shown in the list.
+ */
+name: string, 
+/**
+ * Base address; empty for "any compatible server", where the person types it.
+ */
+base_url: string, 
+/**
+ * Whether the service refuses requests without a key.
+ */
+needs_key: boolean, 
+/**
+ * Whether the server takes llama.cpp's sampling fields (`top_k`, `min_p`,
+ * `repeat_penalty`); hosted APIs refuse unknown fields.
+ */
+extensions: boolean, };
+
+export type Keeping = "keychain" | "session" | "file";
+
+export type RemoteModel = { 
+/**
+ * The id to ask for.
+ */
+id: string, 
+/**
+ * Who the server says owns it, when it says.
+ */
+owned_by: string | null, };
+
+export type ProviderRecord = { 
+/**
+ * The name the person gave it; the part before `:` in its models' ids.
+ */
+name: string, 
+/**
+ * The preset it was added with (`compatible`, `openai`, …).
+ */
+preset: string, 
+/**
+ * Its base address.
+ */
+base_url: string, 
+/**
+ * Whether a key was given (kept in the keychain, not here).
+ */
+has_key: boolean, };
+
+export type NewProvider = { 
+/**
+ * A short name (letters, digits, `-`, `_`, `.`).
+ */
+name: string, 
+/**
+ * A preset id from [`PRESETS`].
+ */
+preset: string, 
+/**
+ * The address; the preset's when absent.
+ */
+base_url: string | null, 
+/**
+ * The API key, if the server needs one.
+ */
+api_key: string | null, };
+
+export type ProvidersView = { 
+/**
+ * Added providers, by name.
+ */
+providers: Array<ProviderRecord>, 
+/**
+ * What can be added.
+ */
+presets: Array<Preset>, 
+/**
+ * Where a key given now would be kept.
+ */
+keeping: Keeping, 
+/**
+ * The file keys go to when there is no keychain and the person agreed.
+ */
+key_file: string, };
+
+export type ProviderAdded = { 
+/**
+ * As saved.
+ */
+provider: ProviderRecord, 
+/**
+ * Where its key is kept, if it has one.
+ */
+keeping: Keeping | null, 
+/**
+ * What to know about its address (plain http on the network).
+ */
+warning: string | null, 
+/**
+ * The models it lists (empty when it was not asked).
+ */
+models: Array<RemoteModel>, };

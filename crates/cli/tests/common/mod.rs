@@ -1,0 +1,114 @@
+//! Helpers shared by the CLI's test files: a running `hearth-cli serve` with the test model.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use hearth_testkit::{test_model, ScratchDir};
+
+/// The catalog id the test model is installed as.
+pub const MODEL: &str = "smollm2-135m-instruct";
+
+/// A running `hearth-cli serve` with the test model installed; killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+    /// The API key (`/v1`).
+    pub token: String,
+    /// The web UI's session token (`/api/`), when a UI is served.
+    pub ui_token: Option<String>,
+    pub data: PathBuf,
+    pub _dir: ScratchDir,
+}
+
+impl Server {
+    pub fn start(label: &str, extra: &[&str]) -> Server {
+        Server::start_with(label, extra, |_, _| {})
+    }
+
+    /// Like [`Server::start`], with `prepare(data, scratch)` run on the data folder first.
+    pub fn start_with(label: &str, extra: &[&str], prepare: impl FnOnce(&Path, &Path)) -> Server {
+        let dir = ScratchDir::new(label);
+        let data = dir.path().join("data");
+        // Installed as a person would (linked where possible): its checksum is recorded, which
+        // is what makes it the catalog's model.
+        let import = Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["models", "import"])
+            .arg(test_model())
+            .output()
+            .unwrap();
+        assert!(
+            import.status.success(),
+            "{}",
+            String::from_utf8_lossy(&import.stderr)
+        );
+        prepare(&data, dir.path());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["serve", "--port", "0"])
+            // The API tests run without the web UI unless they bring one.
+            .args(if extra.contains(&"--ui") {
+                None
+            } else {
+                Some("--no-ui")
+            })
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("hearth-cli serve starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let url = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap()
+            .to_owned();
+        let token = lines
+            .next()
+            .unwrap()
+            .unwrap()
+            .trim_start_matches("token: ")
+            .to_owned();
+        let addr = url
+            .trim_start_matches("http://")
+            .trim_end_matches("/v1")
+            .to_owned();
+        let ui_token = if extra.contains(&"--ui") {
+            let page = lines.next().unwrap().unwrap();
+            Some(page.rsplit("#token=").next().unwrap().trim().to_owned())
+        } else {
+            None
+        };
+        // Keep reading so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            addr,
+            token,
+            ui_token,
+            data,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// The API's base address.
+    pub fn url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+}

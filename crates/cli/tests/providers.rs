@@ -1,0 +1,455 @@
+//! Remote providers against a real OpenAI-compatible server: a second `hearth-cli serve` with
+//! the test model (our server and our client speak the same protocol — interop both ways).
+//! The key is kept in a real Secret Service (gnome-keyring under its own D-Bus session), or in
+//! the 0600 file the person agreed to when there is none; it appears nowhere else.
+
+mod common;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Server, MODEL};
+use hearth_core::providers::{ApiKey, Endpoint, Message, Provider, Request, Role, StreamEvent};
+use hearth_testkit::ScratchDir;
+
+const QUESTION: &str = "What is the capital of France?";
+const LONG: &str = "Write the numbers from 1 to 1000, separated by commas.";
+
+fn hearth_cli(data: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .envs(envs.iter().copied())
+        // No keychain unless a test brings one.
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/hearth-test-bus",
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn provider(server: &Server, key: &str) -> Provider {
+    let endpoint = Endpoint::parse(&server.url()).unwrap();
+    Provider::new("box", endpoint, Some(ApiKey::new(key)), true).unwrap()
+}
+
+fn greedy(question: &str, max_tokens: u32) -> Request {
+    let mut request = Request::new(MODEL, vec![Message::new(Role::User, question)]);
+    request.settings.temperature = Some(0.0);
+    request.settings.max_tokens = Some(max_tokens);
+    request
+}
+
+/// Every file under `dir` that contains `needle` (the database and logs included).
+fn files_containing(dir: &Path, needle: &str, skip: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path != skip {
+                let mut bytes = Vec::new();
+                if let Ok(mut f) = std::fs::File::open(&path) {
+                    let _ = f.read_to_end(&mut bytes);
+                }
+                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                    found.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn another_hearth_serves_models_streamed_and_whole_replies_alike() {
+    let server = Server::start("providers-roundtrip", &[]);
+    let box_ = provider(&server, &server.token);
+    let models = box_.models().await.unwrap();
+    assert!(models.iter().any(|m| m.id == MODEL), "{models:?}");
+
+    let whole = box_.complete(&greedy(QUESTION, 24)).await.unwrap();
+    assert!(whole.text.contains("Paris"), "{}", whole.text);
+    let mut stream = box_.stream(&greedy(QUESTION, 24)).await.unwrap();
+    let (mut streamed, mut finished, mut pieces) = (String::new(), None, 0);
+    while let Some(event) = stream.next().await {
+        match event.unwrap() {
+            StreamEvent::Text(piece) => {
+                pieces += 1;
+                streamed.push_str(&piece);
+            }
+            StreamEvent::Finished(f) => finished = Some(f),
+        }
+    }
+    assert_eq!(
+        streamed, whole.text,
+        "greedy: the same reply streamed and whole"
+    );
+    assert!(pieces > 3, "streamed in pieces, not at once: {pieces}");
+    let finished = finished.expect("a streamed reply ends with its finish");
+    assert!(finished
+        .first_text_ms
+        .is_some_and(|t| t <= finished.total_ms));
+
+    let short = box_.complete(&greedy(LONG, 5)).await.unwrap();
+    assert_eq!(short.finished.finish_reason.as_deref(), Some("length"));
+    assert_eq!(short.finished.usage.map(|u| u.completion_tokens), Some(5));
+}
+
+#[tokio::test]
+async fn wrong_key_unknown_model_and_a_server_that_is_gone_say_what_happened() {
+    let server = Server::start("providers-errors", &[]);
+    let wrong = provider(&server, "sk-wrong-key-123456");
+    let e = wrong.models().await.unwrap_err();
+    assert_eq!(e.kind(), "wrong_key", "{e}");
+    assert!(e.to_string().contains("HTTP 401"), "{e}");
+    assert!(!e.to_string().contains("sk-wrong-key-123456"), "{e}");
+
+    let right = provider(&server, &server.token);
+    let e = right
+        .complete(&Request::new(
+            "no-such-model",
+            vec![Message::new(Role::User, "hi")],
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "model_not_found", "{e}");
+
+    let url = server.url();
+    drop(server);
+    let gone = Provider::new("box", Endpoint::parse(&url).unwrap(), None, true).unwrap();
+    let e = gone.models().await.unwrap_err();
+    assert_eq!(e.kind(), "unreachable", "{e}");
+    assert!(
+        e.to_string().contains("check that the server is running"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn stop_frees_the_server_and_a_killed_server_cuts_the_stream() {
+    let mut server = Server::start("providers-stop", &[]);
+    let box_ = provider(&server, &server.token);
+    // Stop: dropping the stream closes the connection; the server is free at once.
+    let mut stream = box_.stream(&greedy(LONG, 2000)).await.unwrap();
+    for _ in 0..5 {
+        assert!(matches!(
+            stream.next().await,
+            Some(Ok(StreamEvent::Text(_)))
+        ));
+    }
+    drop(stream);
+    let started = Instant::now();
+    let next = box_.complete(&greedy(QUESTION, 24)).await.unwrap();
+    assert!(next.text.contains("Paris"));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the stopped reply kept the server busy: {:?}",
+        started.elapsed()
+    );
+
+    // Killed mid-stream: what arrived is kept by the caller, the error says the stream broke.
+    let mut stream = box_.stream(&greedy(LONG, 2000)).await.unwrap();
+    let mut got = String::new();
+    while got.len() < 20 {
+        match stream.next().await {
+            Some(Ok(StreamEvent::Text(piece))) => got.push_str(&piece),
+            other => panic!("expected text, got {other:?}"),
+        }
+    }
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let error = loop {
+        match stream.next().await {
+            Some(Ok(StreamEvent::Text(_))) => continue,
+            Some(Err(e)) => break e,
+            other => panic!("expected the cut, got {other:?}"),
+        }
+    };
+    assert_eq!(error.kind(), "cut", "{error}");
+}
+
+#[tokio::test]
+async fn a_busy_server_is_retried_once_after_the_wait_it_asks_for() {
+    let server = Server::start("providers-busy", &["--queue", "1"]);
+    let box_ = provider(&server, &server.token);
+    // One reply runs, one waits: the third is told to wait (429, Retry-After: 1).
+    let mut running = box_.stream(&greedy(LONG, 2000)).await.unwrap();
+    assert!(matches!(
+        running.next().await,
+        Some(Ok(StreamEvent::Text(_)))
+    ));
+    let waiting = tokio::spawn({
+        let box_ = box_.clone();
+        async move { box_.complete(&greedy(LONG, 2000)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let e = box_.complete(&greedy(QUESTION, 8)).await.unwrap_err();
+    assert_eq!(e.kind(), "rate_limited", "{e}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "no retry after Retry-After: {:?}",
+        started.elapsed()
+    );
+    drop(running);
+    waiting.abort();
+}
+
+#[test]
+fn a_chat_with_a_remote_model_is_saved_and_marked_with_its_provider() {
+    let server = Server::start("providers-chat", &[]);
+    let dir = ScratchDir::new("providers-chat-local");
+    let data = dir.path().join("data");
+    let key = server.token.clone();
+
+    // No keychain here: the key is kept only with the person's consent, in a 0600 file.
+    let refused = hearth_cli(
+        &data,
+        &[
+            "providers",
+            "add",
+            "box",
+            "--url",
+            &server.url(),
+            "--api-key-env",
+            "BOX_KEY",
+        ],
+        &[("BOX_KEY", &key)],
+    );
+    let (_, err) = text(&refused);
+    assert!(!refused.status.success());
+    assert!(err.contains("no system keychain"), "{err}");
+    assert!(err.contains("--keep-key-in-file"), "{err}");
+
+    let added = hearth_cli(
+        &data,
+        &[
+            "providers",
+            "add",
+            "box",
+            "--url",
+            &server.url(),
+            "--api-key-env",
+            "BOX_KEY",
+            "--keep-key-in-file",
+        ],
+        &[("BOX_KEY", &key)],
+    );
+    let (out, err) = text(&added);
+    assert!(added.status.success(), "{err}");
+    assert!(out.contains(&format!("box:{MODEL}")), "{out}");
+    assert!(err.contains("readable only by you"), "{err}");
+    let key_file = data.join("provider-keys.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let list = hearth_cli(&data, &["providers", "list"], &[]);
+    let (out, _) = text(&list);
+    assert!(out.contains("box") && out.contains(&server.url()), "{out}");
+
+    let model = format!("box:{MODEL}");
+    let chat = hearth_cli(
+        &data,
+        &[
+            "chat",
+            "--model",
+            &model,
+            "--prompt",
+            QUESTION,
+            "--temp",
+            "0",
+            "--max-tokens",
+            "24",
+        ],
+        &[],
+    );
+    let (out, err) = text(&chat);
+    assert!(chat.status.success(), "{err}");
+    assert!(out.contains("Paris"), "{out}");
+    assert!(err.contains("is sent to box at 127.0.0.1"), "{err}");
+
+    let export = hearth_cli(&data, &["chats", "export", "--format", "json"], &[]);
+    let (json, _) = text(&export);
+    assert!(
+        json.contains(&format!("\"{model}\"")),
+        "the reply records its provider and model: {json}"
+    );
+    assert!(json.contains("Paris"));
+
+    let wrong = hearth_cli(
+        &data,
+        &["chat", "--model", "box:no-such-model", "--prompt", "hi"],
+        &[],
+    );
+    let (_, err) = text(&wrong);
+    assert!(!wrong.status.success());
+    assert!(err.contains("has no model `no-such-model`"), "{err}");
+
+    // The key is in the agreed file and nowhere else: not in the database, settings or logs.
+    assert!(
+        files_containing(&data, &key, &key_file).is_empty(),
+        "{:?}",
+        files_containing(&data, &key, &key_file)
+    );
+    let removed = hearth_cli(&data, &["providers", "rm", "box"], &[]);
+    assert!(removed.status.success(), "{}", text(&removed).1);
+    assert!(!std::fs::read_to_string(&key_file).unwrap().contains(&key));
+}
+
+#[test]
+fn a_reply_cut_by_a_dying_server_is_kept_and_marked_interrupted() {
+    let mut server = Server::start("providers-cut", &[]);
+    let dir = ScratchDir::new("providers-cut-local");
+    let data = dir.path().join("data");
+    let added = hearth_cli(
+        &data,
+        &[
+            "providers",
+            "add",
+            "box",
+            "--url",
+            &server.url(),
+            "--api-key-env",
+            "K",
+            "--keep-key-in-file",
+        ],
+        &[("K", &server.token)],
+    );
+    assert!(added.status.success(), "{}", text(&added).1);
+    let model = format!("box:{MODEL}");
+    let mut chat = Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "chat",
+            "--model",
+            &model,
+            "--prompt",
+            LONG,
+            "--temp",
+            "0",
+            "--max-tokens",
+            "2000",
+        ])
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/hearth-test-bus",
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = chat.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while seen.len() < 40 {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "the chat ended before the server was killed");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let mut rest = String::new();
+    let _ = stdout.read_to_string(&mut rest);
+    let status = chat.wait().unwrap();
+    let mut err = String::new();
+    let _ = chat.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(
+        status.success(),
+        "a cut reply is kept, not a failure: {err}"
+    );
+    assert!(err.contains("broke in the middle of the reply"), "{err}");
+
+    let export = hearth_cli(&data, &["chats", "export", "--format", "json"], &[]);
+    let (json, _) = text(&export);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let reply = value
+        .pointer("/chats/0/messages")
+        .and_then(|m| m.as_array())
+        .and_then(|m| m.iter().find(|m| m["role"] == "assistant"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no reply in {json}"));
+    assert_eq!(reply["status"], "interrupted", "{reply}");
+    let kept = reply["content"].as_str().unwrap_or_default();
+    assert!(
+        kept.len() >= 20 && kept.starts_with("1, 2"),
+        "the partial reply is kept: {kept:?}"
+    );
+}
+
+#[test]
+fn the_key_lives_in_the_secret_service_and_nowhere_in_the_data_folder() {
+    let server = Server::start("providers-keychain", &[]);
+    let dir = ScratchDir::new("providers-keychain-local");
+    let data = dir.path().join("data");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    // gnome-keyring unlocked with a known password, alone on its own session bus; every step
+    // is a separate hearth-cli process, so the chat reads the key back from the keychain.
+    let search = "gdbus call --session --dest org.freedesktop.secrets \
+        --object-path /org/freedesktop/secrets \
+        --method org.freedesktop.Secret.Service.SearchItems \"{'username': 'box'}\" 2>&1 || true";
+    let script = format!(
+        r#"set -u
+echo -n hearth-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+"$CLI" --data-dir "$DATA" providers add box --url "$URL" --api-key-env BOX_KEY >/dev/null || exit 10
+echo "before: $({search})"
+"$CLI" --data-dir "$DATA" chat --model "box:{MODEL}" --prompt "{QUESTION}" --temp 0 --max-tokens 24 || exit 11
+"$CLI" --data-dir "$DATA" providers rm box || exit 12
+echo "after: $({search})"
+"#
+    );
+    let out = Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", &script])
+        .env("CLI", env!("CARGO_BIN_EXE_hearth-cli"))
+        .env("DATA", &data)
+        .env("URL", server.url())
+        .env("BOX_KEY", &server.token)
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", home.join("share"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .stdin(Stdio::null())
+        .output()
+        .expect("dbus-run-session (package dbus-daemon) is installed by `make test`");
+    let (out, err) = text(&out);
+    assert!(out.contains("Paris"), "stdout: {out}\nstderr: {err}");
+    let before = out
+        .lines()
+        .find(|l| l.starts_with("before:"))
+        .unwrap_or_default();
+    let after = out
+        .lines()
+        .find(|l| l.starts_with("after:"))
+        .unwrap_or_default();
+    assert!(
+        before.contains("/org/freedesktop/secrets/collection/"),
+        "kept in the keychain: {before}\n{err}"
+    );
+    assert!(
+        !after.contains("/org/freedesktop/secrets/collection/"),
+        "removed with the provider: {after}"
+    );
+    let nowhere = dir.path().join("no-file");
+    assert!(files_containing(&data, &server.token, &nowhere).is_empty());
+    assert!(!data.join("provider-keys.json").exists());
+}
