@@ -46,7 +46,13 @@ fn provider(server: &Server, key: &str) -> Provider {
 }
 
 fn greedy(question: &str, max_tokens: u32) -> Request {
-    let mut request = Request::new(MODEL, vec![Message::new(Role::User, question)]);
+    let mut request = Request::new(
+        MODEL,
+        vec![
+            Message::new(Role::System, "You are a helpful assistant."),
+            Message::new(Role::User, question),
+        ],
+    );
     request.settings.temperature = Some(0.0);
     request.settings.max_tokens = Some(max_tokens);
     request
@@ -157,7 +163,7 @@ async fn stop_frees_the_server_and_a_killed_server_cuts_the_stream() {
     let next = box_.complete(&greedy(QUESTION, 24)).await.unwrap();
     assert!(next.text.contains("Paris"));
     assert!(
-        started.elapsed() < Duration::from_secs(30),
+        started.elapsed() < Duration::from_secs(10),
         "the stopped reply kept the server busy: {:?}",
         started.elapsed()
     );
@@ -347,6 +353,8 @@ fn a_reply_cut_by_a_dying_server_is_kept_and_marked_interrupted() {
             LONG,
             "--temp",
             "0",
+            "--repeat-penalty",
+            "1",
             "--max-tokens",
             "2000",
         ])
@@ -391,9 +399,10 @@ fn a_reply_cut_by_a_dying_server_is_kept_and_marked_interrupted() {
         .unwrap_or_else(|| panic!("no reply in {json}"));
     assert_eq!(reply["status"], "interrupted", "{reply}");
     let kept = reply["content"].as_str().unwrap_or_default();
+    let printed = format!("{}{rest}", String::from_utf8_lossy(&seen));
     assert!(
-        kept.len() >= 20 && kept.starts_with("1, 2"),
-        "the partial reply is kept: {kept:?}"
+        kept.len() >= 40 && kept.starts_with("1, 2, 3") && printed.contains(kept.trim()),
+        "the partial reply is kept as it was shown: {kept:?}"
     );
 }
 
