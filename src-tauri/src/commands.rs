@@ -8,10 +8,12 @@
 
 use hearth_core::api::{ApiStatus, ApiSwitch};
 use hearth_core::docs::UnreadableFile;
+use hearth_core::providers::RemoteModel;
 use hearth_core::{
     App, AppSettings, CatalogView, Chat, ChatPatch, ChatView, CollectionChange, CollectionView,
     GenerationSettings, Id, ImportResult, InstalledRow, LocalDocsView, ModelChoices, NewCollection,
-    RetrievalSettings, SearchHit, SnapshotUsage, Started, UpdateInfo, VerifyResult,
+    NewProvider, ProviderAdded, ProvidersView, RetrievalSettings, SearchHit, SnapshotUsage,
+    Started, UpdateInfo, VerifyResult,
 };
 use tauri::{AppHandle, State};
 
@@ -40,6 +42,11 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         snapshots,
         set_snapshot_limit,
         clear_snapshots,
+        providers,
+        add_provider,
+        remove_provider,
+        provider_models,
+        set_keys_in_file,
         send,
         regenerate,
         edit,
@@ -134,6 +141,27 @@ pub async fn unreadable_files(app: State<'_, App>, name: String) -> Result<Vec<U
 #[tauri::command]
 pub async fn set_retrieval(app: State<'_, App>, settings: RetrievalSettings) -> Result<()> {
     Ok(app.set_retrieval(&settings).await?)
+}
+#[tauri::command]
+pub async fn providers(app: State<'_, App>) -> Result<ProvidersView> {
+    Ok(app.providers().await?)
+}
+#[tauri::command]
+pub async fn add_provider(app: State<'_, App>, provider: NewProvider) -> Result<ProviderAdded> {
+    Ok(app.add_provider(provider, true).await?)
+}
+#[tauri::command]
+pub async fn remove_provider(app: State<'_, App>, name: String) -> Result<()> {
+    Ok(app.remove_provider(&name).await?)
+}
+#[tauri::command]
+pub async fn provider_models(app: State<'_, App>, name: String) -> Result<Vec<RemoteModel>> {
+    Ok(app.provider_models(&name).await?)
+}
+#[tauri::command]
+pub async fn set_keys_in_file(app: State<'_, App>, allowed: bool) -> Result<ProvidersView> {
+    app.set_keys_in_file(allowed).await?;
+    Ok(app.providers().await?)
 }
 #[tauri::command]
 pub async fn snapshots(app: State<'_, App>) -> Result<SnapshotUsage> {

@@ -185,6 +185,10 @@ fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
                 get(ui::snapshots).delete(ui::clear_snapshots),
             )
             .route("/api/snapshots/limit", put(ui::set_snapshot_limit))
+            .route("/api/providers", get(ui::providers).post(ui::add_provider))
+            .route("/api/providers/keys_in_file", put(ui::set_keys_in_file))
+            .route("/api/providers/{name}", delete(ui::remove_provider))
+            .route("/api/providers/{name}/models", post(ui::provider_models))
             .route("/api/catalog", get(ui::catalog))
             .route("/api/installed", get(ui::installed).post(ui::import_model))
             .route("/api/installed/{id}", delete(ui::delete_model))

@@ -59,6 +59,11 @@ pub(super) struct Paused {
 }
 
 #[derive(Deserialize)]
+pub(super) struct KeysInFile {
+    allowed: bool,
+}
+
+#[derive(Deserialize)]
 pub(super) struct SnapshotLimit {
     bytes: u64,
 }
@@ -115,6 +120,37 @@ pub(super) async fn pause_indexing(
 ) -> Reply<()> {
     s.app.pause_indexing(b.paused);
     ok(Ok(()))
+}
+pub(super) async fn providers(State(s): State<Arc<Shared>>) -> Reply<crate::ProvidersView> {
+    ok(s.app.providers().await)
+}
+pub(super) async fn add_provider(
+    State(s): State<Arc<Shared>>,
+    Json(b): Json<crate::NewProvider>,
+) -> Reply<crate::ProviderAdded> {
+    ok(s.app.add_provider(b, true).await)
+}
+pub(super) async fn remove_provider(
+    State(s): State<Arc<Shared>>,
+    Path(name): Path<String>,
+) -> Reply<()> {
+    ok(s.app.remove_provider(&name).await)
+}
+pub(super) async fn provider_models(
+    State(s): State<Arc<Shared>>,
+    Path(name): Path<String>,
+) -> Reply<Vec<hearth_providers::RemoteModel>> {
+    ok(s.app.provider_models(&name).await)
+}
+pub(super) async fn set_keys_in_file(
+    State(s): State<Arc<Shared>>,
+    Json(b): Json<KeysInFile>,
+) -> Reply<crate::ProvidersView> {
+    let result = match s.app.set_keys_in_file(b.allowed).await {
+        Ok(()) => s.app.providers().await,
+        Err(e) => Err(e),
+    };
+    ok(result)
 }
 pub(super) async fn snapshots(State(s): State<Arc<Shared>>) -> Reply<crate::SnapshotUsage> {
     ok(Ok(s.app.snapshots().await))

@@ -32,8 +32,10 @@ impl App {
                     quant: m.facts.as_ref().and_then(|f| f.quant.clone()),
                     size: m.size,
                     id,
+                    remote: None,
                 }
             })
+            .chain(self.remote_choices().await?)
             .collect();
         let set: Option<String> = self.hearth.store().setting(DEFAULT_MODEL_SETTING).await?;
         let default = match set {
@@ -42,6 +44,23 @@ impl App {
             _ => None,
         };
         Ok(ModelChoices { models, default })
+    }
+
+    /// The models of every remote provider, as last listed.
+    async fn remote_choices(&self) -> Result<Vec<ModelChoice>, CoreError> {
+        let providers = self.hearth.inner.remote.list().await?;
+        Ok(providers
+            .into_iter()
+            .flat_map(|p| {
+                p.models.into_iter().map(move |model| ModelChoice {
+                    id: format!("{}:{model}", p.name),
+                    name: model,
+                    quant: None,
+                    size: 0,
+                    remote: Some(p.name.clone()),
+                })
+            })
+            .collect())
     }
 
     /// Makes `id` the model new chats use.

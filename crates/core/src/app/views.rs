@@ -16,6 +16,8 @@ pub struct ModelChoice {
     pub quant: Option<String>,
     /// Bytes.
     pub size: u64,
+    /// The remote provider that serves it; `None` for a model on this computer.
+    pub remote: Option<String>,
 }
 
 /// The installed models and the one new chats use.

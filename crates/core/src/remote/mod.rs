@@ -33,6 +33,9 @@ pub struct ProviderRecord {
     pub base_url: String,
     /// Whether a key was given (kept in the keychain, not here).
     pub has_key: bool,
+    /// The model ids it listed when last asked (the picker shows these without a request).
+    #[serde(default)]
+    pub models: Vec<String>,
 }
 
 /// What the person fills in to add a provider.
@@ -233,6 +236,7 @@ impl Providers {
             preset: preset.id.to_owned(),
             base_url: endpoint.as_str().to_owned(),
             has_key: key.is_some(),
+            models: models.iter().map(|m| m.id.clone()).collect(),
         };
         list.push(record.clone());
         list.sort_by(|a, b| a.name.cmp(&b.name));
@@ -284,9 +288,15 @@ impl Providers {
         Ok(Provider::new(name, endpoint, key, extensions)?)
     }
 
-    /// The models the provider `name` lists now.
+    /// The models the provider `name` lists now; the list is saved for the picker.
     pub(crate) async fn models(&self, name: &str) -> Result<Vec<RemoteModel>, CoreError> {
-        Ok(self.client(name).await?.models().await?)
+        let models = self.client(name).await?.models().await?;
+        let mut list = self.list().await?;
+        if let Some(record) = list.iter_mut().find(|p| p.name == name) {
+            record.models = models.iter().map(|m| m.id.clone()).collect();
+            self.store.set_setting(PROVIDERS_SETTING, &list).await?;
+        }
+        Ok(models)
     }
 
     /// `provider:model` when `id` starts with the name of an added provider.

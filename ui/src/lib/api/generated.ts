@@ -398,7 +398,11 @@ quant: string | null,
 /**
  * Bytes.
  */
-size: number, };
+size: number, 
+/**
+ * The remote provider that serves it; `None` for a model on this computer.
+ */
+remote: string | null, };
 
 export type ModelChoices = { 
 /**
@@ -1603,7 +1607,11 @@ base_url: string,
 /**
  * Whether a key was given (kept in the keychain, not here).
  */
-has_key: boolean, };
+has_key: boolean, 
+/**
+ * The model ids it listed when last asked (the picker shows these without a request).
+ */
+models: Array<string>, };
 
 export type NewProvider = { 
 /**

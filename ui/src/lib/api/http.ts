@@ -18,6 +18,10 @@ import type {
   LocalDocsView,
   ModelChoices,
   NewCollection,
+  NewProvider,
+  ProviderAdded,
+  ProvidersView,
+  RemoteModel,
   RetrievalSettings,
   SnapshotUsage,
   SearchHit,
@@ -105,6 +109,21 @@ export class HttpBackend implements Backend {
   }
   clearSnapshots() {
     return this.call<SnapshotUsage>('DELETE', '/snapshots');
+  }
+  providers() {
+    return this.call<ProvidersView>('GET', '/providers');
+  }
+  addProvider(provider: NewProvider) {
+    return this.call<ProviderAdded>('POST', '/providers', provider);
+  }
+  removeProvider(name: string) {
+    return this.call<void>('DELETE', `/providers/${encodeURIComponent(name)}`);
+  }
+  providerModels(name: string) {
+    return this.call<RemoteModel[]>('POST', `/providers/${encodeURIComponent(name)}/models`);
+  }
+  setKeysInFile(allowed: boolean) {
+    return this.call<ProvidersView>('PUT', '/providers/keys_in_file', { allowed });
   }
   setRetrieval(settings: RetrievalSettings) {
     return this.call<void>('PUT', '/localdocs/retrieval', settings);

@@ -18,6 +18,10 @@ import type {
   LocalDocsView,
   ModelChoices,
   NewCollection,
+  NewProvider,
+  ProviderAdded,
+  ProvidersView,
+  RemoteModel,
   RetrievalSettings,
   SnapshotUsage,
   SearchHit,
@@ -60,6 +64,17 @@ export interface Backend {
   setSnapshotLimit(bytes: number): Promise<SnapshotUsage>;
   /** Removes every saved conversation cache (chats are read again on their next turn). */
   clearSnapshots(): Promise<SnapshotUsage>;
+  /** Remote providers, the presets to add one with, and where keys are kept here. */
+  providers(): Promise<ProvidersView>;
+  /** Adds a provider after its model list answered with the key given (nothing is kept when
+   * it does not). */
+  addProvider(provider: NewProvider): Promise<ProviderAdded>;
+  /** Removes a provider and deletes its key from the keychain. */
+  removeProvider(name: string): Promise<void>;
+  /** Asks the provider for its models again (the picker shows the list saved here). */
+  providerModels(name: string): Promise<RemoteModel[]>;
+  /** Where there is no keychain: whether keys may go to a file only this user can read. */
+  setKeysInFile(allowed: boolean): Promise<ProvidersView>;
   /** The system's file picker for attachments (the desktop app); else null. */
   pickFiles(): Promise<string[] | null>;
   /** The system's folder picker, where there is one (the desktop app); else null. */

@@ -22,6 +22,10 @@ import type {
   LocalDocsView,
   ModelChoices,
   NewCollection,
+  NewProvider,
+  ProviderAdded,
+  ProvidersView,
+  RemoteModel,
   RetrievalSettings,
   SnapshotUsage,
   SearchHit,
@@ -98,6 +102,21 @@ export class TauriBackend implements Backend {
   }
   clearSnapshots() {
     return call<SnapshotUsage>('clear_snapshots');
+  }
+  providers() {
+    return call<ProvidersView>('providers');
+  }
+  addProvider(provider: NewProvider) {
+    return call<ProviderAdded>('add_provider', { provider });
+  }
+  removeProvider(name: string) {
+    return call<void>('remove_provider', { name });
+  }
+  providerModels(name: string) {
+    return call<RemoteModel[]>('provider_models', { name });
+  }
+  setKeysInFile(allowed: boolean) {
+    return call<ProvidersView>('set_keys_in_file', { allowed });
   }
   async pickFiles() {
     const chosen = await open({ multiple: true, directory: false });
