@@ -10,7 +10,7 @@ BIN := $(CARGO_TARGET_DIR)/release
 
 APT_PACKAGES := cmake clang libclang-dev patchelf pkg-config python3-venv curl chromium fonts-wqy-microhei \
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev xvfb webkit2gtk-driver \
-  desktop-file-utils appstream rpm xdotool python3-gi gir1.2-gtk-3.0 dbus-daemon libglib2.0-bin openssl procps cpio qpdf gnome-keyring
+  desktop-file-utils appstream rpm xdotool python3-gi gir1.2-gtk-3.0 dbus-daemon libglib2.0-bin openssl procps cpio qpdf gnome-keyring strace
 CARGO := cargo
 
 .PHONY: bindings all run run-cli run-web starter-model test deps test-model engine build dist lint lint-workflows unit-tests fuzz ui ui-deps e2e-browser e2e-desktop installers help

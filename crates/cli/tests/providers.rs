@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{Server, MODEL};
 use hearth_core::providers::{ApiKey, Endpoint, Message, Provider, Request, Role, StreamEvent};
-use hearth_testkit::ScratchDir;
+use hearth_testkit::{test_model, ScratchDir};
 
 const QUESTION: &str = "What is the capital of France?";
 const LONG: &str = "Write the numbers from 1 to 1000, separated by commas.";
@@ -461,4 +461,50 @@ echo "after: $({search})"
     let nowhere = dir.path().join("no-file");
     assert!(files_containing(&data, &server.token, &nowhere).is_empty());
     assert!(!data.join("provider-keys.json").exists());
+}
+
+#[test]
+fn with_no_provider_a_chat_connects_to_nothing_beyond_this_computer() {
+    let dir = ScratchDir::new("providers-privacy");
+    let data = dir.path().join("data");
+    let log = dir.path().join("connect.log");
+    // Every connect() of the program and its engine worker, followed across processes.
+    let out = Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=connect,sendto,sendmsg,execve",
+            "-o",
+        ])
+        .arg(&log)
+        .arg(env!("CARGO_BIN_EXE_hearth-cli"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["chat", "--model"])
+        .arg(test_model())
+        .args(["--prompt", QUESTION, "--temp", "0", "--max-tokens", "16"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("strace is installed by `make test`");
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("Paris"), "{stdout}");
+    let trace = std::fs::read_to_string(&log).unwrap();
+    let calls: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.contains("sa_family=AF_INET"))
+        .collect();
+    let away: Vec<&&str> = calls
+        .iter()
+        .filter(|l| !(l.contains("inet_addr(\"127.") || l.contains("inet_pton(AF_INET6, \"::1\"")))
+        .collect();
+    assert!(
+        away.is_empty(),
+        "a chat with a local model reached out: {away:?}"
+    );
+    assert!(
+        trace.contains("execve(") && trace.contains("hearth-engine"),
+        "strace did not follow the engine worker: {trace}"
+    );
 }
