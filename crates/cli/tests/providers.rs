@@ -508,3 +508,54 @@ fn with_no_provider_a_chat_connects_to_nothing_beyond_this_computer() {
         "strace did not follow the engine worker: {trace}"
     );
 }
+
+#[tokio::test]
+async fn hearths_own_api_passes_remote_models_through() {
+    let remote = Server::start("providers-through-remote", &[]);
+    let (url, key) = (remote.url(), remote.token.clone());
+    // This computer's Hearth, with the remote added as a provider, serves the local API.
+    let local = Server::start_with("providers-through-local", &[], |data, _| {
+        let added = hearth_cli(
+            data,
+            &[
+                "providers",
+                "add",
+                "box",
+                "--url",
+                &url,
+                "--api-key-env",
+                "K",
+                "--keep-key-in-file",
+            ],
+            &[("K", &key)],
+        );
+        assert!(added.status.success(), "{}", text(&added).1);
+    });
+    let through = provider(&local, &local.token);
+    let models = through.models().await.unwrap();
+    let id = format!("box:{MODEL}");
+    assert!(models.iter().any(|m| m.id == id), "{models:?}");
+    assert!(models.iter().any(|m| m.id == MODEL), "{models:?}");
+
+    let mut request = greedy(QUESTION, 24);
+    request.model = id.clone();
+    let whole = through.complete(&request).await.unwrap();
+    assert!(whole.text.contains("Paris"), "{}", whole.text);
+    let direct = provider(&remote, &remote.token)
+        .complete(&greedy(QUESTION, 24))
+        .await
+        .unwrap();
+    assert_eq!(whole.text, direct.text, "passed through unchanged");
+    let mut stream = through.stream(&request).await.unwrap();
+    let mut streamed = String::new();
+    while let Some(event) = stream.next().await {
+        if let StreamEvent::Text(piece) = event.unwrap() {
+            streamed.push_str(&piece);
+        }
+    }
+    assert_eq!(streamed, whole.text);
+    // A provider that is gone is the remote's failure (502), not this server's.
+    drop(remote);
+    let e = through.complete(&request).await.unwrap_err();
+    assert!(e.to_string().contains("HTTP 502"), "{e}");
+}

@@ -230,9 +230,11 @@ pub(crate) async fn give_sources(
     }
     let given = async {
         let settings = RetrievalSettings::read(store).await?;
+        // A remote model's tokens are estimated: its tokenizer is not here.
+        let engine = job.model.remote.is_none().then_some(&hearth.inner.engine);
         retrieval::give(
             docs,
-            &hearth.inner.engine,
+            engine,
             &job.collections,
             messages,
             n_ctx,

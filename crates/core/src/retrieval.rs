@@ -115,24 +115,38 @@ fn source(p: Passage) -> Source {
     }
 }
 
+/// How many tokens a text costs: counted by the loaded chat model, or — for a model on a
+/// remote provider, whose tokenizer is not here — estimated on the safe side (three ASCII
+/// characters a token; any other character, CJK included, a token each).
+async fn tokens(engine: Option<&EngineClient>, text: &str) -> Result<usize, CoreError> {
+    match engine {
+        Some(engine) => Ok(engine.tokenize(text, false).await?.len()),
+        None => {
+            let ascii = text.bytes().filter(u8::is_ascii).count();
+            let other = text.chars().filter(|c| !c.is_ascii()).count();
+            Ok(ascii.div_ceil(3) + other)
+        }
+    }
+}
+
 /// Keeps the sources that fit beside the question in a context of `n_ctx` tokens with room for
 /// a reply of `max_tokens`, best first; the first that does not fit whole is cut to the room
-/// left. Token counts come from the loaded chat model.
+/// left. Token counts come from the loaded chat model, or are estimated without one.
 async fn fit(
-    engine: &EngineClient,
+    engine: Option<&EngineClient>,
     sources: Vec<Source>,
     question: &str,
     n_ctx: u32,
     max_tokens: u32,
 ) -> Result<Vec<Source>, CoreError> {
     let reply_room = max_tokens.min(n_ctx / REPLY_ROOM_SHARE) as usize;
-    let question_tokens = engine.tokenize(question, false).await?.len();
+    let question_tokens = tokens(engine, question).await?;
     let room = (n_ctx as usize).saturating_sub(reply_room + question_tokens + TEMPLATE_ROOM);
     // Passages never take more than half the context: the conversation keeps the rest.
     let mut budget = room.min(n_ctx as usize / 2);
     let mut kept = Vec::new();
     for mut source in sources {
-        let cost = engine.tokenize(&block(0, &source), false).await?.len();
+        let cost = tokens(engine, &block(0, &source)).await?;
         if cost <= budget {
             budget -= cost;
             kept.push(source);
@@ -192,10 +206,10 @@ fn put_before_question(messages: &mut [ChatMessage], sources: &[Source]) {
 
 /// Gives the newest question of `messages` the passages of `collections` that fit a context of
 /// `n_ctx` tokens beside a reply of `max_tokens` (the chat model loaded in `engine` counts the
-/// tokens); returns them.
+/// tokens; without one they are estimated); returns them.
 pub(crate) async fn give(
     docs: &LocalDocs,
-    engine: &EngineClient,
+    engine: Option<&EngineClient>,
     collections: &[String],
     messages: &mut [ChatMessage],
     n_ctx: u32,
@@ -232,6 +246,13 @@ mod tests {
             score: 0.03,
             similarity: Some(0.5),
         }
+    }
+
+    #[tokio::test]
+    async fn estimated_tokens_err_on_the_safe_side() {
+        assert_eq!(tokens(None, "abcdef").await.unwrap(), 2);
+        assert_eq!(tokens(None, "北京是首都").await.unwrap(), 5);
+        assert_eq!(tokens(None, "a北").await.unwrap(), 2);
     }
 
     #[test]

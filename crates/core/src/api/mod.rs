@@ -11,6 +11,7 @@
 mod guard;
 mod listen;
 mod openai;
+mod origin;
 mod routes;
 mod switch;
 mod ui;

@@ -362,6 +362,6 @@ pub struct ModelObject {
     pub object: &'static str,
     /// Unix seconds the file was installed.
     pub created: u64,
-    /// Who made it; here always `hearth`.
-    pub owned_by: &'static str,
+    /// `hearth` for a model on this computer, else the remote provider's name.
+    pub owned_by: String,
 }

@@ -13,20 +13,22 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::stream::{self, Stream, StreamExt};
-use hearth_engine::{ChatMessage, Completion, Generation, GenerationEvent, Input, Role, Timings};
+use hearth_engine::{ChatMessage, Input, Role, Timings};
 use hearth_models::ModelFacts;
 use serde_json::{json, Value};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::openai::{self, ApiError, ChatRequest, CompletionRequest, ModelObject, Sampling};
+use super::origin::{Ending, Origin, Step};
 use super::Shared;
-use crate::{CoreError, ErrorKind, Source};
+use crate::{ErrorKind, Source};
 
 type ApiResult = Result<Response, ApiError>;
 
-/// `GET /v1/models`: the installed models that llama.cpp can run.
+/// `GET /v1/models`: the installed models that llama.cpp can run, then the remote providers'
+/// models (as last listed).
 pub(super) async fn list_models(State(shared): State<Arc<Shared>>) -> ApiResult {
-    Ok(Json(json!({"object": "list", "data": installed(&shared)?})).into_response())
+    Ok(Json(json!({"object": "list", "data": every_model(&shared).await?})).into_response())
 }
 
 /// `GET /v1/models/{id}`.
@@ -34,7 +36,8 @@ pub(super) async fn get_model(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    installed(&shared)?
+    every_model(&shared)
+        .await?
         .into_iter()
         .find(|m| m.id == id)
         .map(|m| Json(m).into_response())
@@ -47,6 +50,18 @@ pub(super) async fn not_found() -> ApiError {
         ErrorKind::NotFound,
         "no such route; this server has /v1/models, /v1/chat/completions and /v1/completions",
     )
+}
+
+async fn every_model(shared: &Shared) -> Result<Vec<ModelObject>, ApiError> {
+    let mut models = installed(shared)?;
+    let remote = shared.app.remote_models().await?;
+    models.extend(remote.into_iter().map(|(id, provider)| ModelObject {
+        id,
+        object: "model",
+        created: 0,
+        owned_by: provider,
+    }));
+    Ok(models)
 }
 
 fn installed(shared: &Shared) -> Result<Vec<ModelObject>, ApiError> {
@@ -62,7 +77,7 @@ fn installed(shared: &Shared) -> Result<Vec<ModelObject>, ApiError> {
                 .map_or(0, |d| d.as_secs()),
             id: m.id,
             object: "model",
-            owned_by: "hearth",
+            owned_by: "hearth".to_owned(),
         })
         .collect())
 }
@@ -160,14 +175,15 @@ enum Kind {
     Text,
 }
 
-/// A request that holds the engine: its generation runs while `_slot` is held.
+/// A request being answered; a local one holds the engine while `slot` is held.
 struct Job {
     model_id: String,
     stream: bool,
     /// The request's input as sent (saved to the history without the passages).
     input: Input,
-    generation: Generation,
-    slot: OwnedSemaphorePermit,
+    generation: Origin,
+    /// The engine, for a local model (a remote one waits for no one here).
+    slot: Option<OwnedSemaphorePermit>,
     /// The passages of the person's documents the reply was given.
     references: Vec<Source>,
 }
@@ -183,16 +199,22 @@ impl Job {
         collections: &[String],
     ) -> Result<Job, ApiError> {
         let params = sampling.to_params()?;
-        // Only installed models, by id: a request never names a file path.
-        let mut model = shared
-            .app
-            .installed_model(model_id)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ModelNotInstalled => ApiError::model_not_found(model_id),
-                _ => ApiError::from(e),
-            })?;
+        // Only installed models, by id, or `provider:model`: a request never names a file path.
+        let mut model = match shared.app.remote_model(model_id).await? {
+            Some(remote) => remote,
+            None => shared
+                .app
+                .installed_model(model_id)
+                .map_err(|e| match e.kind() {
+                    ErrorKind::ModelNotInstalled => ApiError::model_not_found(model_id),
+                    _ => ApiError::from(e),
+                })?,
+        };
         model.sampling = params;
-        let slot = wait_turn(shared).await?;
+        let slot = match model.remote {
+            Some(_) => None,
+            None => Some(wait_turn(shared).await?),
+        };
         let mut given = input.clone();
         let references = match &mut given {
             Input::Chat { messages } => {
@@ -203,7 +225,15 @@ impl Job {
             }
             Input::Raw { .. } => Vec::new(),
         };
-        let generation = shared.app.generate(&model, given).await?;
+        let generation = match model.remote {
+            Some(_) => Origin::Remote(
+                shared
+                    .app
+                    .stream_remote(&model, &given, &model.sampling)
+                    .await?,
+            ),
+            None => Origin::Local(shared.app.generate(&model, given).await?),
+        };
         Ok(Job {
             model_id: model_id.to_owned(),
             stream: sampling.stream,
@@ -232,23 +262,22 @@ impl Job {
             .map_err(|_| {
                 ApiError::new(ErrorKind::Unavailable, "the reply took too long")
                     .with_status(StatusCode::GATEWAY_TIMEOUT)
-            })?
-            .map_err(|e| ApiError::from(CoreError::Engine(e)))?;
+            })??;
         drop(slot);
         save_history(&shared, &input, &text, &model_id).await;
         let (id, created) = ids(kind);
-        let finish = openai::finish_reason(done.finish);
+        let finish = done.finish;
         let body = match kind {
             // `references`: an extension (as GPT4All's server), the passages the reply was given.
             Kind::Chat => json!({
                 "id": id, "object": "chat.completion", "created": created, "model": model_id,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "references": references, "finish_reason": finish, "logprobs": null}],
-                "usage": openai::usage(&done.timings),
+                "usage": done.usage,
             }),
             Kind::Text => json!({
                 "id": id, "object": "text_completion", "created": created, "model": model_id,
                 "choices": [{"index": 0, "text": text, "finish_reason": finish, "logprobs": null}],
-                "usage": openai::usage(&done.timings),
+                "usage": done.usage,
             }),
         };
         Ok(Json(body).into_response())
@@ -308,14 +337,13 @@ impl Streaming {
             }
         }
         let events = match job.generation.next().await {
-            Some(Ok(GenerationEvent::Token(text))) => {
+            Some(Ok(Step::Text(text))) => {
                 self.text.push_str(&text);
                 vec![self.piece(text)]
             }
-            Some(Ok(GenerationEvent::Done(done))) => self.finish(done).await,
-            Some(Err(e)) => {
+            Some(Ok(Step::Done(done))) => self.finish(done).await,
+            Some(Err(error)) => {
                 self.job = None;
-                let error = ApiError::from(CoreError::Engine(e));
                 vec![
                     Event::default().data(error.body().to_string()),
                     Event::default().data("[DONE]"),
@@ -336,27 +364,22 @@ impl Streaming {
         }
     }
 
-    async fn finish(&mut self, done: Completion) -> Vec<Event> {
+    async fn finish(&mut self, done: Ending) -> Vec<Event> {
         let Some(job) = self.job.take() else {
             return Vec::new();
         };
         drop(job.slot);
         save_history(&self.shared, &job.input, &self.text, &job.model_id).await;
-        let finish = openai::finish_reason(done.finish);
-        let last = match self.kind {
-            Kind::Chat => self.chunk(
-                json!({}),
-                Some(finish),
-                Some(openai::usage(&done.timings)),
-                Some(&done.timings),
-            ),
-            Kind::Text => self.chunk(
-                json!(""),
-                Some(finish),
-                Some(openai::usage(&done.timings)),
-                Some(&done.timings),
-            ),
+        let delta = match self.kind {
+            Kind::Chat => json!({}),
+            Kind::Text => json!(""),
         };
+        let last = self.chunk(
+            delta,
+            Some(&done.finish),
+            Some(done.usage),
+            done.timings.as_ref(),
+        );
         vec![last, Event::default().data("[DONE]")]
     }
 

@@ -150,14 +150,20 @@ impl App {
         if collections.is_empty() {
             return Ok(Vec::new());
         }
-        let info = self.hearth.prepare(model).await?;
         let settings = self.retrieval().await?;
+        let (engine, n_ctx) = match model.remote {
+            Some(_) => (None, crate::remote::REMOTE_CONTEXT),
+            None => (
+                Some(self.hearth.engine()),
+                self.hearth.prepare(model).await?.n_ctx,
+            ),
+        };
         retrieval::give(
             &self.docs,
-            self.hearth.engine(),
+            engine,
             collections,
             messages,
-            info.n_ctx,
+            n_ctx,
             model.sampling.max_tokens,
             &settings,
         )

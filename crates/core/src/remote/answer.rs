@@ -6,13 +6,9 @@ use hearth_providers::{Message, Request, Role, Settings, StreamEvent};
 use hearth_store::{MessageStats, MessageStatus};
 use tokio::sync::watch;
 
-use super::RemoteTarget;
+use super::{RemoteTarget, REMOTE_CONTEXT};
 use crate::reply::{give_sources, Ending, Growing, Job};
 use crate::service::{conversation, CoreEvent, Hearth};
-
-/// The context assumed when fitting LocalDocs passages for a remote model, whose own is not
-/// known here.
-const REMOTE_CONTEXT: u32 = 8192;
 
 pub(crate) async fn answer(
     hearth: &Hearth,
@@ -102,7 +98,7 @@ fn saturating(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn message(m: &ChatMessage) -> Message {
+pub(crate) fn message(m: &ChatMessage) -> Message {
     let role = match m.role {
         hearth_engine::Role::System => Role::System,
         hearth_engine::Role::User => Role::User,
@@ -113,7 +109,7 @@ fn message(m: &ChatMessage) -> Message {
 
 /// The chat's generation settings in the fields a server takes (llama.cpp's own are sent only
 /// to self-hosted servers; the provider decides).
-fn settings(s: &SamplingParams) -> Settings {
+pub(crate) fn settings(s: &SamplingParams) -> Settings {
     Settings {
         temperature: Some(s.temperature),
         top_p: Some(s.top_p),

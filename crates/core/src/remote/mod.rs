@@ -15,7 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::CoreError;
 
-pub(crate) use answer::answer;
+pub(crate) use answer::{answer, message, settings};
+
+/// The context assumed when fitting LocalDocs passages for a remote model, whose own is not
+/// known here.
+pub(crate) const REMOTE_CONTEXT: u32 = 8192;
 
 /// The settings key of the provider list.
 pub const PROVIDERS_SETTING: &str = "remote_providers";
