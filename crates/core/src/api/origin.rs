@@ -13,7 +13,7 @@ pub(super) enum Origin {
     /// By the engine on this computer.
     Local(Generation),
     /// By a remote provider (the connection closes when this is dropped).
-    Remote(ReplyStream),
+    Remote(Box<ReplyStream>),
 }
 
 /// One step of a reply.

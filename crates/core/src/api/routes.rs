@@ -226,12 +226,12 @@ impl Job {
             Input::Raw { .. } => Vec::new(),
         };
         let generation = match model.remote {
-            Some(_) => Origin::Remote(
+            Some(_) => Origin::Remote(Box::new(
                 shared
                     .app
                     .stream_remote(&model, &given, &model.sampling)
                     .await?,
-            ),
+            )),
             None => Origin::Local(shared.app.generate(&model, given).await?),
         };
         Ok(Job {
