@@ -87,6 +87,15 @@ const server = spawn(cli, ['--data-dir', data, 'serve', '--port', '0', '--ui', p
 });
 const url = (await firstLine(server, /in your browser: /)).split(': ')[1];
 
+// Another Hearth stands in for a team's GPU server: the test model behind its own API key.
+const remoteData = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-e2e-remote-'));
+execFileSync(cli, ['--data-dir', remoteData, 'models', 'import', model]);
+const remote = spawn(cli, ['--data-dir', remoteData, 'serve', '--port', '0', '--no-ui'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const remoteLines = createInterface({ input: remote.stdout })[Symbol.asyncIterator]();
+const remoteUrl = (await remoteLines.next()).value.split(/\s+/).find((w) => w.startsWith('http://'));
+const remoteToken = (await remoteLines.next()).value.replace('token: ', '').trim();
+void (async () => { for await (const _ of remoteLines); })();
+
 /** The first line of a child's stdout that matches `pattern`. */
 function firstLine(child, pattern) {
   return new Promise((resolve, reject) => {
@@ -116,6 +125,8 @@ const { step, passed } = stepRunner(async () => {
 async function cleanup() {
   await browser.close().catch(() => {});
   server.kill();
+  remote.kill();
+  fs.rmSync(remoteData, { recursive: true, force: true });
   files.kill();
   embedderFiles.kill();
   fs.rmSync(letters, { recursive: true, force: true });
@@ -515,6 +526,36 @@ await step('every control has a name for screen readers, and keyboard focus is v
     return style ? `${el.tagName} ${style.outlineStyle} ${style.outlineWidth}` : 'nothing focused';
   });
   if (/ none | 0px$/.test(` ${ring}`) || ring === 'nothing focused') throw new Error(`focused: ${ring}`);
+});
+
+await step('a remote provider added in Settings: its model in the picker, a chat answered by it, marked remote in the header and the list', async () => {
+  await page.getByRole('tab', { name: 'Settings' }).click();
+  await page.locator('.providers-none').waitFor(wait);
+  await page.locator('.provider-name').fill('box');
+  await page.locator('.provider-url').fill(remoteUrl);
+  await page.locator('.provider-key').fill('not-the-key');
+  await page.locator('.provider-submit').click();
+  // A wrong key is refused in words, and nothing is added.
+  await page.locator('.settings .error', { hasText: 'refused the API key' }).waitFor(wait);
+  if (await page.locator('.provider').count()) throw new Error('a provider was added with a wrong key');
+  await page.locator('.provider-key').fill(remoteToken);
+  await page.locator('.provider-submit').click();
+  await page.locator('.provider[data-name="box"]', { hasText: 'models: 1' }).waitFor(wait);
+  // No keychain in this test: the key lives only as long as the server, and the page says so.
+  await page.locator('.provider-keeping[data-keeping="session"]').waitFor(wait);
+  await page.screenshot({ path: path.join(artifacts, 'settings-providers.png') });
+  await page.getByRole('tab', { name: 'Chat' }).click();
+  await page.getByRole('button', { name: /New chat/ }).click();
+  await page.locator('header select').selectOption('box:smollm2-135m-instruct');
+  await page.locator('header .remote-marker', { hasText: 'box' }).waitFor(wait);
+  await page.locator('.composer textarea').fill('What is the capital of France?');
+  await page.keyboard.press('Enter');
+  await page.locator('.banner.notice', { hasText: 'is sent to box' }).waitFor(wait);
+  await assistant.last().locator('.markdown').filter({ hasText: 'Paris' }).waitFor(wait);
+  await page.getByRole('button', { name: 'Regenerate' }).waitFor(wait);
+  await page.locator('nav .remote-marker').first().waitFor(wait);
+  await page.screenshot({ path: path.join(artifacts, 'chat-remote.png') });
+  await page.locator('header select').selectOption('smollm2-135m-instruct');
 });
 
 await step('settings: one model\'s own context, Chinese throughout, dark theme, kept', async () => {

@@ -316,7 +316,7 @@ const zh: Record<Key, string> = {
   providers: '远程服务',
   providersExplain: '使用其他机器上的模型——团队的 GPU 服务器（vLLM、llama-server、Ollama、LM Studio）或托管 API。使用远程模型的对话会发送到该服务器；其他一切都留在本机。',
   providersNone: '没有远程服务：所有对话都留在本机。',
-  providerModels: '个模型',
+  providerModels: '模型',
   providerKeyKept: '已保存密钥',
   providerNoKey: '无密钥',
   providerRefresh: '刷新模型列表',
