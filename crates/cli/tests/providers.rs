@@ -300,6 +300,31 @@ fn a_chat_with_a_remote_model_is_saved_and_marked_with_its_provider() {
         "the reply records its provider and model: {json}"
     );
     assert!(json.contains("Paris"));
+    // Usage and timings are recorded as for a local reply.
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let reply = value
+        .pointer("/chats/0/messages")
+        .and_then(|m| m.as_array())
+        .and_then(|m| m.iter().find(|m| m["role"] == "assistant"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(reply["model_file"], model.as_str(), "{reply}");
+    assert!(
+        reply["completion_tokens"].as_i64().is_some_and(|n| n > 3),
+        "{reply}"
+    );
+    assert!(
+        reply["prompt_tokens"].as_i64().is_some_and(|n| n > 10),
+        "{reply}"
+    );
+    assert!(
+        reply["prompt_ms"].as_f64().is_some_and(|ms| ms > 0.0),
+        "{reply}"
+    );
+    assert!(
+        reply["generation_ms"].as_f64().is_some_and(|ms| ms > 0.0),
+        "{reply}"
+    );
 
     let wrong = hearth_cli(
         &data,
