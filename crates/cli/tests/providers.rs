@@ -193,27 +193,32 @@ async fn stop_frees_the_server_and_a_killed_server_cuts_the_stream() {
 async fn a_busy_server_is_retried_once_after_the_wait_it_asks_for() {
     let server = Server::start("providers-busy", &["--queue", "1"]);
     let box_ = provider(&server, &server.token);
-    // One reply runs, one waits: the third is told to wait (429, Retry-After: 1).
+    // One reply runs; of two more, one waits its turn and the other is told to wait (429,
+    // Retry-After: 1), retries once a second later, is refused again and says so.
     let mut running = box_.stream(&greedy(LONG, 2000)).await.unwrap();
     assert!(matches!(
         running.next().await,
         Some(Ok(StreamEvent::Text(_)))
     ));
-    let waiting = tokio::spawn({
-        let box_ = box_.clone();
-        async move { box_.complete(&greedy(LONG, 2000)).await }
-    });
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let started = Instant::now();
-    let e = box_.complete(&greedy(QUESTION, 8)).await.unwrap_err();
+    let ask = |box_: Provider| {
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let result = box_.complete(&greedy(QUESTION, 8)).await;
+            (result, started.elapsed())
+        })
+    };
+    let (mut first, mut second) = (ask(box_.clone()), ask(box_.clone()));
+    let (result, took) = tokio::select! {
+        done = &mut first => { second.abort(); done.unwrap() }
+        done = &mut second => { first.abort(); done.unwrap() }
+    };
+    let e = result.expect_err("the running reply still holds the model");
     assert_eq!(e.kind(), "rate_limited", "{e}");
     assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "no retry after Retry-After: {:?}",
-        started.elapsed()
+        took >= Duration::from_secs(1),
+        "no retry after Retry-After: {took:?}"
     );
     drop(running);
-    waiting.abort();
 }
 
 #[test]
