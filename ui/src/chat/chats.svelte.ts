@@ -37,6 +37,9 @@ export class Chats {
   private searches = 0;
   /** Replies that ended before the request that started them answered (a fast failure). */
   private endedEarly = new Set<Id>();
+  /** A chat being made ("New chat"): a question sent meanwhile goes into it, not into the
+   * chat shown before. */
+  private making: Promise<Chat> | null = null;
 
   constructor(private readonly api: Backend) {}
 
@@ -100,8 +103,8 @@ export class Chats {
   async toggleCollection(name: string, on: boolean) {
     await this.attempt(async () => {
       if (!this.open) {
-        const chat = await this.api.newChat();
-        this.open = { chat, messages: [] };
+        const chat = await this.newChatOnce();
+        if (!this.open) this.open = { chat, messages: [] };
         await this.refreshList();
       }
       const chat = this.open.chat;
@@ -113,11 +116,23 @@ export class Chats {
   }
 
   async newChat() {
+    // Shown empty at once: a question typed before the backend answers belongs to the new chat.
+    this.open = null;
     await this.attempt(async () => {
-      const chat = await this.api.newChat();
+      const chat = await this.newChatOnce();
+      if (!this.open) this.open = { chat, messages: [] };
       await this.refreshList();
-      this.open = { chat, messages: [] };
     });
+  }
+
+  /** The chat being made, or a new one: two callers at once get the same chat. */
+  private async newChatOnce(): Promise<Chat> {
+    if (!this.making) {
+      this.making = this.api.newChat().finally(() => {
+        this.making = null;
+      });
+    }
+    return this.making;
   }
 
   /** Sends `text`; true once it was written (the caller clears the draft), false when it was
@@ -128,8 +143,8 @@ export class Chats {
     const files = [...this.attached];
     const sent = await this.attempt(async () => {
       if (!this.open) {
-        const chat = await this.api.newChat();
-        this.open = { chat, messages: [] };
+        const chat = await this.newChatOnce();
+        if (!this.open) this.open = { chat, messages: [] };
       }
       const chatId = this.open.chat.id;
       await this.begin(chatId, () => this.api.send(chatId, text, model, files));

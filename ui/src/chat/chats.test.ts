@@ -156,3 +156,38 @@ describe('documents for a chat', () => {
     expect(chats.error).not.toBeNull();
   });
 });
+
+// Regression guard (a browser E2E flake, twice): a question typed right after "New chat", while
+// the backend was still making it, went into the chat shown before, and the new chat stayed empty.
+describe('New chat', () => {
+  it('takes a question sent while it is being made', async () => {
+    const old = { ...chat, id: 1, title: 'Capitals of Europe' };
+    const made = { ...chat, id: 2 };
+    let finishMaking: () => void = () => {};
+    const sentTo: number[] = [];
+    let newChats = 0;
+    const api = {
+      models: async () => ({ models: [{ id: 'm', name: 'M', quant: null, size: 1, remote: null }], default: 'm' }),
+      chats: async () => [made, old],
+      chat: async (id: number) => ({ chat: id === 2 ? made : old, messages: [] }),
+      newChat: () => {
+        newChats += 1;
+        return new Promise((resolve) => (finishMaking = () => resolve(made)));
+      },
+      send: async (chatId: number) => {
+        sentTo.push(chatId);
+        return { chat_id: chatId, message_id: 10 };
+      },
+    } as unknown as Backend;
+    const chats = new Chats(api);
+    await chats.refreshModels();
+    await chats.select(1);
+    const making = chats.newChat();
+    const sending = chats.send('Write a long essay');
+    finishMaking();
+    await Promise.all([making, sending]);
+    expect(sentTo).toEqual([2]);
+    expect(newChats).toBe(1);
+    expect(chats.open?.chat.id).toBe(2);
+  });
+});
