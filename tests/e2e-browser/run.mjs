@@ -545,7 +545,7 @@ await step('a remote provider added in Settings: its model in the picker, a chat
   await page.locator('.provider-keeping[data-keeping="session"]').waitFor(wait);
   await page.screenshot({ path: path.join(artifacts, 'settings-providers.png') });
   await page.getByRole('tab', { name: 'Chat' }).click();
-  await page.getByRole('button', { name: /New chat/ }).click();
+  await page.locator('button.new-chat').click();
   await page.locator('header select').selectOption('box:smollm2-135m-instruct');
   await page.locator('header .remote-marker', { hasText: 'box' }).waitFor(wait);
   await page.locator('.composer textarea').fill('What is the capital of France?');
