@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::{Server, MODEL};
 use hearth_core::providers::{ApiKey, Endpoint, Message, Provider, Request, Role, StreamEvent};
-use hearth_testkit::{test_model, ScratchDir};
+use hearth_testkit::{test_embedder, test_model, ScratchDir};
 
 const QUESTION: &str = "What is the capital of France?";
 const LONG: &str = "Write the numbers from 1 to 1000, separated by commas.";
@@ -588,4 +588,159 @@ async fn hearths_own_api_passes_remote_models_through() {
     drop(remote);
     let e = through.complete(&request).await.unwrap_err();
     assert!(e.to_string().contains("HTTP 502"), "{e}");
+}
+
+#[test]
+fn a_chat_can_move_to_a_remote_model_midway_and_sends_its_history() {
+    // The remote keeps what it was sent, so the test can read what crossed the network.
+    let server = Server::start("providers-midway", &["--save-history"]);
+    let dir = ScratchDir::new("providers-midway-local");
+    let data = dir.path().join("data");
+    let added = hearth_cli(
+        &data,
+        &[
+            "providers",
+            "add",
+            "box",
+            "--url",
+            &server.url(),
+            "--api-key-env",
+            "K",
+            "--keep-key-in-file",
+        ],
+        &[("K", &server.token)],
+    );
+    assert!(added.status.success(), "{}", text(&added).1);
+    let local = test_model();
+    let first = hearth_cli(
+        &data,
+        &[
+            "chat",
+            "--model",
+            local.to_str().unwrap(),
+            "--prompt",
+            "My cat is called Marmalade.",
+            "--temp",
+            "0",
+            "--max-tokens",
+            "12",
+        ],
+        &[],
+    );
+    assert!(first.status.success(), "{}", text(&first).1);
+    let list = hearth_cli(&data, &["chats", "list"], &[]);
+    let id = text(&list)
+        .0
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let model = format!("box:{MODEL}");
+    let second = hearth_cli(
+        &data,
+        &[
+            "chat",
+            "--chat",
+            &id,
+            "--model",
+            &model,
+            "--prompt",
+            "What is my cat called?",
+            "--temp",
+            "0",
+            "--max-tokens",
+            "12",
+        ],
+        &[],
+    );
+    let (_, err) = text(&second);
+    assert!(second.status.success(), "{err}");
+    assert!(
+        err.contains("is sent to box"),
+        "the first remote reply of the chat says so: {err}"
+    );
+
+    let remote_export = hearth_cli(&server.data, &["chats", "export", "--format", "json"], &[]);
+    let (json, _) = text(&remote_export);
+    assert!(
+        json.contains("My cat is called Marmalade."),
+        "the earlier turn went with it: {json}"
+    );
+    assert!(json.contains("What is my cat called?"), "{json}");
+    // Both replies are in the local chat, each recording where it came from.
+    let export = hearth_cli(&data, &["chats", "export", "--format", "json"], &[]);
+    let (json, _) = text(&export);
+    assert!(json.contains(&format!("\"{model}\"")), "{json}");
+    assert!(json.contains("SmolLM2-135M-Instruct.Q4_1.gguf"), "{json}");
+}
+
+#[test]
+fn localdocs_passages_go_to_a_remote_model_with_a_notice() {
+    let server = Server::start("providers-docs", &["--save-history"]);
+    let dir = ScratchDir::new("providers-docs-local");
+    let data = dir.path().join("data");
+    let notes = dir.path().join("notes");
+    std::fs::create_dir_all(&notes).unwrap();
+    std::fs::write(
+        notes.join("orchard.txt"),
+        "The hollyhock by the shed blooms in July.\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["models", "import", test_embedder().to_str().unwrap()],
+        vec!["docs", "add", "Garden", notes.to_str().unwrap()],
+        vec!["docs", "index", "Garden"],
+    ] {
+        let out = hearth_cli(&data, &args, &[]);
+        assert!(out.status.success(), "{args:?}: {}", text(&out).1);
+    }
+    let added = hearth_cli(
+        &data,
+        &[
+            "providers",
+            "add",
+            "box",
+            "--url",
+            &server.url(),
+            "--api-key-env",
+            "K",
+            "--keep-key-in-file",
+        ],
+        &[("K", &server.token)],
+    );
+    assert!(added.status.success(), "{}", text(&added).1);
+    let model = format!("box:{MODEL}");
+    let chat = hearth_cli(
+        &data,
+        &[
+            "chat",
+            "--model",
+            &model,
+            "--docs",
+            "Garden",
+            "--prompt",
+            "When does the hollyhock bloom?",
+            "--temp",
+            "0",
+            "--max-tokens",
+            "16",
+        ],
+        &[],
+    );
+    let (out, err) = text(&chat);
+    assert!(chat.status.success(), "{err}");
+    assert!(
+        err.contains("with passages from your documents"),
+        "the notice names the passages: {err}"
+    );
+    assert!(
+        format!("{out}{err}").contains("orchard.txt"),
+        "the sources are listed: {out}{err}"
+    );
+    let remote_export = hearth_cli(&server.data, &["chats", "export", "--format", "json"], &[]);
+    let (json, _) = text(&remote_export);
+    assert!(
+        json.contains("blooms in July"),
+        "the passage went to the remote model: {json}"
+    );
 }
