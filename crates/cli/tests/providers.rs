@@ -744,3 +744,179 @@ fn localdocs_passages_go_to_a_remote_model_with_a_notice() {
         "the passage went to the remote model: {json}"
     );
 }
+
+/// llama.cpp's own `llama-server` with the test model and an API key; killed on drop.
+struct LlamaServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl LlamaServer {
+    /// `None` (and a line saying why) unless HEARTH_LLAMA_SERVER names the binary
+    /// (`scripts/build-llama-server` builds it; too costly for every cold `make test`).
+    fn start(key: &str) -> Option<LlamaServer> {
+        let Some(binary) = std::env::var_os("HEARTH_LLAMA_SERVER") else {
+            eprintln!("skipped: set HEARTH_LLAMA_SERVER=$(scripts/build-llama-server) to test against llama-server");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(binary)
+            .arg("-m")
+            .arg(test_model())
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--api-key",
+                key,
+            ])
+            .args(["-c", "4096", "-t", "2", "--no-webui"])
+            // Its native build's weight repacking (AMX on this Xeon) segfaults in this VM, as
+            // the AMX kernels did for the engine.
+            .arg("--no-repack")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("llama-server starts");
+        let server = LlamaServer {
+            child,
+            url: format!("http://127.0.0.1:{port}/v1"),
+        };
+        // Ready when /health says so (503 while the model loads).
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let ok = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+                use std::io::Write;
+                s.write_all(
+                    b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                )?;
+                let mut reply = String::new();
+                s.read_to_string(&mut reply)?;
+                Ok(reply.starts_with("HTTP/1.1 200"))
+            });
+            if ok.unwrap_or(false) {
+                return Some(server);
+            }
+            assert!(Instant::now() < deadline, "llama-server did not get ready");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for LlamaServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn llama_server_is_a_provider_like_any_other() {
+    let key = "sk-llama-server-test-4242";
+    let Some(mut server) = LlamaServer::start(key) else {
+        return;
+    };
+    let endpoint = Endpoint::parse(&server.url).unwrap();
+    let ls = Provider::new("ls", endpoint.clone(), Some(ApiKey::new(key)), true).unwrap();
+    let models = ls.models().await.unwrap();
+    let id = models
+        .first()
+        .map(|m| m.id.clone())
+        .expect("llama-server lists its model");
+    let mut request = greedy(QUESTION, 24);
+    request.model = id.clone();
+    let whole = ls.complete(&request).await.unwrap();
+    assert!(whole.text.contains("Paris"), "{}", whole.text);
+    let mut stream = ls.stream(&request).await.unwrap();
+    let mut streamed = String::new();
+    while let Some(event) = stream.next().await {
+        if let StreamEvent::Text(piece) = event.unwrap() {
+            streamed.push_str(&piece);
+        }
+    }
+    assert_eq!(streamed, whole.text);
+
+    let wrong = Provider::new("ls", endpoint, Some(ApiKey::new("sk-wrong-0000")), true).unwrap();
+    let e = wrong.models().await.unwrap_err();
+    assert_eq!(e.kind(), "wrong_key", "{e}");
+    assert!(!e.to_string().contains("sk-wrong-0000"), "{e}");
+
+    // Through the CLI: added, a chat answered, then the server killed mid-reply.
+    let dir = ScratchDir::new("providers-llama-server");
+    let data = dir.path().join("data");
+    let added = hearth_cli(
+        &data,
+        &[
+            "providers",
+            "add",
+            "ls",
+            "--url",
+            &server.url,
+            "--api-key-env",
+            "K",
+            "--keep-key-in-file",
+        ],
+        &[("K", key)],
+    );
+    assert!(added.status.success(), "{}", text(&added).1);
+    let model = format!("ls:{id}");
+    let chat = hearth_cli(
+        &data,
+        &[
+            "chat",
+            "--model",
+            &model,
+            "--prompt",
+            QUESTION,
+            "--temp",
+            "0",
+            "--max-tokens",
+            "24",
+        ],
+        &[],
+    );
+    let (out, err) = text(&chat);
+    assert!(chat.status.success(), "{err}");
+    assert!(out.contains("Paris"), "{out}");
+
+    // Stop: dropping the stream frees llama-server for the next request.
+    let mut long = greedy(LONG, 2000);
+    long.model = id.clone();
+    let mut stream = ls.stream(&long).await.unwrap();
+    for _ in 0..5 {
+        assert!(matches!(
+            stream.next().await,
+            Some(Ok(StreamEvent::Text(_)))
+        ));
+    }
+    drop(stream);
+    let started = Instant::now();
+    assert!(ls.complete(&request).await.unwrap().text.contains("Paris"));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let mut stream = ls.stream(&long).await.unwrap();
+    assert!(matches!(
+        stream.next().await,
+        Some(Ok(StreamEvent::Text(_)))
+    ));
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let error = loop {
+        match stream.next().await {
+            Some(Ok(StreamEvent::Text(_))) => continue,
+            Some(Err(e)) => break e,
+            other => panic!("expected the cut, got {other:?}"),
+        }
+    };
+    assert_eq!(error.kind(), "cut", "{error}");
+}

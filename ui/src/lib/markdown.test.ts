@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import hljs from 'highlight.js/lib/common';
-import { renderBlocks, renderMarkdown, splitThinking } from './markdown';
+import { lex, renderBlocks, renderMarkdown, splitThinking } from './markdown';
+import { Marked } from 'marked';
 
 function dom(html: string): HTMLElement {
   const div = document.createElement('div');
@@ -127,5 +128,38 @@ describe('splitThinking', () => {
   });
   it('treats an unfinished think block as all thinking', () => {
     expect(splitThinking('<think>still going')).toEqual({ thinking: 'still going', answer: '' });
+  });
+});
+
+describe('lex while streaming', () => {
+  const documents = [
+    [
+      '# Plan', 'Intro with **bold** and `code`.', '- one\n- two\n\n- three, loose\n\n  continued',
+      '```python\ndef f():\n\n    return 1\n```', 'Title\n=====', '| a | b |\n| - | - |\n| 1 | 2 |\n| 3 | 4 |',
+      '> quote\n> more', '    indented\n\n    code', '1. first\n2. second', '<div>\n\nhtml\n\n</div>', 'The end.',
+    ].join('\n\n'),
+    'Para one.\n\nPara two.\n\n```\nunclosed fence\n\nstill code',
+    'A\n\nB\n\n[ref]: https://example.org\n\nC [x][ref]',
+  ];
+
+  // Regression guard: token by token, the tokens of a growing text equal a fresh lex of it.
+  it('gives the tokens of a whole lex at every length', () => {
+    const strip = (tokens: ReturnType<typeof lex>) => JSON.stringify(tokens.map((t) => [t.type, t.raw]));
+    for (const doc of documents) {
+      for (let end = 1; end <= doc.length; end += 1) {
+        const text = doc.slice(0, end);
+        expect(strip(lex(text, true)), `at ${end} of ${JSON.stringify(doc.slice(0, 30))}`).toBe(strip(lex(text)));
+      }
+    }
+  });
+
+  it('lexes only the end of a long growing reply', () => {
+    const paragraphs = Array.from({ length: 400 }, (_, i) => `Paragraph ${i} says something about item ${i}.`).join('\n\n');
+    lex(paragraphs, true);
+    const spy = vi.spyOn(Marked.prototype, 'lexer');
+    lex(paragraphs + ' More', true);
+    const lexedLength = (spy.mock.calls[0]?.[0] as string | undefined)?.length ?? Infinity;
+    spy.mockRestore();
+    expect(lexedLength).toBeLessThan(400);
   });
 });

@@ -117,6 +117,55 @@ export function renderMarkdown(text: string, streaming = false): string {
   return renderBlocks(text, streaming).join('');
 }
 
+/** Streamed texts lexed lately with their tokens: a reply that grows is lexed again only from
+ * its last blocks, so a token's cost does not grow with the reply. A few are kept: a reply's
+ * thinking and answer stream side by side. */
+const lexed: { text: string; tokens: Tokens }[] = [];
+const LEXED_KEEP = 4;
+/** Shown blocks lexed again at the end of a growing text: a new line can still change the last
+ * block (a list item, a setext heading, a table row), never one two blank lines back. */
+const RELEXED = 3;
+
+type Tokens = ReturnType<Marked['lexer']>;
+
+/** Markdown's tokens; while `streaming`, a text that extends one lexed lately keeps that one's
+ * tokens up to the blank line before its last blocks and lexes only the rest. */
+export function lex(text: string, streaming = false): Tokens {
+  if (!streaming) return marked.lexer(text);
+  const tokens = lexTail(text) ?? marked.lexer(text);
+  const same = lexed.findIndex((l) => text.startsWith(l.text));
+  if (same >= 0) lexed.splice(same, 1);
+  lexed.push({ text, tokens });
+  if (lexed.length > LEXED_KEEP) lexed.shift();
+  return tokens;
+}
+
+function lexTail(text: string): Tokens | null {
+  // Carriage returns are rewritten by the lexer, so offsets in the tokens would not be the text's.
+  if (text.includes('\r')) return null;
+  let before: { text: string; tokens: Tokens } | undefined;
+  for (const l of lexed) if (text.startsWith(l.text) && (!before || l.text.length > before.text.length)) before = l;
+  // Reference links resolve against the whole text: such a text is lexed whole.
+  if (!before || Object.keys(before.tokens.links).length > 0) return null;
+  const tokens = before.tokens;
+  let shownAfter = 0;
+  let cut = -1;
+  for (let i = tokens.length - 1; i >= 0; i--) {
+    if (tokens[i].type !== 'space') shownAfter += 1;
+    else if (shownAfter >= RELEXED) {
+      cut = i;
+      break;
+    }
+  }
+  if (cut < 0) return null;
+  const frozen = tokens.slice(0, cut + 1);
+  const offset = frozen.reduce((n, t) => n + t.raw.length, 0);
+  if (before.text.slice(0, offset) !== frozen.map((t) => t.raw).join('')) return null;
+  const tail = marked.lexer(text.slice(offset));
+  if (Object.keys(tail.links).length > 0) return null;
+  return Object.assign([...frozen, ...tail], { links: tail.links });
+}
+
 /** Finished blocks' safe HTML by their source; a long reply's blocks all fit. */
 const blocks = new Map<string, string>();
 const BLOCK_CACHE = 2000;
@@ -127,7 +176,7 @@ const BLOCK_CACHE = 2000;
  * block is the one being written: it alone is rendered afresh, the others come from the cache.
  */
 export function renderBlocks(text: string, streaming = false): string[] {
-  const tokens = marked.lexer(text);
+  const tokens = lex(text, streaming);
   // Reference-style links resolve against the whole text, so such a text is not cached by block.
   const cacheable = Object.keys(tokens.links).length === 0;
   const shown = (type: string) => type !== 'space' && type !== 'def';
