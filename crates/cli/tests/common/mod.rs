@@ -4,7 +4,9 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+
+use hearth_core::providers::{ApiKey, Endpoint, Message, Provider, Request, Role};
 
 use hearth_testkit::{test_model, ScratchDir};
 
@@ -111,4 +113,53 @@ impl Server {
     pub fn url(&self) -> String {
         format!("http://{}/v1", self.addr)
     }
+}
+
+/// The question the test model answers "Paris" to under greedy decoding.
+pub const QUESTION: &str = "What is the capital of France?";
+/// A question whose greedy reply (without the repeat penalty) counts on and on.
+pub const LONG: &str = "Write the numbers from 1 to 1000, separated by commas.";
+
+/// `hearth-cli --data-dir DATA ARGS` with `envs`, and no keychain unless a test brings one.
+pub fn hearth_cli(data: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .envs(envs.iter().copied())
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/hearth-test-bus",
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// A finished command's stdout and stderr.
+pub fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The client for a Hearth server as provider "box".
+pub fn provider(server: &Server, key: &str) -> Provider {
+    let endpoint = Endpoint::parse(&server.url()).unwrap();
+    Provider::new("box", endpoint, Some(ApiKey::new(key)), true).unwrap()
+}
+
+/// A greedy request for the test model, with the system prompt the app gives new chats.
+pub fn greedy(question: &str, max_tokens: u32) -> Request {
+    let mut request = Request::new(
+        MODEL,
+        vec![
+            Message::new(Role::System, "You are a helpful assistant."),
+            Message::new(Role::User, question),
+        ],
+    );
+    request.settings.temperature = Some(0.0);
+    request.settings.max_tokens = Some(max_tokens);
+    request
 }
