@@ -589,7 +589,8 @@ await step('a streamed 4,000-token reply with code blocks keeps every long task 
   }, before);
   console.log(`  ${blocks} code blocks; observed from ${from} ms, streaming from ${streaming} ms, finished at ${finished} ms; long tasks: ${JSON.stringify(tasks)}`);
   if (blocks < 3) throw new Error(`only ${blocks} code blocks`);
-  const slow = tasks.filter((t) => t.ms > 50);
+  // From the first streamed token on: the reply is what is measured, not opening the chat.
+  const slow = tasks.filter((t) => t.at >= streaming && t.ms > 50);
   if (slow.length) throw new Error(`long tasks over 50 ms: ${JSON.stringify(slow)}`);
 });
 
