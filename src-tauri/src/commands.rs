@@ -46,6 +46,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         add_provider,
         remove_provider,
         provider_models,
+        add_provider_model,
         set_keys_in_file,
         send,
         regenerate,
@@ -157,6 +158,10 @@ pub async fn remove_provider(app: State<'_, App>, name: String) -> Result<()> {
 #[tauri::command]
 pub async fn provider_models(app: State<'_, App>, name: String) -> Result<Vec<RemoteModel>> {
     Ok(app.provider_models(&name).await?)
+}
+#[tauri::command]
+pub async fn add_provider_model(app: State<'_, App>, name: String, id: String) -> Result<()> {
+    Ok(app.add_provider_model(&name, &id).await?)
 }
 #[tauri::command]
 pub async fn set_keys_in_file(app: State<'_, App>, allowed: bool) -> Result<ProvidersView> {

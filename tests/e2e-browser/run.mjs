@@ -541,6 +541,10 @@ await step('a remote provider added in Settings: its model in the picker, a chat
   await page.locator('.provider-key').fill(remoteToken);
   await page.locator('.provider-submit').click();
   await page.locator('.provider[data-name="box"]', { hasText: 'models: 1' }).waitFor(wait);
+  // A model id the server does not list can be typed in; it joins the picker.
+  await page.locator('.provider[data-name="box"] .provider-model-id').fill('typed-model');
+  await page.locator('.provider[data-name="box"] .provider-model-add button').click();
+  await page.locator('.provider[data-name="box"]', { hasText: 'models: 2' }).waitFor(wait);
   // No keychain in this test: the key lives only as long as the server, and the page says so.
   await page.locator('.provider-keeping[data-keeping="session"]').waitFor(wait);
   await page.screenshot({ path: path.join(artifacts, 'settings-providers.png') });
@@ -555,7 +559,12 @@ await step('a remote provider added in Settings: its model in the picker, a chat
   await page.getByRole('button', { name: 'Regenerate' }).waitFor(wait);
   await page.locator('nav .remote-marker').first().waitFor(wait);
   await page.screenshot({ path: path.join(artifacts, 'chat-remote.png') });
+  if (!(await page.locator('header select option', { hasText: 'typed-model' }).count())) throw new Error('the typed model is not in the picker');
   await page.locator('header select').selectOption('smollm2-135m-instruct');
+  await page.getByRole('tab', { name: 'Models' }).click();
+  await page.locator('.remote-models', { hasText: 'typed-model' }).waitFor(wait);
+  await page.locator('.remote-models tr', { hasText: 'smollm2-135m-instruct' }).locator('.remote-marker', { hasText: 'box' }).waitFor(wait);
+  await page.getByRole('tab', { name: 'Chat' }).click();
 });
 
 await step('a streamed 4,000-token reply with code blocks keeps every long task of the page under 50 ms', async () => {

@@ -190,6 +190,7 @@ fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
             .route("/api/providers/keys_in_file", put(ui::set_keys_in_file))
             .route("/api/providers/{name}", delete(ui::remove_provider))
             .route("/api/providers/{name}/models", post(ui::provider_models))
+            .route("/api/providers/{name}/model", post(ui::add_provider_model))
             .route("/api/catalog", get(ui::catalog))
             .route("/api/installed", get(ui::installed).post(ui::import_model))
             .route("/api/installed/{id}", delete(ui::delete_model))

@@ -59,6 +59,11 @@ pub(super) struct Paused {
 }
 
 #[derive(Deserialize)]
+pub(super) struct ModelId {
+    id: String,
+}
+
+#[derive(Deserialize)]
 pub(super) struct KeysInFile {
     allowed: bool,
 }
@@ -141,6 +146,13 @@ pub(super) async fn provider_models(
     Path(name): Path<String>,
 ) -> Reply<Vec<hearth_providers::RemoteModel>> {
     ok(s.app.provider_models(&name).await)
+}
+pub(super) async fn add_provider_model(
+    State(s): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    Json(b): Json<ModelId>,
+) -> Reply<()> {
+    ok(s.app.add_provider_model(&name, &b.id).await)
 }
 pub(super) async fn set_keys_in_file(
     State(s): State<Arc<Shared>>,

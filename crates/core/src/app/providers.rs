@@ -32,6 +32,11 @@ impl App {
         self.hearth.inner.remote.models(name).await
     }
 
+    /// Adds a model id the provider does not list to the picker.
+    pub async fn add_provider_model(&self, name: &str, model: &str) -> Result<(), CoreError> {
+        self.hearth.inner.remote.add_model(name, model).await
+    }
+
     /// Whether keys may go to a file only this user can read when there is no keychain.
     pub async fn set_keys_in_file(&self, allowed: bool) -> Result<(), CoreError> {
         self.hearth.inner.remote.set_keys_in_file(allowed).await

@@ -303,6 +303,26 @@ impl Providers {
         Ok(models)
     }
 
+    /// Adds a model id the server does not list (some servers list none) to the picker.
+    pub(crate) async fn add_model(&self, name: &str, model: &str) -> Result<(), CoreError> {
+        let model = model.trim();
+        if model.is_empty() || model.chars().any(char::is_whitespace) {
+            return Err(CoreError::Invalid(format!(
+                "{model:?} is not a model id; ids have no spaces, such as llama3.3:70b"
+            )));
+        }
+        let mut list = self.list().await?;
+        let record = list
+            .iter_mut()
+            .find(|p| p.name == name)
+            .ok_or_else(|| no_provider(name))?;
+        if !record.models.iter().any(|m| m == model) {
+            record.models.push(model.to_owned());
+            self.store.set_setting(PROVIDERS_SETTING, &list).await?;
+        }
+        Ok(())
+    }
+
     /// `provider:model` when `id` starts with the name of an added provider.
     pub(crate) async fn target(&self, id: &str) -> Result<Option<RemoteTarget>, CoreError> {
         let Some((provider, model)) = id.split_once(':') else {

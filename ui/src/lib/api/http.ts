@@ -122,6 +122,9 @@ export class HttpBackend implements Backend {
   providerModels(name: string) {
     return this.call<RemoteModel[]>('POST', `/providers/${encodeURIComponent(name)}/models`);
   }
+  addProviderModel(name: string, id: string) {
+    return this.call<void>('POST', `/providers/${encodeURIComponent(name)}/model`, { id });
+  }
   setKeysInFile(allowed: boolean) {
     return this.call<ProvidersView>('PUT', '/providers/keys_in_file', { allowed });
   }

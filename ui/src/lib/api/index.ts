@@ -73,6 +73,8 @@ export interface Backend {
   removeProvider(name: string): Promise<void>;
   /** Asks the provider for its models again (the picker shows the list saved here). */
   providerModels(name: string): Promise<RemoteModel[]>;
+  /** Adds a model id the provider does not list (the picker shows it). */
+  addProviderModel(name: string, id: string): Promise<void>;
   /** Where there is no keychain: whether keys may go to a file only this user can read. */
   setKeysInFile(allowed: boolean): Promise<ProvidersView>;
   /** The system's file picker for attachments (the desktop app); else null. */

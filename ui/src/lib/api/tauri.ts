@@ -115,6 +115,9 @@ export class TauriBackend implements Backend {
   providerModels(name: string) {
     return call<RemoteModel[]>('provider_models', { name });
   }
+  addProviderModel(name: string, id: string) {
+    return call<void>('add_provider_model', { name, id });
+  }
   setKeysInFile(allowed: boolean) {
     return call<ProvidersView>('set_keys_in_file', { allowed });
   }
