@@ -8,7 +8,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{greedy, hearth_cli, provider, text, Server, LONG, MODEL, QUESTION};
+use common::{add_provider, greedy, hearth_cli, provider, text, Server, LONG, MODEL, QUESTION};
 use hearth_core::providers::{ApiKey, Endpoint, Message, Provider, Request, Role, StreamEvent};
 use hearth_testkit::{test_model, ScratchDir};
 
@@ -158,20 +158,7 @@ async fn hearths_own_api_passes_remote_models_through() {
     let (url, key) = (remote.url(), remote.token.clone());
     // This computer's Hearth, with the remote added as a provider, serves the local API.
     let local = Server::start_with("providers-through-local", &[], |data, _| {
-        let added = hearth_cli(
-            data,
-            &[
-                "providers",
-                "add",
-                "box",
-                "--url",
-                &url,
-                "--api-key-env",
-                "K",
-                "--keep-key-in-file",
-            ],
-            &[("K", &key)],
-        );
+        let added = add_provider(data, "box", &url, &key);
         assert!(added.status.success(), "{}", text(&added).1);
     });
     let through = provider(&local, &local.token);
@@ -305,20 +292,7 @@ async fn llama_server_is_a_provider_like_any_other() {
     // Through the CLI: added, a chat answered, then the server killed mid-reply.
     let dir = ScratchDir::new("providers-llama-server");
     let data = dir.path().join("data");
-    let added = hearth_cli(
-        &data,
-        &[
-            "providers",
-            "add",
-            "ls",
-            "--url",
-            &server.url,
-            "--api-key-env",
-            "K",
-            "--keep-key-in-file",
-        ],
-        &[("K", key)],
-    );
+    let added = add_provider(&data, "ls", &server.url, key);
     assert!(added.status.success(), "{}", text(&added).1);
     let model = format!("ls:{id}");
     let chat = hearth_cli(

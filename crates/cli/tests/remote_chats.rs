@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{hearth_cli, text, Server, LONG, MODEL, QUESTION};
+use common::{add_provider, hearth_cli, text, Server, LONG, MODEL, QUESTION};
 use hearth_testkit::{test_embedder, test_model, ScratchDir};
 
 /// Every file under `dir` that contains `needle` (the database and logs included).
@@ -170,20 +170,7 @@ fn a_reply_cut_by_a_dying_server_is_kept_and_marked_interrupted() {
     let mut server = Server::start("providers-cut", &[]);
     let dir = ScratchDir::new("providers-cut-local");
     let data = dir.path().join("data");
-    let added = hearth_cli(
-        &data,
-        &[
-            "providers",
-            "add",
-            "box",
-            "--url",
-            &server.url(),
-            "--api-key-env",
-            "K",
-            "--keep-key-in-file",
-        ],
-        &[("K", &server.token)],
-    );
+    let added = add_provider(&data, "box", &server.url(), &server.token);
     assert!(added.status.success(), "{}", text(&added).1);
     let model = format!("box:{MODEL}");
     let mut chat = Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
@@ -359,20 +346,7 @@ fn a_chat_can_move_to_a_remote_model_midway_and_sends_its_history() {
     let server = Server::start("providers-midway", &["--save-history"]);
     let dir = ScratchDir::new("providers-midway-local");
     let data = dir.path().join("data");
-    let added = hearth_cli(
-        &data,
-        &[
-            "providers",
-            "add",
-            "box",
-            "--url",
-            &server.url(),
-            "--api-key-env",
-            "K",
-            "--keep-key-in-file",
-        ],
-        &[("K", &server.token)],
-    );
+    let added = add_provider(&data, "box", &server.url(), &server.token);
     assert!(added.status.success(), "{}", text(&added).1);
     let local = test_model();
     let first = hearth_cli(
@@ -457,20 +431,7 @@ fn localdocs_passages_go_to_a_remote_model_with_a_notice() {
         let out = hearth_cli(&data, &args, &[]);
         assert!(out.status.success(), "{args:?}: {}", text(&out).1);
     }
-    let added = hearth_cli(
-        &data,
-        &[
-            "providers",
-            "add",
-            "box",
-            "--url",
-            &server.url(),
-            "--api-key-env",
-            "K",
-            "--keep-key-in-file",
-        ],
-        &[("K", &server.token)],
-    );
+    let added = add_provider(&data, "box", &server.url(), &server.token);
     assert!(added.status.success(), "{}", text(&added).1);
     let model = format!("box:{MODEL}");
     let chat = hearth_cli(

@@ -163,3 +163,21 @@ pub fn greedy(question: &str, max_tokens: u32) -> Request {
     request.settings.max_tokens = Some(max_tokens);
     request
 }
+
+/// `hearth-cli providers add NAME --url URL` with `key`, kept in the 0600 file (no keychain here).
+pub fn add_provider(data: &Path, name: &str, url: &str, key: &str) -> Output {
+    hearth_cli(
+        data,
+        &[
+            "providers",
+            "add",
+            name,
+            "--url",
+            url,
+            "--api-key-env",
+            "K",
+            "--keep-key-in-file",
+        ],
+        &[("K", key)],
+    )
+}
