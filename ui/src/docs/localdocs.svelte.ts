@@ -107,14 +107,25 @@ export class LocalDocs {
   onEvent(event: AppEvent) {
     if (event.type === 'collection') {
       if (!this.view) return;
-      this.view.collections = withStatus(this.view.collections, event);
-      // A run that ended changed the counts (and maybe the unreadable files).
+      // A run that ended changed the counts (and maybe the unreadable files): the collection
+      // shows "ready" together with its new counts, never for a moment with the old ones.
       if (event.status.state === 'ready' || event.status.state === 'failed') {
         delete this.unreadable[event.collection];
-        void this.refresh();
+        void this.endRun(event);
+      } else {
+        this.view.collections = withStatus(this.view.collections, event);
       }
     } else if (event.type === 'download' && event.event === 'finished') {
       void this.refresh();
+    }
+  }
+
+  /** Reads the screen again after a run ended; where that fails, the status alone changes. */
+  private async endRun(event: CollectionNotice) {
+    try {
+      this.view = await this.api.localdocs();
+    } catch {
+      if (this.view) this.view.collections = withStatus(this.view.collections, event);
     }
   }
 

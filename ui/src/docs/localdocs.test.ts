@@ -61,6 +61,33 @@ describe('the screen', () => {
     expect(api.calls).toEqual(['localdocs']);
     docs.onEvent({ type: 'collection', collection: 'Garden', status: { state: 'ready' } });
     expect(api.calls).toEqual(['localdocs', 'localdocs']);
+    await Promise.resolve();
+  });
+
+  it('a finished run shows "ready" only together with its new counts', async () => {
+    const view: LocalDocsView = { collections: [garden], paused: false, models: [], retrieval: { passages: 4, min_similarity: 0.15 } };
+    const api = backend(view);
+    const docs = new LocalDocs(api);
+    await docs.refresh();
+    docs.onEvent({ type: 'collection', collection: 'Garden', status: { state: 'indexing', files_done: 1, files_total: 41, chunks_done: 4, chunks_per_sec: 2, eta_secs: null, current_file: null } });
+    view.collections = [{ ...garden, files: 41, status: { state: 'ready' } }];
+    docs.onEvent({ type: 'collection', collection: 'Garden', status: { state: 'ready' } });
+    const shown = () => docs.view?.collections[0];
+    expect(shown()?.status.state).toBe('indexing');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(shown()?.status.state).toBe('ready');
+    expect(shown()?.files).toBe(41);
+  });
+
+  it('a finished run whose counts cannot be read still shows its status', async () => {
+    const api = backend({ collections: [garden], paused: false, models: [], retrieval: { passages: 4, min_similarity: 0.15 } });
+    const docs = new LocalDocs(api);
+    await docs.refresh();
+    api.localdocs = async () => { throw new BackendError('the app is closing', 503, 'unavailable'); };
+    docs.onEvent({ type: 'collection', collection: 'Garden', status: { state: 'failed', message: 'disk full' } });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(docs.view?.collections[0].status).toEqual({ state: 'failed', message: 'disk full' });
+    expect(docs.view?.collections[0].files).toBe(2);
   });
 
   it('a refused change is shown in the reader\'s words and the screen is read again', async () => {
