@@ -88,11 +88,13 @@ ui-deps: ui/node_modules/.package-lock.json
 ui: ui-deps
 	cd ui && npm run check && npm test && npm run build
 
-# The browser E2E: Debian's chromium against `hearth-cli serve` with the real test model.
+# The browser E2E: Debian's chromium against `hearth-cli serve` with the real test model, then
+# the design checks (every state photographed in both themes and languages, axe, keyboard only).
 # Its binaries come from `build` (the whole workspace at once): building single packages would
 # resolve features differently from `cargo test` and compile most crates a second time (5 min cold).
 e2e-browser: build test-model
 	HEARTH_ARTIFACTS=$(CARGO_TARGET_DIR)/e2e-artifacts node tests/e2e-browser/run.mjs
+	HEARTH_ARTIFACTS=$(CARGO_TARGET_DIR)/e2e-artifacts node tests/e2e-browser/design.mjs
 
 # The desktop E2E: the release `hearth` window under Xvfb through tauri-driver + WebKitWebDriver.
 e2e-desktop: build test-model

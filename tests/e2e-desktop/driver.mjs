@@ -190,7 +190,7 @@ export async function chooseGreedySampling() {
   await until('the temperature field', `return !!document.querySelector('.settings input[type=number]');`);
   await run(`const i = document.querySelector('.settings input[type=number]'); i.value = '0'; i.dispatchEvent(new Event('input', { bubbles: true }));
              [...document.querySelectorAll('.settings button')].find(b => b.textContent === 'Save').click(); return true;`);
-  await until('the saved notice', `return document.querySelector('.settings .banner')?.textContent.includes('Settings saved');`);
+  await until('the saved notice', `return !!document.querySelector('.toast')?.textContent.includes('Settings saved');`);
   await openTab('Chat');
 }
 

@@ -116,6 +116,9 @@ export class Chats {
   }
 
   async newChat() {
+    // An empty chat is already a new one: the list does not fill with empty chats.
+    const open = this.open;
+    if (open && open.messages.every((m) => m.role === 'system') && !this.isBusy(open.chat.id)) return;
     // Shown empty at once: a question typed before the backend answers belongs to the new chat.
     this.open = null;
     await this.attempt(async () => {

@@ -160,6 +160,27 @@ describe('documents for a chat', () => {
 // Regression guard (a browser E2E flake, twice): a question typed right after "New chat", while
 // the backend was still making it, went into the chat shown before, and the new chat stayed empty.
 describe('New chat', () => {
+  const question = { id: 5, chat_id: 1, parent_id: null, role: 'user', content: 'Which is the largest?', status: 'complete', versions: [5] };
+
+  it('keeps an empty chat that is open instead of making another', async () => {
+    let newChats = 0;
+    const api = {
+      models: async () => ({ models: [{ id: 'm', name: 'M', quant: null, size: 1, remote: null }], default: 'm' }),
+      chats: async () => [chat],
+      chat: async () => ({ chat, messages: [] }),
+      newChat: async () => {
+        newChats += 1;
+        return chat;
+      },
+    } as unknown as Backend;
+    const chats = new Chats(api);
+    await chats.newChat();
+    await chats.newChat();
+    await chats.newChat();
+    expect(newChats).toBe(1);
+    expect(chats.open?.chat.id).toBe(1);
+  });
+
   it('takes a question sent while it is being made', async () => {
     const old = { ...chat, id: 1, title: 'Capitals of Europe' };
     const made = { ...chat, id: 2 };
@@ -169,7 +190,7 @@ describe('New chat', () => {
     const api = {
       models: async () => ({ models: [{ id: 'm', name: 'M', quant: null, size: 1, remote: null }], default: 'm' }),
       chats: async () => [made, old],
-      chat: async (id: number) => ({ chat: id === 2 ? made : old, messages: [] }),
+      chat: async (id: number) => ({ chat: id === 2 ? made : old, messages: id === 2 ? [] : [question] }),
       newChat: () => {
         newChats += 1;
         return new Promise((resolve) => (finishMaking = () => resolve(made)));

@@ -12,6 +12,7 @@
 import DOMPurify from 'dompurify';
 import hljs from 'highlight.js/lib/common';
 import { Marked } from 'marked';
+import { locale, t } from './i18n.svelte';
 
 function escapeHtml(text: string): string {
   return text
@@ -83,7 +84,7 @@ const marked = new Marked({
       const language = lang && hljs.getLanguage(lang) ? lang : undefined;
       const body = streamingRender && !isClosed(raw) ? escapeHtml(text) : highlight(text, language);
       const label = escapeHtml(language ?? 'text');
-      return `<div class="code"><div class="code-bar"><span>${label}</span><button type="button" class="copy-code" aria-label="Copy code">Copy</button></div><pre><code class="hljs">${body}</code></pre></div>`;
+      return `<div class="code"><div class="code-bar"><span>${label}</span><button type="button" class="copy-code" aria-label="${t('copyCode')}">${t('copy')}</button></div><pre tabindex="0"><code class="hljs">${body}</code></pre></div>`;
     },
     link({ href, text }) {
       const safe = /^(https?:|mailto:)/i.test(href) ? href : '#';
@@ -186,7 +187,8 @@ export function renderBlocks(text: string, streaming = false): string[] {
   tokens.forEach((token, i) => {
     if (!shown(token.type)) return;
     const open = streaming && i === last;
-    const key = `${open ? 'open' : 'done'}\u0000${token.raw}`;
+    // The code bar's words are in the window's language.
+    const key = `${open ? 'open' : 'done'}\u0000${locale.language}\u0000${token.raw}`;
     // The block being written changes with every token: caching it would only push out others.
     const keep = cacheable && !open;
     const cached = keep ? blocks.get(key) : undefined;

@@ -1,7 +1,8 @@
 // The Models screen's state: installed models, the catalog and guide, downloads in flight.
 
 import type { AppEvent, Backend, CatalogView, ImportResult, InstalledRow } from '../lib/api';
-import { describeError } from '../lib/i18n.svelte';
+import { describeError, t } from '../lib/i18n.svelte';
+import { toasts } from '../lib/toast.svelte';
 
 /** One download as its progress bar shows it. */
 export interface DownloadState {
@@ -57,12 +58,9 @@ export class Models {
   async verify(id: string) {
     await this.guard(async () => {
       const check = await this.api.verifyModel(id);
-      this.notice =
-        check.matches === true
-          ? `${id}: SHA-256 matches (${check.sha256.slice(0, 16)}…)`
-          : check.matches === false
-            ? `${id} is damaged: its SHA-256 does not match; delete it and download it again`
-            : `${id}: SHA-256 ${check.sha256} (nothing to compare with)`;
+      if (check.matches === false) this.notice = `${id}: ${t('shaDamaged')}`;
+      else if (check.matches) toasts.show(`${id}: ${t('shaMatches')} (${check.sha256.slice(0, 16)}…)`);
+      else toasts.show(`${id}: SHA-256 ${check.sha256} (${t('shaNothingToCompare')})`);
     });
   }
 
