@@ -268,7 +268,7 @@ await step('a confirmation is a toast in the reader\'s language, not a banner', 
   await page.screenshot({ path: path.join(artifacts, 'toast-light-zh-1280x800.png') });
 });
 
-await step('keyboard only: every control of the three views reached with Tab shows a focus ring and is visible', async () => {
+await step('keyboard only: every control of the three views reached with Tab shows a focus ring and is visible; Enter and Esc open and close the documents menu; Ctrl+B toggles the chat list', async () => {
   await look('en', 'light');
   const reached = {};
   for (const [view, show] of [
@@ -282,8 +282,16 @@ await step('keyboard only: every control of the three views reached with Tab sho
     await show();
     reached[view] = await tabThrough(view);
   }
-  // Ctrl+B hides and shows the chat list.
+  // Enter opens the chat's documents menu, Esc closes it and gives the focus back.
   await openView('Chat', '聊天');
+  await page.locator('.docs-picker summary').focus();
+  await page.keyboard.press('Enter');
+  await page.locator('.docs-picker[open] .docs-list').waitFor(wait);
+  await page.keyboard.press('Escape');
+  await page.locator('.docs-picker:not([open])').waitFor(wait);
+  const back = await page.evaluate(() => document.activeElement?.tagName);
+  if (back !== 'SUMMARY') throw new Error(`after Esc the focus is on ${back}`);
+  // Ctrl+B hides and shows the chat list.
   await page.keyboard.press('Control+b');
   if (await page.locator('.chat-list').count()) throw new Error('Ctrl+B left the chat list shown');
   await page.keyboard.press('Control+b');
