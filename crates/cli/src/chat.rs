@@ -274,7 +274,7 @@ impl Conversation {
                                 print_piece(&text);
                             }
                             Ok(CoreEvent::ReplyFinished { message_id, .. }) if message_id == id => break,
-                            Ok(CoreEvent::Notice { message }) => eprintln!("note: {message}"),
+                            Ok(CoreEvent::Notice { message, .. }) => eprintln!("note: {message}"),
                             Ok(_) => {}
                             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                             Err(_) => break,

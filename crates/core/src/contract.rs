@@ -36,7 +36,7 @@ pub fn typescript() -> String {
         hearth_models::ModelKind,
         CatalogRow, CatalogView, hearth_models::ModelFacts, hearth_models::InstalledModel,
         InstalledRow, VerifyResult, hearth_models::ImportedAs, ImportResult, UpdateInfo,
-        CoreEvent, hearth_models::DownloadEvent, DownloadTag, DownloadNotice, AppEvent, ApiStatus,
+        CoreEvent, crate::NoticeAbout, hearth_models::DownloadEvent, DownloadTag, DownloadNotice, AppEvent, ApiStatus,
         crate::RetrievalSettings, hearth_docs::Collection, hearth_docs::CollectionSummary,
         hearth_docs::IndexProgress, crate::CollectionStatus, crate::CollectionTag, crate::CollectionNotice, CollectionView,
         EmbeddingOption, LocalDocsView, NewCollection, CollectionChange, hearth_docs::UnreadableFile,

@@ -50,6 +50,7 @@ mod error;
 mod localdocs;
 mod model_hash;
 mod models;
+mod notice;
 mod oneshot;
 mod remote;
 mod reply;
@@ -77,6 +78,7 @@ pub use hearth_store::{
 };
 pub use localdocs::{EmbeddingChoice, LocalDocs, RESCAN_EVERY};
 pub use models::{catalog_template, ModelManager};
+pub use notice::NoticeAbout;
 pub use remote::{
     NewProvider, ProviderAdded, ProviderRecord, ProvidersView, RemoteTarget, KEYS_IN_FILE_SETTING,
     PROVIDERS_SETTING,

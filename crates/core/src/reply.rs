@@ -16,7 +16,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::retrieval::{self, RetrievalSettings};
 use crate::service::{conversation, CoreEvent, Hearth, RunningReply, NEW_CHAT_TITLE};
-use crate::{ChatModel, CoreError, ErrorReport};
+use crate::{ChatModel, CoreError, ErrorReport, NoticeAbout};
 
 /// How often a growing reply is written: a crash loses at most this much of one reply.
 pub const WRITE_INTERVAL: Duration = Duration::from_millis(250);
@@ -223,9 +223,7 @@ pub(crate) async fn give_sources(
     if job.collections.contains(&attached) {
         let read = tokio::time::timeout(ATTACHMENTS_WAIT, docs.until_read(&attached)).await;
         if read.is_err() {
-            hearth.emit(CoreEvent::Notice {
-                message: "Your attached file is still being read; this reply uses what has been read so far.".into(),
-            });
+            hearth.emit(CoreEvent::notice(NoticeAbout::AttachmentStillReading));
         }
     }
     let given = async {
@@ -255,11 +253,9 @@ pub(crate) async fn give_sources(
                 sources,
             });
         }
-        Err(e) => hearth.emit(CoreEvent::Notice {
-            message: format!(
-                "Your documents could not be searched ({e}); this reply does not use them."
-            ),
-        }),
+        Err(e) => hearth.emit(CoreEvent::notice(NoticeAbout::DocumentsUnavailable {
+            detail: e.to_string(),
+        })),
     }
 }
 

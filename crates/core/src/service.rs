@@ -14,7 +14,7 @@ use tokio::sync::{broadcast, watch};
 use crate::model_hash;
 use crate::reply::{self, ReplyHandle};
 use crate::snapshots::{self, SnapshotUsage, Snapshots};
-use crate::{CoreError, DataDir, ErrorReport, LocalDocs};
+use crate::{CoreError, DataDir, ErrorReport, LocalDocs, NoticeAbout};
 
 /// Title of a chat until its first reply names it.
 pub const NEW_CHAT_TITLE: &str = "New chat";
@@ -97,7 +97,19 @@ pub enum CoreEvent {
     Notice {
         /// What happened and what to do, in English.
         message: String,
+        /// What it is about, for a window that says it in the reader's language.
+        about: NoticeAbout,
     },
+}
+
+impl CoreEvent {
+    /// The notice about `about`, with its English sentence.
+    pub fn notice(about: NoticeAbout) -> CoreEvent {
+        CoreEvent::Notice {
+            message: about.english(),
+            about,
+        }
+    }
 }
 
 /// A reply being written: its chat and the switch that stops it.
@@ -442,9 +454,9 @@ impl Hearth {
         *loaded = Some((model.path.clone(), model.load.clone(), info.clone()));
         model_hash::ensure(self.inner.store.clone(), model.path.clone());
         if let Some(note) = &info.template_note {
-            self.emit(CoreEvent::Notice {
-                message: note.clone(),
-            });
+            self.emit(CoreEvent::notice(NoticeAbout::PromptFormat {
+                detail: note.clone(),
+            }));
         }
         Ok(info)
     }

@@ -231,8 +231,10 @@ async fn a_reply_answers_from_the_chats_collections_and_keeps_its_sources() {
     assert_eq!(after.status, hearth_core::MessageStatus::Complete);
     let mut noticed = false;
     while let Ok(event) = events.try_recv() {
-        if let CoreEvent::Notice { message } = event {
-            noticed |= message.contains("could not be searched") && message.contains("Notes");
+        if let CoreEvent::Notice { message, about } = event {
+            noticed |= message.contains("could not be searched")
+                && message.contains("Notes")
+                && matches!(about, hearth_core::NoticeAbout::DocumentsUnavailable { .. });
         }
     }
     assert!(noticed, "a notice says the documents were not used");

@@ -5,7 +5,7 @@
 // `reply_finished` event, whatever happens. Replies are tracked by message id, so two in one
 // chat never overwrite each other, and every path clears what it set.
 
-import type { AppEvent, Backend, Chat, ChatView, CollectionView, Id, ModelChoice, SearchHit, Started } from '../lib/api';
+import type { AppEvent, Backend, Chat, ChatView, CollectionView, Id, ModelChoice, NoticeAbout, SearchHit, Started } from '../lib/api';
 import { describeError, type ShownError } from '../lib/i18n.svelte';
 import { withStatus } from '../docs/localdocs.svelte';
 
@@ -24,7 +24,8 @@ export class Chats {
   sending = $state<Id | null>(null);
   error = $state<ShownError | null>(null);
   /** Something to know that is not a failure (a model's prompt format was replaced). */
-  notice = $state<string | null>(null);
+  /** What the backend last wanted the person to know (said in the reader's language). */
+  notice = $state<NoticeAbout | null>(null);
   results = $state<SearchHit[] | null>(null);
   /** Every LocalDocs collection, for the chat's picker (read when the picker opens). */
   collections = $state<CollectionView[]>([]);
@@ -310,7 +311,7 @@ export class Chats {
         this.collections = withStatus(this.collections, event);
         return;
       case 'notice':
-        this.notice = event.message;
+        this.notice = event.about;
         return;
       case 'model_loading':
         this.loading[event.message_id] = true;

@@ -1,7 +1,7 @@
 // Every visible string, in English and Simplified Chinese, and a sentence for every kind of
 // backend failure.
 
-import type { ErrorKind, Unreadable } from './api/types';
+import type { ErrorKind, NoticeAbout, Unreadable } from './api/types';
 
 const en = {
   newChat: 'New chat',
@@ -633,4 +633,37 @@ export function describeUnreadable(u: Unreadable): string {
     case 'vanished':
       return zh ? '读取时文件被删除或移动' : 'it was deleted or moved while being read';
   }
+}
+
+/** A notice from the backend in each language, from what it is about. */
+const noticeTexts: Record<Language, (about: NoticeAbout) => string> = {
+  en: (about) => {
+    switch (about.kind) {
+      case 'remote_send':
+        return `This chat${about.documents ? ', with passages from your documents,' : ''} is sent to ${about.provider} at ${about.host} to be answered by ${about.model}.`;
+      case 'attachment_still_reading':
+        return 'Your attached file is still being read; this reply uses what has been read so far.';
+      case 'documents_unavailable':
+        return `Your documents could not be searched (${about.detail}); this reply does not use them.`;
+      case 'prompt_format':
+        return `The model's own prompt format could not be used: ${about.detail}`;
+    }
+  },
+  zh: (about) => {
+    switch (about.kind) {
+      case 'remote_send':
+        return `此对话${about.documents ? '（连同你文档中的段落）' : ''}将发送到 ${about.provider}（${about.host}），由 ${about.model} 回答。`;
+      case 'attachment_still_reading':
+        return '附加的文件仍在读取中；本次回复只用到已读取的部分。';
+      case 'documents_unavailable':
+        return `无法搜索你的文档（${about.detail}）；本次回复没有使用它们。`;
+      case 'prompt_format':
+        return `无法使用模型自带的提示词格式：${about.detail}`;
+    }
+  },
+};
+
+/** A backend notice in the reader's language. */
+export function noticeText(about: NoticeAbout): string {
+  return noticeTexts[locale.language](about);
 }

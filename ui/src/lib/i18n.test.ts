@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { languages, locale, t } from './i18n.svelte';
+import { languages, locale, noticeText, t } from './i18n.svelte';
 
 describe('i18n', () => {
   it('has every English string in Chinese, translated', () => {
@@ -17,5 +17,22 @@ describe('i18n', () => {
     expect(t('send')).toBe('发送');
     locale.language = 'en';
     expect(t('send')).toBe('Send');
+  });
+});
+
+describe('backend notices', () => {
+  it('are said in the reader\'s language from what they are about', () => {
+    const about = { kind: 'remote_send', provider: 'box', host: 'gpu.lan', model: 'llama-70b', documents: true } as const;
+    const before = locale.language;
+    try {
+      locale.language = 'en';
+      // The same sentence the backend writes in English (crates/core/src/notice.rs).
+      expect(noticeText(about)).toBe('This chat, with passages from your documents, is sent to box at gpu.lan to be answered by llama-70b.');
+      locale.language = 'zh';
+      expect(noticeText(about)).toBe('此对话（连同你文档中的段落）将发送到 box（gpu.lan），由 llama-70b 回答。');
+      expect(noticeText({ kind: 'attachment_still_reading' })).toMatch(/附加的文件/);
+    } finally {
+      locale.language = before;
+    }
   });
 });

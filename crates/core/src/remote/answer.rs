@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use super::{RemoteTarget, REMOTE_CONTEXT};
 use crate::reply::{give_sources, Ending, Growing, Job};
 use crate::service::{conversation, CoreEvent, Hearth};
+use crate::NoticeAbout;
 
 pub(crate) async fn answer(
     hearth: &Hearth,
@@ -37,19 +38,12 @@ pub(crate) async fn answer(
         .iter()
         .any(|m| m.model_file.as_deref() == Some(id.as_str()));
     if !sent_before {
-        let documents = if job.collections.is_empty() {
-            ""
-        } else {
-            ", with passages from your documents,"
-        };
-        hearth.emit(CoreEvent::Notice {
-            message: format!(
-                "This chat{documents} is sent to {} at {} to be answered by {}.",
-                target.provider,
-                provider.endpoint().host(),
-                target.model
-            ),
-        });
+        hearth.emit(CoreEvent::notice(NoticeAbout::RemoteSend {
+            provider: target.provider.clone(),
+            host: provider.endpoint().host().to_string(),
+            model: target.model.clone(),
+            documents: !job.collections.is_empty(),
+        }));
     }
     let request = Request {
         model: target.model.clone(),

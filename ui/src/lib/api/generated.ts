@@ -1073,7 +1073,37 @@ chat_id: number, } | { "type": "notice",
 /**
  * What happened and what to do, in English.
  */
-message: string, };
+message: string, 
+/**
+ * What it is about, for a window that says it in the reader's language.
+ */
+about: NoticeAbout, };
+
+export type NoticeAbout = { "kind": "remote_send", 
+/**
+ * The provider's name.
+ */
+provider: string, 
+/**
+ * The server it reaches.
+ */
+host: string, 
+/**
+ * The model that answers.
+ */
+model: string, 
+/**
+ * Whether passages of the person's documents go with it.
+ */
+documents: boolean, } | { "kind": "attachment_still_reading" } | { "kind": "documents_unavailable", 
+/**
+ * Why, in English (from the index).
+ */
+detail: string, } | { "kind": "prompt_format", 
+/**
+ * What the engine chose and why, in English.
+ */
+detail: string, };
 
 export type DownloadEvent = { "event": "queued", 
 /**
