@@ -224,11 +224,11 @@ await step('a conversation: the question right, the reply left with its model, a
   });
   if (!(sides.userRight > sides.replyLeft + 200)) throw new Error(`question and reply are not on their sides: ${JSON.stringify(sides)}`);
   // A long reply stopped with Esc is kept and marked, with what to do.
-  await page.locator('.composer textarea').fill('Write the numbers from 1 to 1000, separated by commas.');
+  await page.locator('.composer textarea').fill('Write a long essay about the history of France, at least 2000 words.');
   await page.keyboard.press('Enter');
   await page.getByRole('button', { name: 'Stop' }).waitFor(wait);
-  await page.locator('.markdown.streaming').waitFor(wait);
-  await page.waitForTimeout(1500);
+  // Stopped as soon as the reply has a few words: long before an essay of 2,000 words ends.
+  await page.waitForFunction(() => (document.querySelector('.markdown.streaming')?.textContent?.length ?? 0) > 20, null, wait);
   await page.keyboard.press('Escape');
   await page.locator('article.message.assistant .note.interrupted').waitFor(wait);
   const shownWhileIdle = await page.locator('article.message.assistant').last().getByRole('button', { name: 'Regenerate' }).count();

@@ -425,6 +425,17 @@ impl Hearth {
         let _ = self.inner.events.send(event);
     }
 
+    /// The model file the engine holds, if any; none while one is being loaded (asking
+    /// never waits for a load).
+    pub(crate) fn loaded_path(&self) -> Option<PathBuf> {
+        self.inner
+            .loaded
+            .try_lock()
+            .ok()?
+            .as_ref()
+            .map(|(path, _, _)| path.clone())
+    }
+
     /// Whether `model` is the one the engine holds, loaded this way.
     pub(crate) async fn is_loaded(&self, model: &ChatModel) -> bool {
         self.inner

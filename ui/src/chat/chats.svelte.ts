@@ -326,6 +326,8 @@ export class Chats {
       }
       case 'reply_finished':
         delete this.loading[event.message_id];
+        // The picker shows which model the engine now holds.
+        void this.refreshModels().catch(() => {});
         if (event.message_id in this.replying) delete this.replying[event.message_id];
         else if (this.sending !== null) this.endedEarly.add(event.message_id);
         break;

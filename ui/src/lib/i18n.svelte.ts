@@ -253,6 +253,8 @@ const en = {
   shaDamaged: 'the file is damaged: its SHA-256 does not match. Delete it and download it again.',
   shaNothingToCompare: 'nothing to compare with',
   copyCode: 'Copy code',
+  modelLoaded: 'Loaded',
+  modelLoadedExplain: 'The model is in memory: the next reply starts at once.',
 } as const;
 
 type Key = keyof typeof en;
@@ -507,6 +509,8 @@ const zh: Record<Key, string> = {
   shaDamaged: '文件已损坏：SHA-256 不一致。请删除后重新下载。',
   shaNothingToCompare: '没有可对照的校验值',
   copyCode: '复制代码',
+  modelLoaded: '已加载',
+  modelLoadedExplain: '模型已在内存中：下一次回复会立即开始。',
 };
 
 export const languages = { en, zh } as const;

@@ -18,6 +18,7 @@ impl App {
         let catalog = self.models.catalog();
         let list = self.models.library().list(catalog)?;
         let ids = ids_of(&list);
+        let loaded = self.hearth.loaded_path();
         let models: Vec<ModelChoice> = list
             .into_iter()
             .zip(ids)
@@ -33,6 +34,7 @@ impl App {
                     size: m.size,
                     id,
                     remote: None,
+                    loaded: loaded.as_deref() == Some(m.path.as_path()),
                 }
             })
             .chain(self.remote_choices().await?)
@@ -58,6 +60,7 @@ impl App {
                     quant: None,
                     size: 0,
                     remote: Some(p.name.clone()),
+                    loaded: false,
                 })
             })
             .collect())

@@ -18,6 +18,8 @@ pub struct ModelChoice {
     pub size: u64,
     /// The remote provider that serves it; `None` for a model on this computer.
     pub remote: Option<String>,
+    /// Whether the engine holds it in memory now: a reply starts without loading it.
+    pub loaded: bool,
 }
 
 /// The installed models and the one new chats use.

@@ -402,7 +402,11 @@ size: number,
 /**
  * The remote provider that serves it; `None` for a model on this computer.
  */
-remote: string | null, };
+remote: string | null, 
+/**
+ * Whether the engine holds it in memory now: a reply starts without loading it.
+ */
+loaded: boolean, };
 
 export type ModelChoices = { 
 /**
