@@ -299,6 +299,28 @@ await step('keyboard only: every control of the three views reached with Tab sho
   console.log(`  reached with Tab: ${JSON.stringify(reached)}`);
 });
 
+await step('text at 200%: the chat stays usable (no sideways scroll, the rail labels fit, Send in view)', async () => {
+  await look('en', 'light');
+  await answered().click();
+  await page.locator('article.message.assistant').first().waitFor(wait);
+  await page.evaluate(() => (document.documentElement.style.fontSize = '200%'));
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: path.join(artifacts, 'conversation-text-200-light-en-1280x800.png') });
+  const found = await page.evaluate(() => {
+    const problems = [];
+    const sideways = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+    if (sideways > 0) problems.push(`the page scrolls sideways by ${sideways} px`);
+    for (const label of document.querySelectorAll('.rail-label')) {
+      if (label.scrollWidth > label.parentElement.clientWidth) problems.push(`the rail label "${label.textContent}" does not fit`);
+    }
+    const send = document.querySelector('.composer .send')?.getBoundingClientRect();
+    if (!send || send.bottom > innerHeight || send.right > innerWidth) problems.push(`Send is out of view: ${JSON.stringify(send)}`);
+    return problems;
+  });
+  await page.evaluate(() => (document.documentElement.style.fontSize = ''));
+  if (found.length) throw new Error(found.join('; '));
+});
+
 await step('no script errors on the page', async () => {
   if (errors.length) throw new Error(errors.join('\n'));
   console.log(`  ${shots} screenshots in ${artifacts}, ${audited.length} audits`);
