@@ -59,7 +59,9 @@ async fn a_server_that_never_answers_times_out_with_a_message() {
         "gave up after {:?}",
         started.elapsed()
     );
-    let error = box_.stream(&question()).await.err().expect("no stream");
+    let Err(error) = box_.stream(&question()).await else {
+        panic!("a stream from a server that never answered");
+    };
     assert_eq!(error.kind(), "timeout", "{error}");
     let error = box_.models().await.unwrap_err();
     assert_eq!(error.kind(), "timeout", "{error}");
