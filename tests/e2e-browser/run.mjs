@@ -487,6 +487,7 @@ await step('a send to a model whose file is gone keeps the draft, frees the comp
   if ((await page.locator('.composer textarea').inputValue()) !== question) throw new Error('the draft was lost');
   if (await page.getByRole('button', { name: 'Stop' }).count()) throw new Error('Stop stayed on');
   if (await page.locator('article.message').count()) throw new Error('a message was written');
+  await page.screenshot({ path: path.join(artifacts, 'chat-model-gone.png') });
   fs.renameSync(away, installed);
   await page.keyboard.press('Enter');
   await assistant.last().locator('.markdown').filter({ hasText: 'Paris' }).waitFor(wait);

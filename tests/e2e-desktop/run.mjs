@@ -7,13 +7,15 @@
 // data folder hands the folder to the desktop's opener (xdg-open, recorded by a stand-in on
 // PATH, since there is no file manager under Xvfb); a reply's source (LocalDocs) opens through the
 // same opener, and a source path from an imported chat is refused; a LocalDocs collection made
-// with the system folder picker (GTK's, typed into with xdotool) reaches ready; the window's size and position remembered
+// with the system folder picker (GTK's, typed into with xdotool) reaches ready; a remote provider
+// (another `hearth-cli serve`) added in Settings answers a chat marked remote; the window's size and position remembered
 // across a restart; a second launch hands over to the running app (single instance, over this
 // run's own D-Bus session bus); the tray icon's menu, clicked through a stand-in panel
 // (tray-host.py): Show brings a hidden window back, Quit ends the app and its worker. Screenshots of the real window in $HEARTH_ARTIFACTS (default
 // <target>/e2e-artifacts).
 
 import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -288,6 +290,56 @@ await step('a collection made on the LocalDocs screen with the system folder pic
   await run(`document.querySelector('article.collection[data-name="Letters"] .confirm-remove').click(); return true;`);
   await until('the collection to go', `return !document.querySelector('article.collection[data-name="Letters"]');`);
   if (!fs.existsSync(path.join(letters, 'aunt.txt'))) throw new Error('removing the collection touched the documents');
+});
+
+/** Sets a field's value as typing would (the UI listens for input). */
+function fill(css, value) {
+  return run(`const i = document.querySelector(arguments[0]); i.value = arguments[1]; i.dispatchEvent(new Event('input', { bubbles: true })); return true;`, [css, value]);
+}
+
+/** Picks `id` in the chat header's model picker. */
+function pickModel(id) {
+  return run(`const p = document.querySelector('header select'); p.value = arguments[0]; p.dispatchEvent(new Event('change', { bubbles: true })); return p.value === arguments[0];`, [id]);
+}
+
+await step('a remote provider added in Settings through Tauri IPC: a wrong key is refused, then its model answers a chat marked remote', async () => {
+  // Another Hearth stands in for a team's GPU server: the test model behind its own API key.
+  const cli = path.join(target, 'release/hearth-cli');
+  const remoteData = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-desktop-remote-'));
+  const testModel = execFileSync(path.join(root, 'scripts/fetch-test-model')).toString().trim();
+  execFileSync(cli, ['--data-dir', remoteData, 'models', 'import', testModel], { stdio: 'ignore' });
+  const remote = spawn(cli, ['--data-dir', remoteData, 'serve', '--port', '0', '--no-ui'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const lines = createInterface({ input: remote.stdout })[Symbol.asyncIterator]();
+    const url = (await lines.next()).value.split(/\s+/).find((w) => w.startsWith('http://'));
+    const token = (await lines.next()).value.replace('token: ', '').trim();
+    await openTab('Settings');
+    await until('the providers form', `return !!document.querySelector('.providers-none');`);
+    await fill('.provider-name', 'box');
+    await fill('.provider-url', url);
+    await fill('.provider-key', 'not-the-key');
+    await run(`document.querySelector('.provider-submit').click(); return true;`);
+    await until('the refusal', `return document.querySelector('.settings .error')?.textContent.includes('refused the API key');`);
+    if (await run(`return document.querySelectorAll('.provider').length;`)) throw new Error('a provider was added with a wrong key');
+    await fill('.provider-key', token);
+    await run(`document.querySelector('.provider-submit').click(); return true;`);
+    await until('the provider and its model', `return document.querySelector('.provider[data-name="box"]')?.textContent.includes('models: 1');`);
+    await openTab('Chat');
+    await click('button.new-chat');
+    await until('the remote model in the picker', `return [...document.querySelectorAll('header select option')].some((o) => o.value === 'box:smollm2-135m-instruct');`);
+    if (!(await pickModel('box:smollm2-135m-instruct'))) throw new Error('the remote model could not be picked');
+    await until('the remote marker', `return document.querySelector('header .remote-marker')?.textContent.includes('box');`);
+    await type('.composer textarea', 'What is the capital of France?');
+    await click('.composer button[type=submit]');
+    await until('the notice saying where the chat goes', `return document.querySelector('.banner.notice')?.textContent.includes('is sent to box');`);
+    await until('a reply from the remote model naming Paris', `${lastReply} return r && r.dataset.status === 'complete' && r.textContent.includes('Paris');`);
+    await until('the chat marked remote in the list', `return !!document.querySelector('.chat-list .remote-marker');`);
+    await screenshot('desktop-remote.png');
+    if (!(await pickModel('smollm2-135m-instruct'))) throw new Error('the local model could not be picked again');
+  } finally {
+    remote.kill();
+    fs.rmSync(remoteData, { recursive: true, force: true });
+  }
 });
 
 await step('a second launch brings the running window forward instead of opening a second app', async () => {
