@@ -27,7 +27,7 @@ const opened = path.join(scratch, 'xdg-open.log');
 fs.mkdirSync(path.join(scratch, 'bin'));
 fs.writeFileSync(path.join(scratch, 'bin/xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${opened}'\n`, { mode: 0o755 });
 process.env.PATH = `${path.join(scratch, 'bin')}:${process.env.PATH}`;
-const { appBinary, appEnv, artifacts, askCapitalOfFrance, expectWindowWithTestModel, chooseGreedySampling, cleanup, click, data, display, openTab, relaunch, root, run, s, screenshot, sleep, target, tray, type, until, wd } =
+const { appBinary, appEnv, artifacts, askCapitalOfFrance, expectWindowWithTestModel, chooseGreedySampling, cleanup, click, configHome, data, display, openTab, relaunch, root, run, s, screenshot, sleep, target, tray, type, until, wd } =
   await import('./driver.mjs');
 
 async function finish() {
@@ -323,7 +323,19 @@ await step('a remote provider added in Settings through Tauri IPC: a wrong key i
     if (await run(`return document.querySelectorAll('.provider').length;`)) throw new Error('a provider was added with a wrong key');
     await fill('.provider-key', token);
     await run(`document.querySelector('.provider-submit').click(); return true;`);
-    await until('the provider and its model', `return document.querySelector('.provider[data-name="box"]')?.textContent.includes('models: 1');`);
+    await until('the provider and its model', `return document.querySelector('.provider[data-name="box"]')?.textContent.includes('models: 1');`).catch(async (e) => {
+      const shown = await run(`return document.querySelector('#remote-providers')?.parentElement?.querySelector('.error')?.textContent;`);
+      throw new Error(`${e.message}; the section reads: ${shown}`);
+    });
+    // The key went to the session's keyring: no file of the app's holds it.
+    if (!(await run(`return !!document.querySelector('.provider-keeping[data-keeping="keychain"]');`))) throw new Error('the key was not kept in the keychain');
+    let holding = '';
+    try {
+      holding = execFileSync('grep', ['-rlF', token, data, configHome], { encoding: 'utf8' }).trim();
+    } catch (e) {
+      if (e.status !== 1) throw e; // 1: found nowhere
+    }
+    if (holding) throw new Error(`the key is written in ${holding}`);
     await openTab('Chat');
     await click('button.new-chat');
     await until('the remote model in the picker', `return [...document.querySelectorAll('header select option')].some((o) => o.value === 'box:smollm2-135m-instruct');`);

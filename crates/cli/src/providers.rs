@@ -123,6 +123,16 @@ async fn add(app: &App, args: AddArgs) -> anyhow::Result<()> {
         )
         .await?;
     let provider = &added.provider;
+    if added.keeping == Some(Keeping::Session) {
+        // The keychain answered but refused the key (a locked keyring): it would be gone when
+        // this command ends, so the provider is not kept either.
+        app.remove_provider(&provider.name).await?;
+        bail!(
+            "the system keychain refused to keep the key (is it locked? unlock it and try again), so {} was not added; or pass --keep-key-in-file to keep the key in {}, readable only by you",
+            provider.name,
+            app.providers().await?.key_file
+        );
+    }
     eprintln!("added {} ({})", provider.name, provider.base_url);
     if let Some(warning) = &added.warning {
         eprintln!("warning: {warning}");

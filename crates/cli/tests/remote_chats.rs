@@ -295,6 +295,56 @@ echo "after: $({search})"
 }
 
 #[test]
+fn a_locked_keychain_is_said_and_the_key_goes_to_the_file_only_when_asked() {
+    let server = Server::start("providers-locked-keychain", &[]);
+    let dir = ScratchDir::new("providers-locked-keychain-local");
+    let data = dir.path().join("data");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    // gnome-keyring started but never unlocked (as on a desktop without a login keyring): it
+    // answers lookups and refuses to keep anything.
+    let script = r#"set -u
+gnome-keyring-daemon --start --components=secrets >/dev/null 2>&1
+"$CLI" --data-dir "$DATA" providers add box --url "$URL" --api-key-env BOX_KEY; echo "refused: $?"
+echo "listed: $("$CLI" --data-dir "$DATA" providers list 2>&1 | tr '\n' ' ')"
+"$CLI" --data-dir "$DATA" providers add box --url "$URL" --api-key-env BOX_KEY --keep-key-in-file || exit 10
+"$CLI" --data-dir "$DATA" chat --model "box:$MODEL" --prompt "$QUESTION" --temp 0 --max-tokens 24 || exit 11
+"#;
+    let out = Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", script])
+        .env("CLI", env!("CARGO_BIN_EXE_hearth-cli"))
+        .env("DATA", &data)
+        .env("URL", server.url())
+        .env("BOX_KEY", &server.token)
+        .env("MODEL", MODEL)
+        .env("QUESTION", QUESTION)
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", home.join("share"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .stdin(Stdio::null())
+        .output()
+        .expect("dbus-run-session (package dbus-daemon) is installed by `make test`");
+    let (out, err) = text(&out);
+    assert!(out.contains("refused: 1"), "stdout: {out}\nstderr: {err}");
+    assert!(
+        err.contains("the system keychain refused to keep the key"),
+        "{err}"
+    );
+    assert!(!err.contains(&server.token), "{err}");
+    let listed = out
+        .lines()
+        .find(|l| l.starts_with("listed:"))
+        .unwrap_or_default();
+    assert!(!listed.contains("box"), "not added: {listed}");
+    assert!(out.contains("Paris"), "stdout: {out}\nstderr: {err}");
+    assert!(
+        err.contains("readable only by you"),
+        "the file keeps it, as asked: {err}"
+    );
+    assert!(data.join("provider-keys.json").exists());
+}
+
+#[test]
 fn with_no_provider_a_chat_connects_to_nothing_beyond_this_computer() {
     let dir = ScratchDir::new("providers-privacy");
     let data = dir.path().join("data");

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -76,6 +77,9 @@ pub struct KeyStore {
     file: PathBuf,
     allow_file: bool,
     keychain: bool,
+    /// Set when the keychain answered lookups but refused to keep a key (a locked keyring):
+    /// keys then go where they go without a keychain, and `keeping` says so.
+    refused: AtomicBool,
     /// Keys kept for this session only.
     session: Mutex<BTreeMap<String, String>>,
 }
@@ -89,13 +93,14 @@ impl KeyStore {
             file: file.to_path_buf(),
             allow_file,
             keychain: keychain_answers(service),
+            refused: AtomicBool::new(false),
             session: Mutex::new(BTreeMap::new()),
         }
     }
 
     /// Where a key saved now would be kept.
     pub fn keeping(&self) -> Keeping {
-        if self.keychain {
+        if self.keychain && !self.refused.load(Ordering::Relaxed) {
             Keeping::Keychain
         } else if self.allow_file {
             Keeping::File
@@ -113,9 +118,12 @@ impl KeyStore {
     pub fn save(&self, provider: &str, key: &ApiKey) -> Result<Keeping, KeyError> {
         match self.keeping() {
             Keeping::Keychain => {
-                entry(&self.service, provider)?
-                    .set_password(key.expose())
-                    .map_err(keychain_error)?;
+                if let Err(e) = entry(&self.service, provider)?.set_password(key.expose()) {
+                    // Not an error for the person: the key is kept as without a keychain.
+                    tracing::warn!("the system keychain refused to keep a key: {e}");
+                    self.refused.store(true, Ordering::Relaxed);
+                    return self.save(provider, key);
+                }
             }
             Keeping::File => {
                 let mut keys = self.read_file()?;
@@ -137,6 +145,8 @@ impl KeyStore {
             match entry(&self.service, provider)?.get_password() {
                 Ok(key) => return Ok(Some(ApiKey(key))),
                 Err(keyring::Error::NoEntry) => {}
+                // A refusing keychain holds none of this session's keys.
+                Err(_) if self.refused.load(Ordering::Relaxed) => {}
                 Err(e) => return Err(keychain_error(e)),
             }
         }
@@ -159,6 +169,7 @@ impl KeyStore {
         if self.keychain {
             match entry(&self.service, provider)?.delete_credential() {
                 Ok(()) | Err(keyring::Error::NoEntry) => {}
+                Err(_) if self.refused.load(Ordering::Relaxed) => {}
                 Err(e) => return Err(keychain_error(e)),
             }
         }
@@ -266,6 +277,7 @@ mod tests {
             file: file.clone(),
             allow_file: true,
             keychain: false,
+            refused: AtomicBool::new(false),
             session: Mutex::new(BTreeMap::new()),
         };
         assert_eq!(
