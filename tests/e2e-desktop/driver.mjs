@@ -141,7 +141,20 @@ await launch();
 export async function relaunch() {
   await wd('DELETE', s('/window')).catch(() => {});
   await wd('DELETE', s('')).catch(() => {});
+  // A start while the old app is still quitting finds it on the session bus (single instance),
+  // hands over to it and ends with it: wait until it is gone, as a person would.
+  for (let i = 0; i < 200 && running(); i++) await sleep(100);
   await launch();
+}
+
+/** Whether a process of the app's binary is running. */
+function running() {
+  try {
+    execFileSync('pgrep', ['-f', '-x', `${app}( .*)?`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 export const s = (route) => `/session/${session}${route}`;
 
