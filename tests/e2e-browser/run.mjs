@@ -240,7 +240,7 @@ await step('a reply with <img onerror> and <script> is shown as text and runs no
 await step('a reply answered from documents lists its sources; their markup is inert text', async () => {
   await page.keyboard.press('Control+k');
   await page.keyboard.type('hollyhock');
-  await page.locator('.hit').first().click(wait);
+  await page.locator('.hit', { hasText: /hollyhock/i }).first().click(wait);
   await page.locator('nav input[type="search"]').fill('');
   await page.locator('nav input[type="search"]').dispatchEvent('input');
   const sources = assistant.last().locator('details.sources');

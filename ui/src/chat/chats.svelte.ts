@@ -36,6 +36,8 @@ export class Chats {
   private deleteTimer: ReturnType<typeof setTimeout> | undefined;
   /** Searches asked so far; only the newest one's answer is shown. */
   private searches = 0;
+  /** Counts the person's choices of chat: a chat read for an older choice is not shown. */
+  private choices = 0;
   /** Replies that ended before the request that started them answered (a fast failure). */
   private endedEarly = new Set<Id>();
   /** A chat being made ("New chat"): a question sent meanwhile goes into it, not into the
@@ -87,8 +89,12 @@ export class Chats {
   }
 
   async select(id: Id) {
+    const choice = ++this.choices;
     await this.attempt(async () => {
-      this.open = await this.api.chat(id);
+      const view = await this.api.chat(id);
+      // Another chat was chosen while this one was read: that one stays.
+      if (choice !== this.choices) return;
+      this.open = view;
       this.results = null;
     });
   }
@@ -121,6 +127,7 @@ export class Chats {
     const open = this.open;
     if (open && open.messages.every((m) => m.role === 'system') && !this.isBusy(open.chat.id)) return;
     // Shown empty at once: a question typed before the backend answers belongs to the new chat.
+    this.choices++;
     this.open = null;
     await this.attempt(async () => {
       const chat = await this.newChatOnce();
@@ -299,7 +306,11 @@ export class Chats {
   }
 
   private async reload(chatId: Id) {
-    if (this.open?.chat.id === chatId) this.open = await this.api.chat(chatId);
+    if (this.open?.chat.id !== chatId) return;
+    const choice = this.choices;
+    const view = await this.api.chat(chatId);
+    // Read again for a chat the person has left meanwhile: not shown.
+    if (choice === this.choices && this.open?.chat.id === chatId) this.open = view;
   }
 
   onEvent(event: AppEvent) {

@@ -212,3 +212,47 @@ describe('New chat', () => {
     expect(chats.open?.chat.id).toBe(2);
   });
 });
+
+// Regression guard (a browser E2E failure): a chat read for an older choice, or read again after
+// an event, arrived after the person had chosen another chat and replaced it on screen.
+describe('choosing a chat', () => {
+  const capitals = { ...chat, id: 1, title: 'Capitals of Europe' };
+  const garden = { ...chat, id: 2, title: 'Garden' };
+  /** A backend whose reads of the chats in `slow` wait until `release` is called. */
+  function backend(slow: Set<number>) {
+    const pending: (() => void)[] = [];
+    const api = {
+      chat: (id: number) =>
+        new Promise((resolve) => {
+          const view = { chat: id === 1 ? capitals : garden, messages: [] };
+          if (slow.has(id)) pending.push(() => resolve(view));
+          else resolve(view);
+        }),
+      chats: async () => [capitals, garden],
+    } as unknown as Backend;
+    return { api, release: () => pending.shift()?.() };
+  }
+
+  it('shows the chat chosen last, whatever order the reads come back in', async () => {
+    const { api, release } = backend(new Set([1]));
+    const chats = new Chats(api);
+    const first = chats.select(1);
+    await chats.select(2);
+    release();
+    await first;
+    expect(chats.open?.chat.id).toBe(2);
+  });
+
+  it('does not bring back a chat read again after an event once another was chosen', async () => {
+    const slow = new Set<number>();
+    const { api, release } = backend(slow);
+    const chats = new Chats(api);
+    await chats.select(1);
+    slow.add(1);
+    chats.onEvent({ type: 'chat_changed', chat_id: 1 });
+    await chats.select(2);
+    release();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(chats.open?.chat.id).toBe(2);
+  });
+});
