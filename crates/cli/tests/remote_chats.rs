@@ -7,7 +7,7 @@ mod common;
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use common::{add_provider, hearth_cli, text, Server, LONG, MODEL, QUESTION};
 use hearth_testkit::{test_embedder, test_model, ScratchDir};
@@ -237,6 +237,26 @@ fn a_reply_cut_by_a_dying_server_is_kept_and_marked_interrupted() {
     );
 }
 
+/// Runs `script` under `sh` on a D-Bus session bus of its own, with hearth-cli as `$CLI`, the
+/// data folder as `$DATA`, the server's address and key as `$URL` and `$BOX_KEY`, and `$MODEL`
+/// and `$QUESTION`; `home` is its home (where a keyring keeps its files).
+fn in_own_session(script: &str, data: &Path, server: &Server, home: &Path) -> Output {
+    Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", script])
+        .env("CLI", env!("CARGO_BIN_EXE_hearth-cli"))
+        .env("DATA", data)
+        .env("URL", server.url())
+        .env("BOX_KEY", &server.token)
+        .env("MODEL", MODEL)
+        .env("QUESTION", QUESTION)
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("share"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .stdin(Stdio::null())
+        .output()
+        .expect("dbus-run-session (package dbus-daemon) is installed by `make test`")
+}
+
 #[test]
 fn the_key_lives_in_the_secret_service_and_nowhere_in_the_data_folder() {
     let server = Server::start("providers-keychain", &[]);
@@ -259,18 +279,7 @@ echo "before: $({search})"
 echo "after: $({search})"
 "#
     );
-    let out = Command::new("dbus-run-session")
-        .args(["--", "sh", "-c", &script])
-        .env("CLI", env!("CARGO_BIN_EXE_hearth-cli"))
-        .env("DATA", &data)
-        .env("URL", server.url())
-        .env("BOX_KEY", &server.token)
-        .env("HOME", &home)
-        .env("XDG_DATA_HOME", home.join("share"))
-        .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .stdin(Stdio::null())
-        .output()
-        .expect("dbus-run-session (package dbus-daemon) is installed by `make test`");
+    let out = in_own_session(&script, &data, &server, &home);
     let (out, err) = text(&out);
     assert!(out.contains("Paris"), "stdout: {out}\nstderr: {err}");
     let before = out
@@ -310,20 +319,7 @@ echo "listed: $("$CLI" --data-dir "$DATA" providers list 2>&1 | tr '\n' ' ')"
 "$CLI" --data-dir "$DATA" providers add box --url "$URL" --api-key-env BOX_KEY --keep-key-in-file || exit 10
 "$CLI" --data-dir "$DATA" chat --model "box:$MODEL" --prompt "$QUESTION" --temp 0 --max-tokens 24 || exit 11
 "#;
-    let out = Command::new("dbus-run-session")
-        .args(["--", "sh", "-c", script])
-        .env("CLI", env!("CARGO_BIN_EXE_hearth-cli"))
-        .env("DATA", &data)
-        .env("URL", server.url())
-        .env("BOX_KEY", &server.token)
-        .env("MODEL", MODEL)
-        .env("QUESTION", QUESTION)
-        .env("HOME", &home)
-        .env("XDG_DATA_HOME", home.join("share"))
-        .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .stdin(Stdio::null())
-        .output()
-        .expect("dbus-run-session (package dbus-daemon) is installed by `make test`");
+    let out = in_own_session(script, &data, &server, &home);
     let (out, err) = text(&out);
     assert!(out.contains("refused: 1"), "stdout: {out}\nstderr: {err}");
     assert!(
