@@ -27,6 +27,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
     tauri::generate_handler![
         models,
         set_default_model,
+        unload_model,
         chats,
         new_chat,
         chat,
@@ -58,6 +59,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         set_generation,
         clear_model_generation,
         open_data_folder,
+        open_models_folder,
         settings,
         set_system_prompt,
         catalog,
@@ -87,6 +89,10 @@ pub async fn models(app: State<'_, App>) -> Result<ModelChoices> {
 #[tauri::command]
 pub async fn set_default_model(app: State<'_, App>, id: String) -> Result<()> {
     Ok(app.set_default_model(&id).await?)
+}
+#[tauri::command]
+pub async fn unload_model(app: State<'_, App>) -> Result<()> {
+    Ok(app.unload_model().await?)
 }
 #[tauri::command]
 pub async fn chats(app: State<'_, App>) -> Result<Vec<Chat>> {
@@ -238,6 +244,10 @@ pub async fn clear_model_generation(app: State<'_, App>, model: String) -> Resul
 #[tauri::command]
 pub fn open_data_folder(app: State<'_, App>) -> Result<()> {
     Ok(app.open_data_folder()?)
+}
+#[tauri::command]
+pub fn open_models_folder(app: State<'_, App>) -> Result<()> {
+    Ok(app.open_models_folder()?)
 }
 #[tauri::command]
 pub async fn settings(app: State<'_, App>) -> Result<AppSettings> {

@@ -1,6 +1,6 @@
 // The design checks, in Debian's chromium against `hearth-cli serve` with the real test model:
 // every state of the window (first run, empty chat, a conversation with a finished and a
-// stopped reply, models, LocalDocs, settings) photographed in light and dark, English and
+// stopped reply, models, the catalog offline, LocalDocs, settings) photographed in light and dark, English and
 // Chinese, at 1280×800 and 720×500 into $HEARTH_ARTIFACTS/design; an axe-core audit of each
 // state in both themes with no serious or critical violation; and keyboard only: every
 // control of the three main views reached with Tab shows a focus ring and is visible.
@@ -10,6 +10,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,12 +30,26 @@ fs.rmSync(artifacts, { recursive: true, force: true });
 fs.mkdirSync(artifacts, { recursive: true });
 
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-design-'));
-const catalog = path.join(root, 'assets/catalog.json');
+// The built-in catalog, with one model's server where nothing answers (a port just closed on
+// 127.0.0.1): downloading it shows the offline state, at once since the server gives up
+// without retrying.
+const closedPort = await new Promise((resolve) => {
+  const probe = net.createServer().listen(0, '127.0.0.1', () => {
+    const { port } = probe.address();
+    probe.close(() => resolve(port));
+  });
+});
+const OFFLINE_MODEL = 'gemma-3-270m-it';
+const catalogText = JSON.parse(fs.readFileSync(path.join(root, 'assets/catalog.json'), 'utf8'));
+const offlineEntry = catalogText.models.find((m) => m.id === OFFLINE_MODEL);
+offlineEntry.url = `http://127.0.0.1:${closedPort}/${offlineEntry.file}`;
+const catalog = path.join(data, 'catalog.json');
+fs.writeFileSync(catalog, JSON.stringify(catalogText));
 let server = null;
 
 /** `hearth-cli serve` on a free port with the built UI; resolves to its address. */
 async function serve() {
-  server = spawn(cli, ['--data-dir', data, 'serve', '--port', '0', '--ui', path.join(root, 'ui/dist'), '--catalog', catalog], {
+  server = spawn(cli, ['--data-dir', data, 'serve', '--port', '0', '--ui', path.join(root, 'ui/dist'), '--catalog', catalog, '--download-retries', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const child = server;
@@ -248,6 +263,15 @@ await step('the models, LocalDocs and settings screens', async () => {
     await openView('Models', '模型');
     await page.getByRole('tab', { name: /^(Catalog|模型目录)$/ }).click();
     await page.locator('.catalog li').first().waitFor(wait);
+  });
+  // Offline: the catalog is still there, and the failed download says why and what to do.
+  await state('offline', async () => {
+    await openView('Models', '模型');
+    await page.getByRole('tab', { name: /^(Catalog|模型目录)$/ }).click();
+    const card = page.locator(`li[data-model="${OFFLINE_MODEL}"]`);
+    await card.getByRole('button', { name: /^(Download|下载|Resume|继续)$/ }).click();
+    await card.locator('.download-failure').waitFor(wait);
+    await page.locator('.offline-banner').scrollIntoViewIfNeeded();
   });
   await state('localdocs', async () => {
     await openView('LocalDocs', '本地文档');

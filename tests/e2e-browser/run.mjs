@@ -57,6 +57,8 @@ const fileUrl = await firstLine(files, /^http/);
 const catalog = JSON.parse(fs.readFileSync(path.join(root, 'assets/catalog.json'), 'utf8'));
 const smol = catalog.models.find((m) => m.id === 'smollm2-135m-instruct');
 catalog.models.push({ ...smol, id: 'smollm2-copy', name: 'SmolLM2 copy (local server)', file: 'smollm2-copy.gguf', url: fileUrl, sha256: otherSha });
+// The same bytes under a checksum they do not have: the download is refused after it arrives.
+catalog.models.push({ ...smol, id: 'smollm2-wrong-sum', name: 'SmolLM2 wrong checksum', file: 'smollm2-wrong-sum.gguf', url: fileUrl, sha256: '0'.repeat(64) });
 // The test embedder as a catalog embedding model not installed yet (another name in its header,
 // so other bytes), served by its own local server: LocalDocs downloads it on first use.
 const embedderCopy = path.join(data, 'minilm-copy.gguf');
@@ -420,6 +422,28 @@ await step('a link in a reply opens in a new tab, never in place of the app', as
   await page.locator('nav .chat-title', { hasText: 'Hostile reply' }).waitFor(wait);
 });
 
+await step('the header says the model is loaded; Unload frees it, and the next reply loads it again showing how far it is', async () => {
+  await page.getByRole('button', { name: /New chat/ }).click();
+  await page.locator('.chat-header .model-loaded').waitFor(wait);
+  await page.getByRole('button', { name: 'Unload the model' }).click();
+  await page.locator('.toast', { hasText: 'Model unloaded' }).waitFor(wait);
+  await page.locator('.chat-header .model-loaded').waitFor({ ...wait, state: 'detached' });
+  // The load takes a moment here: every value its progress bar shows is written down.
+  await page.evaluate(() => {
+    window.loadShown = [];
+    new MutationObserver(() => {
+      const percent = document.querySelector('.model-loading .load-percent');
+      if (percent) window.loadShown.push(parseInt(percent.textContent, 10));
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  await page.locator('.composer textarea').fill('And the capital of Italy?');
+  await page.keyboard.press('Enter');
+  await assistant.last().locator('.markdown').filter({ hasText: /\S/ }).waitFor(wait);
+  await page.locator('.chat-header .model-loaded').waitFor(wait);
+  const shown = await page.evaluate(() => window.loadShown);
+  if (shown.length === 0 || Math.max(...shown) < 99) throw new Error(`load progress shown: ${JSON.stringify(shown)}`);
+});
+
 await step('dark theme screenshot', async () => {
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: path.join(artifacts, 'chat-dark.png') });
@@ -441,6 +465,18 @@ await step('a download from the catalog shows its progress and installs the mode
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: path.join(artifacts, 'models-dark.png') });
   if (!fs.existsSync(path.join(data, 'models', 'smollm2-copy.gguf'))) throw new Error('not in models/');
+});
+
+await step('a download whose bytes fail their checksum says so in words, keeps nothing, and offers to try again', async () => {
+  await page.getByRole('tab', { name: 'Catalog' }).click();
+  const card = page.locator('li[data-model="smollm2-wrong-sum"]');
+  await card.getByRole('button', { name: 'Download' }).click();
+  const failure = card.locator('.download-failure');
+  await failure.filter({ hasText: 'its checksum did not match' }).waitFor(wait);
+  await failure.locator('.detail', { hasText: 'failed verification' }).waitFor(wait);
+  await failure.getByRole('button', { name: 'Try again' }).waitFor(wait);
+  if (await page.locator('.offline-banner').count()) throw new Error('a wrong checksum is not being offline');
+  if (fs.readdirSync(path.join(data, 'models')).some((f) => f.startsWith('smollm2-wrong-sum'))) throw new Error('bytes kept');
 });
 
 await step('add a GGUF file by its path: checked, added, its header shown; a bad file is refused', async () => {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use hearth_core::api::{self, ApiConfig, ApiKey, ALLOWED_ORIGINS_SETTING, SAVE_HISTORY_SETTING};
+use hearth_core::model_manager::DownloadSettings;
 use hearth_core::{App, AppOptions, DataDir};
 
 use crate::interrupts::Interrupts;
@@ -38,6 +39,9 @@ pub struct ServeArgs {
     /// Use this catalog file instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     catalog: Option<PathBuf>,
+    /// How many times a download that cannot reach its server tries again before it gives up.
+    #[arg(long, default_value_t = DownloadSettings::default().retries, value_name = "N")]
+    download_retries: u32,
     /// The built web UI to serve (default: HEARTH_UI_DIR, else `ui/` beside this program).
     #[arg(long, value_name = "DIR")]
     ui: Option<PathBuf>,
@@ -71,6 +75,10 @@ pub async fn run(args: ServeArgs, data_dir: Option<PathBuf>) -> anyhow::Result<(
     }
     let options = AppOptions {
         catalog: args.catalog.clone(),
+        downloads: DownloadSettings {
+            retries: args.download_retries,
+            ..DownloadSettings::default()
+        },
         ..AppOptions::default()
     };
     let app = App::open_with(DataDir::resolve(data_dir.as_deref())?, options).await?;

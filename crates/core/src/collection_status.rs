@@ -177,7 +177,7 @@ impl Statuses {
                     }
                     installed();
                 }
-                Ok(DownloadEvent::Failed { id, message }) => {
+                Ok(DownloadEvent::Failed { id, message, .. }) => {
                     for name in self.waiting_for(&id) {
                         self.set(
                             &name,

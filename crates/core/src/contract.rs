@@ -9,8 +9,8 @@ use crate::api::ApiStatus;
 use crate::app::{
     AppEvent, AppSettings, CatalogRow, CatalogView, ChatPatch, ChatView, CollectionChange,
     CollectionView, DownloadNotice, DownloadTag, EmbeddingOption, GenerationSettings, ImportResult,
-    InstalledRow, LocalDocsView, ModelChoice, ModelChoices, NewCollection, ShownMessage, Started,
-    UpdateInfo, VerifyResult,
+    InstalledRow, LocalDocsView, ModelChoice, ModelChoices, ModelsFolder, NewCollection,
+    ShownMessage, Started, UpdateInfo, VerifyResult,
 };
 use crate::{CoreEvent, ErrorKind, ErrorReport};
 
@@ -30,13 +30,13 @@ pub fn typescript() -> String {
         hearth_store::Chat,
         hearth_store::SnippetPart, hearth_store::SearchHit,
         hearth_engine::SamplingParams, hearth_engine::NamedTemplate, GenerationSettings,
-        ModelChoice, ModelChoices, ShownMessage, ChatView, Started, ChatPatch, AppSettings,
+        ModelChoice, ModelChoices, ShownMessage, ChatView, Started, ChatPatch, AppSettings, ModelsFolder,
         hearth_models::Machine, hearth_models::Fit, hearth_models::CatalogEntry,
         hearth_models::CatalogTemplate, hearth_models::Runs, hearth_models::GuideEntry,
         hearth_models::ModelKind,
         CatalogRow, CatalogView, hearth_models::ModelFacts, hearth_models::InstalledModel,
         InstalledRow, VerifyResult, hearth_models::ImportedAs, ImportResult, UpdateInfo,
-        CoreEvent, crate::NoticeAbout, hearth_models::DownloadEvent, DownloadTag, DownloadNotice, AppEvent, ApiStatus,
+        CoreEvent, crate::NoticeAbout, hearth_models::DownloadEvent, hearth_models::DownloadProblem, DownloadTag, DownloadNotice, AppEvent, ApiStatus,
         crate::RetrievalSettings, hearth_docs::Collection, hearth_docs::CollectionSummary,
         hearth_docs::IndexProgress, crate::CollectionStatus, crate::CollectionTag, crate::CollectionNotice, CollectionView,
         EmbeddingOption, LocalDocsView, NewCollection, CollectionChange, hearth_docs::UnreadableFile,

@@ -377,7 +377,8 @@ async fn record(hearth: &Hearth, job: &Job, ending: Ending) -> Result<Message, C
     }
 }
 
-fn file_name(model: &ChatModel) -> String {
+/// The model file's name, as events and the picker show it.
+pub(crate) fn file_name(model: &ChatModel) -> String {
     model.path.file_name().map_or_else(
         || model.path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

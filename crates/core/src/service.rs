@@ -57,6 +57,13 @@ pub enum CoreEvent {
         /// The model file.
         model: String,
     },
+    /// How much of a model is read into the engine (any load: a reply's, the local API's).
+    ModelLoadProgress {
+        /// The model file.
+        model: String,
+        /// Done so far, from 0.0 to 1.0.
+        progress: f32,
+    },
     /// More text of a streaming reply.
     Token {
         /// Chat.
@@ -360,6 +367,16 @@ impl Hearth {
         self.inner.engine.cancel(id);
     }
 
+    /// Frees the loaded model, giving its memory back; the next reply loads it again. Waits
+    /// for a reply being written to end first (the engine runs one request at a time).
+    pub async fn unload(&self) -> Result<(), CoreError> {
+        let mut loaded = self.inner.loaded.lock().await;
+        if loaded.take().is_some() {
+            self.inner.engine.unload().await?;
+        }
+        Ok(())
+    }
+
     /// Stops the engine worker; later requests fail.
     pub async fn shutdown(&self) {
         self.inner.engine.shutdown().await;
@@ -457,10 +474,17 @@ impl Hearth {
         }
         *loaded = None;
         check_model_file(model)?;
+        let name = crate::reply::file_name(model);
+        let events = self.clone();
         let info = self
             .inner
             .engine
-            .load(&model.path, model.load.clone())
+            .load_with_progress(&model.path, model.load.clone(), move |progress| {
+                events.emit(CoreEvent::ModelLoadProgress {
+                    model: name.clone(),
+                    progress,
+                })
+            })
             .await?;
         *loaded = Some((model.path.clone(), model.load.clone(), info.clone()));
         model_hash::ensure(self.inner.store.clone(), model.path.clone());

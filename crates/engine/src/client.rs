@@ -129,15 +129,34 @@ impl EngineClient {
 
     /// Loads the GGUF model at `path`, replacing the loaded one.
     pub async fn load(&self, path: &Path, options: LoadOptions) -> Result<ModelInfo, EngineError> {
+        self.load_with_progress(path, options, |_| {}).await
+    }
+
+    /// Like [`EngineClient::load`], telling `progress` how much is done (0.0 to 1.0) as the
+    /// weights are read.
+    pub async fn load_with_progress(
+        &self,
+        path: &Path,
+        options: LoadOptions,
+        mut progress: impl FnMut(f32) + Send,
+    ) -> Result<ModelInfo, EngineError> {
         options.validate()?;
-        let request = Request::Load {
+        let mut events = self.submit(Request::Load {
             id: self.id(),
             path: path.to_string_lossy().into_owned(),
             options,
-        };
-        match self.single(request).await? {
-            Event::Loaded { model, .. } => Ok(model),
-            other => Err(unexpected(&other)),
+        });
+        loop {
+            match events.recv().await {
+                Some(Ok(Event::LoadProgress { progress: done, .. })) => progress(done),
+                Some(Ok(Event::Loaded { model, .. })) => return Ok(model),
+                Some(Ok(Event::Error { kind, message, .. })) => {
+                    return Err(EngineError::Worker { kind, message })
+                }
+                Some(Ok(other)) => return Err(unexpected(&other)),
+                Some(Err(e)) => return Err(e),
+                None => return Err(EngineError::Closed),
+            }
         }
     }
 

@@ -12,7 +12,7 @@
 //!    worker that speaks another version.
 //! 2. Each request except `shutdown` carries an `id` chosen by the client; every event answering it
 //!    carries the same `id`. Requests run one at a time, in order.
-//! 3. `load` answers `loaded` or `error`. `generate` answers zero or more `token`s, then one `done`
+//! 3. `load` answers zero or more `load_progress`, then `loaded` or `error`. `generate` answers zero or more `token`s, then one `done`
 //!    or one `error`. `bench` answers `bench_result` or `error`. `unload` answers `unloaded`.
 //!    `tokenize` answers `tokenized` or `error`. `embed` (on a model loaded with
 //!    `embeddings`) answers `embeddings` or `error`.
@@ -24,6 +24,7 @@
 //! template was not used (`template_note`); message text is tokenized as text, never as control
 //! tokens. 3 — embedding models: `load` with `embeddings`, `embed`, `embeddings`. 4 — `generate`
 //! continues from and saves a conversation's cache on disk (`snapshot`); `restored_tokens`.
+//! 5 — `load_progress` while a model is read.
 
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +32,7 @@ use crate::params::{LoadOptions, SamplingParams};
 use crate::template::ChatMessage;
 
 /// The version of this protocol; bumped on any incompatible change.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// Identifies one request and every event that answers it.
 pub type RequestId = u64;
@@ -151,6 +152,14 @@ pub enum Event {
         protocol: u32,
         /// llama.cpp's system info (CPU features in use).
         system_info: String,
+    },
+    /// How much of a `load` is done: sent as llama.cpp reads the weights, each whole percent
+    /// at most once, so a large model on a slow disk shows its progress.
+    LoadProgress {
+        /// Request id.
+        id: RequestId,
+        /// Done so far, from 0.0 to 1.0.
+        progress: f32,
     },
     /// A model is loaded and ready.
     Loaded {
@@ -401,6 +410,10 @@ mod tests {
         round_trip(Event::Hello {
             protocol: PROTOCOL_VERSION,
             system_info: "AVX2 = 1".into(),
+        });
+        round_trip(Event::LoadProgress {
+            id: 1,
+            progress: 0.5,
         });
         round_trip(Event::Token {
             id: 2,

@@ -273,7 +273,7 @@ impl Supervisor {
             }
             _ => {}
         }
-        let terminal = !matches!(event, Event::Token { .. });
+        let terminal = !matches!(event, Event::Token { .. } | Event::LoadProgress { .. });
         let _ = current.replies.send(Ok(event));
         if !terminal {
             self.current = Some(current);
@@ -389,6 +389,7 @@ fn event_id(event: &Event) -> Option<RequestId> {
     match event {
         Event::Hello { .. } => None,
         Event::Loaded { id, .. }
+        | Event::LoadProgress { id, .. }
         | Event::Token { id, .. }
         | Event::Done { id, .. }
         | Event::BenchResult { id, .. }

@@ -32,6 +32,32 @@ async fn greedy_answer_names_paris() {
 }
 
 #[tokio::test]
+async fn loading_reports_its_progress_up_to_the_whole() {
+    let engine = client();
+    let mut seen = Vec::new();
+    let info = engine
+        .load_with_progress(&test_model(), LoadOptions::default(), |p| seen.push(p))
+        .await
+        .unwrap();
+    assert!(info.n_params > 0);
+    assert!(seen.len() >= 2, "progress: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "each report is further on: {seen:?}"
+    );
+    assert_eq!(seen.last().copied(), Some(1.0), "ends whole: {seen:?}");
+    assert!(seen.len() <= 101, "at most one per percent: {}", seen.len());
+
+    // Loading again (the worker replaces the model) reports again.
+    let mut again = Vec::new();
+    engine
+        .load_with_progress(&test_model(), LoadOptions::default(), |p| again.push(p))
+        .await
+        .unwrap();
+    assert_eq!(again.last().copied(), Some(1.0));
+}
+
+#[tokio::test]
 async fn same_seed_gives_the_same_reply() {
     let engine = loaded(LoadOptions::default()).await;
     let params = SamplingParams {

@@ -5,6 +5,7 @@
 //! - `guide`: [`GuideEntry`] — one row per historical family: whether it runs, why, and what to
 //!   choose instead.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -72,6 +73,9 @@ pub struct CatalogEntry {
     pub system_message: Option<String>,
     /// One or two sentences for the model list.
     pub description: String,
+    /// The description in the UI's other languages, by language code (`zh`).
+    #[serde(default)]
+    pub description_in: BTreeMap<String, String>,
     /// Free-form tags (`small`, `reasoning`, `legacy`).
     #[serde(default)]
     pub tags: Vec<String>,
@@ -128,6 +132,9 @@ pub struct GuideEntry {
     pub runs: Runs,
     /// Why, in a sentence a person understands.
     pub why: String,
+    /// `why` in the UI's other languages, by language code (`zh`).
+    #[serde(default)]
+    pub why_in: BTreeMap<String, String>,
     /// Licence name.
     pub license: String,
     /// Whether commercial use is allowed.

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 pub use catalog::{
     Catalog, CatalogEntry, CatalogFilter, CatalogTemplate, GuideEntry, ModelKind, Runs,
 };
-pub use download::{DownloadEvent, DownloadRequest, DownloadSettings, Downloader};
+pub use download::{DownloadEvent, DownloadProblem, DownloadRequest, DownloadSettings, Downloader};
 pub use fit::{Fit, Machine};
 pub use hearth_gguf::GgufError;
 pub use inspect::ModelFacts;
@@ -131,4 +131,25 @@ pub enum ModelsError {
     /// The download was cancelled; its part file is deleted.
     #[error("the download was cancelled")]
     Cancelled,
+}
+
+impl ModelsError {
+    /// What kind of failure this is for a download, so a window can say it in the reader's
+    /// language (the message itself stays English, for logs and the CLI).
+    pub fn download_problem(&self) -> DownloadProblem {
+        match self {
+            ModelsError::Network { .. } => DownloadProblem::Unreachable,
+            ModelsError::HttpStatus { status, .. } => DownloadProblem::Refused { status: *status },
+            ModelsError::NoChecksum { .. } => DownloadProblem::NoChecksum,
+            ModelsError::ChecksumMismatch { .. }
+            | ModelsError::TooLarge { .. }
+            | ModelsError::Gguf(_) => DownloadProblem::Damaged,
+            ModelsError::InsecureRedirect { .. } => DownloadProblem::Insecure,
+            ModelsError::DiskFull { needed, free, .. } => DownloadProblem::DiskFull {
+                needed: *needed,
+                free: *free,
+            },
+            _ => DownloadProblem::Other,
+        }
+    }
 }

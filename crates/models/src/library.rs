@@ -92,6 +92,11 @@ impl Library {
         &self.dir
     }
 
+    /// Free bytes on the disk that holds the directory; `None` where the system does not say.
+    pub fn free_space(&self) -> Option<u64> {
+        fs4::available_space(&self.dir).ok()
+    }
+
     /// Every `.gguf` file in the directory, with what its header says.
     pub fn list(&self, catalog: &Catalog) -> Result<Vec<InstalledModel>, ModelsError> {
         let entries = match std::fs::read_dir(&self.dir) {

@@ -48,6 +48,32 @@ fn the_built_in_catalog_is_sound() {
     );
 }
 
+/// Every language the window speaks besides English.
+const UI_LANGUAGES: [&str; 1] = ["zh"];
+
+#[test]
+fn every_sentence_of_the_catalog_is_in_every_language_of_the_window() {
+    let catalog = Catalog::built_in().unwrap();
+    for language in UI_LANGUAGES {
+        for entry in &catalog.models {
+            let said = entry.description_in.get(language);
+            assert!(
+                said.is_some_and(|s| !s.trim().is_empty() && *s != entry.description),
+                "{} has no {language} description",
+                entry.id
+            );
+        }
+        for row in &catalog.guide {
+            let said = row.why_in.get(language);
+            assert!(
+                said.is_some_and(|s| !s.trim().is_empty() && *s != row.why),
+                "the guide's {} has no {language} explanation",
+                row.family
+            );
+        }
+    }
+}
+
 #[test]
 fn the_model_guide_covers_the_13_families() {
     let catalog = Catalog::built_in().unwrap();

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hearth_models::{
-    DownloadEvent, DownloadRequest, DownloadSettings, Downloader, Library, ModelsError,
+    DownloadEvent, DownloadProblem, DownloadRequest, DownloadSettings, Downloader, Library,
+    ModelsError,
 };
 use hearth_testkit::{test_model, Faults, FileServer, ScratchDir};
 
@@ -96,6 +97,14 @@ fn assert_installed(dir: &Path, result: &Result<std::path::PathBuf, ModelsError>
         files(dir),
         vec![FILE.to_owned(), "hearth-models.json".to_owned()]
     );
+}
+
+/// The kind of failure the last event reports, for a window to say in its own language.
+fn problem(events: &[DownloadEvent]) -> Option<DownloadProblem> {
+    match events.last() {
+        Some(DownloadEvent::Failed { problem, .. }) => Some(*problem),
+        _ => None,
+    }
 }
 
 fn assert_nothing_installed(dir: &Path) {
@@ -190,7 +199,7 @@ async fn a_flipped_byte_is_rejected_and_deleted() {
         "part file deleted: {:?}",
         files(dir.path())
     );
-    assert!(matches!(events.last(), Some(DownloadEvent::Failed { .. })));
+    assert_eq!(problem(&events), Some(DownloadProblem::Damaged));
 }
 
 /// Regression guard: a server could send an endless body. Nothing past the file's size is
@@ -206,7 +215,7 @@ async fn a_server_sending_more_than_the_file_has_is_cut_off() {
         other => panic!("expected the download to be cut off, got {other:?}"),
     }
     assert!(files(dir.path()).is_empty(), "{:?}", files(dir.path()));
-    assert!(matches!(events.last(), Some(DownloadEvent::Failed { .. })));
+    assert_eq!(problem(&events), Some(DownloadProblem::Damaged));
 }
 
 #[tokio::test]
@@ -229,11 +238,15 @@ async fn not_found_is_a_clear_error_without_retries() {
         status_always: Some(404),
         ..Faults::default()
     };
-    let (result, _events, server) = pull(dir.path(), faults, |_| {}).await;
+    let (result, events, server) = pull(dir.path(), faults, |_| {}).await;
     let err = result.unwrap_err();
     assert!(
         matches!(err, ModelsError::HttpStatus { status: 404, .. }),
         "{err:?}"
+    );
+    assert_eq!(
+        problem(&events),
+        Some(DownloadProblem::Refused { status: 404 })
     );
     assert!(err.to_string().contains("HTTP 404"));
     assert_eq!(server.requests().len(), 1);
@@ -267,12 +280,49 @@ async fn endless_server_errors_give_up() {
         status_always: Some(502),
         ..Faults::default()
     };
-    let (result, _events, server) = pull(dir.path(), faults, |_| {}).await;
+    let (result, events, server) = pull(dir.path(), faults, |_| {}).await;
     assert!(
         matches!(result, Err(ModelsError::Network { .. })),
         "{result:?}"
     );
+    assert_eq!(problem(&events), Some(DownloadProblem::Unreachable));
     assert_eq!(server.requests().len(), 4, "one try and three retries");
+    assert_nothing_installed(dir.path());
+}
+
+/// Offline: nothing answers at the address. The window shows its "offline" state from this.
+#[tokio::test]
+async fn a_server_nobody_answers_at_is_unreachable_after_the_retries() {
+    let dir = ScratchDir::new("dl-offline");
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let downloader = Downloader::new(dir.path(), settings()).unwrap();
+    let mut events = downloader.subscribe();
+    let result = downloader
+        .download(DownloadRequest {
+            id: "smollm2".into(),
+            url: format!("http://127.0.0.1:{port}/{FILE}"),
+            file: FILE.into(),
+            size: None,
+            sha256: Some(SHA.into()),
+        })
+        .await;
+    assert!(
+        matches!(result, Err(ModelsError::Network { .. })),
+        "{result:?}"
+    );
+    let mut seen = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        seen.push(event);
+    }
+    let retries = seen
+        .iter()
+        .filter(|e| matches!(e, DownloadEvent::Retrying { .. }))
+        .count();
+    assert_eq!(retries, 3, "{seen:?}");
+    assert_eq!(problem(&seen), Some(DownloadProblem::Unreachable));
     assert_nothing_installed(dir.path());
 }
 
@@ -352,10 +402,14 @@ async fn a_file_that_changed_on_the_server_is_restarted_then_rejected() {
 #[tokio::test]
 async fn not_enough_disk_space_is_refused_before_downloading() {
     let dir = ScratchDir::new("dl-disk");
-    let (result, _events, server) =
+    let (result, events, server) =
         pull(dir.path(), Faults::default(), |r| r.size = Some(1 << 60)).await;
     let err = result.unwrap_err();
     assert!(matches!(err, ModelsError::DiskFull { .. }), "{err:?}");
+    assert!(
+        matches!(problem(&events), Some(DownloadProblem::DiskFull { needed, free }) if needed > free),
+        "{events:?}"
+    );
     assert!(err.to_string().contains("not enough disk space"));
     assert!(server.requests().is_empty());
 }

@@ -20,6 +20,8 @@ export class Chats {
   replying = $state<Record<Id, Id>>({});
   /** Replies waiting while their model loads. */
   loading = $state<Record<Id, true>>({});
+  /** How much of the model being loaded is read (0 to 1), while a reply waits for it. */
+  loadProgress = $state<number | null>(null);
   /** The chat whose send request is on its way. */
   sending = $state<Id | null>(null);
   error = $state<ShownError | null>(null);
@@ -70,6 +72,13 @@ export class Chats {
     const { models, default: chosen } = await this.api.models();
     this.models = models;
     if (!this.model || !models.some((m) => m.id === this.model)) this.model = chosen ?? models[0]?.id ?? null;
+  }
+
+  /** Frees the model the engine holds (its memory goes back to the computer). */
+  async unloadModel(): Promise<boolean> {
+    const done = await this.attempt(() => this.api.unloadModel());
+    if (done) await this.refreshModels().catch(() => {});
+    return done;
   }
 
   private async attempt(work: () => Promise<void>): Promise<boolean> {
@@ -326,9 +335,15 @@ export class Chats {
         return;
       case 'model_loading':
         this.loading[event.message_id] = true;
+        this.loadProgress = 0;
+        return;
+      case 'model_load_progress':
+        // Loads for the local API also report; only a load a reply waits for is shown.
+        if (Object.keys(this.loading).length > 0) this.loadProgress = event.progress;
         return;
       case 'token': {
         delete this.loading[event.message_id];
+        this.loadProgress = null;
         const open = this.open;
         const message = open?.chat.id === event.chat_id ? open.messages.find((m) => m.id === event.message_id) : undefined;
         if (message) message.content += event.text;
@@ -337,6 +352,7 @@ export class Chats {
       }
       case 'reply_finished':
         delete this.loading[event.message_id];
+        if (Object.keys(this.loading).length === 0) this.loadProgress = null;
         // The picker shows which model the engine now holds.
         void this.refreshModels().catch(() => {});
         if (event.message_id in this.replying) delete this.replying[event.message_id];

@@ -96,6 +96,21 @@ describe('a reply has exactly one end', () => {
     chats.onEvent({ type: 'token', chat_id: 1, message_id: 30, text: 'P' });
     expect(chats.loading[30]).toBeUndefined();
   });
+
+  it('shows how much of the model is read while a reply waits, and nothing after', async () => {
+    const chats = new Chats(backend(async () => ({ chat_id: 1, message_id: 30 })));
+    await chats.start();
+    // A load for the local API, with no reply waiting, is not shown.
+    chats.onEvent({ type: 'model_load_progress', model: 'm.gguf', progress: 0.5 });
+    expect(chats.loadProgress).toBeNull();
+    await chats.send('Hi');
+    chats.onEvent({ type: 'model_loading', chat_id: 1, message_id: 30, model: 'm.gguf' });
+    expect(chats.loadProgress).toBe(0);
+    chats.onEvent({ type: 'model_load_progress', model: 'm.gguf', progress: 0.42 });
+    expect(chats.loadProgress).toBe(0.42);
+    chats.onEvent(finished(30, 'error'));
+    expect(chats.loadProgress).toBeNull();
+  });
 });
 
 describe('search as you type', () => {

@@ -1,7 +1,7 @@
 // Every visible string, in English and Simplified Chinese, and a sentence for every kind of
 // backend failure.
 
-import type { ErrorKind, NoticeAbout, Unreadable } from './api/types';
+import type { DownloadProblem, ErrorKind, NoticeAbout, Unreadable } from './api/types';
 
 const en = {
   newChat: 'New chat',
@@ -255,6 +255,19 @@ const en = {
   copyCode: 'Copy code',
   modelLoaded: 'Loaded',
   modelLoadedExplain: 'The model is in memory: the next reply starts at once.',
+  unloadModel: 'Unload the model',
+  modelsFolder: 'Models folder',
+  modelFiles: 'model files',
+  freeOnDisk: 'free on this disk',
+  lowDiskSpace: 'Less than 2 GB is free on this disk: only the smallest models fit. Free some space before downloading.',
+  hintModelsFolder: 'Downloaded and added models are kept here. GGUF files copied into this folder appear under Models → Installed. To keep everything on another disk, start Hearth with HEARTH_DATA_DIR set to a folder there.',
+  downloadFailed: 'The download failed.',
+  tryAgain: 'Try again',
+  reconnecting: 'connection lost, trying again',
+  offlineTitle: 'You seem to be offline.',
+  offlineText: 'The catalog is built into Hearth, so you can still browse it, and your installed models work as usual. Downloads resume where they stopped once you are connected.',
+  unloadModelExplain: 'Free the memory the model takes; the next reply loads it again.',
+  modelUnloaded: 'Model unloaded: its memory is free again.',
 } as const;
 
 type Key = keyof typeof en;
@@ -511,6 +524,19 @@ const zh: Record<Key, string> = {
   copyCode: '复制代码',
   modelLoaded: '已加载',
   modelLoadedExplain: '模型已在内存中：下一次回复会立即开始。',
+  unloadModel: '卸载模型',
+  modelsFolder: '模型文件夹',
+  modelFiles: '个模型文件',
+  freeOnDisk: '磁盘可用',
+  lowDiskSpace: '此磁盘可用空间不足 2 GB，只放得下最小的模型。下载前请先释放空间。',
+  hintModelsFolder: '下载和添加的模型保存在这里。复制到此文件夹的 GGUF 文件会出现在“模型 → 已安装”中。若要把所有数据放到另一块磁盘，请设置 HEARTH_DATA_DIR 为该磁盘上的文件夹后启动 Hearth。',
+  downloadFailed: '下载失败。',
+  tryAgain: '重试',
+  reconnecting: '连接中断，正在重试',
+  offlineTitle: '你似乎处于离线状态。',
+  offlineText: '模型目录内置于 Hearth 中，你仍可浏览；已安装的模型照常可用。联网后，下载会从中断处继续。',
+  unloadModelExplain: '释放模型占用的内存；下一次回复时会重新加载。',
+  modelUnloaded: '模型已卸载，内存已释放。',
 };
 
 export const languages = { en, zh } as const;
@@ -531,6 +557,12 @@ export const locale = new Locale();
 /** The string for `key` in the current language. */
 export function t(key: Key): string {
   return languages[locale.language][key];
+}
+
+/** A sentence the backend gives in English with its translations by language code (the
+ * catalog's descriptions), in the reader's language where there is one. */
+export function localized(english: string, translations: { [language in string]?: string }): string {
+  return translations[locale.language] ?? english;
 }
 
 /** A sentence for each kind of backend failure, in each language: what happened and what to do.
@@ -666,6 +698,50 @@ const noticeTexts: Record<Language, (about: NoticeAbout) => string> = {
     }
   },
 };
+
+const downloadProblemTexts: Record<Language, (problem: DownloadProblem, size: (bytes: number) => string) => string> = {
+  en: (problem, size) => {
+    switch (problem.kind) {
+      case 'unreachable':
+        return 'The download server could not be reached: you may be offline, or the server is down. Try again when you are connected; the download resumes where it stopped.';
+      case 'refused':
+        return `The server refused the file (HTTP ${problem.status}). It may have moved; a newer Hearth may know its new address.`;
+      case 'no_checksum':
+        return 'No checksum is published for this file, so Hearth did not download it: it could not be checked.';
+      case 'damaged':
+        return 'The downloaded file was not the right one (its checksum did not match) and was deleted. Try again; if it repeats, the file on the server has changed.';
+      case 'insecure':
+        return 'The server sent the download on to an insecure address, so Hearth stopped it.';
+      case 'disk_full':
+        return `Not enough disk space: ${size(problem.needed)} needed, ${size(problem.free)} free. Free some space and resume.`;
+      case 'other':
+        return 'The download failed.';
+    }
+  },
+  zh: (problem, size) => {
+    switch (problem.kind) {
+      case 'unreachable':
+        return '无法连接下载服务器：可能处于离线状态，或服务器出现故障。联网后请重试，下载会从中断处继续。';
+      case 'refused':
+        return `服务器拒绝提供该文件（HTTP ${problem.status}）。文件可能已移动，更新版本的 Hearth 可能知道它的新地址。`;
+      case 'no_checksum':
+        return '该文件没有公布校验和，无法校验，因此 Hearth 没有下载它。';
+      case 'damaged':
+        return '下载的文件不正确（校验和不符），已被删除。请重试；如果再次出现，说明服务器上的文件已更改。';
+      case 'insecure':
+        return '服务器把下载转到了不安全的地址，Hearth 已停止下载。';
+      case 'disk_full':
+        return `磁盘空间不足：需要 ${size(problem.needed)}，可用 ${size(problem.free)}。请释放空间后继续下载。`;
+      case 'other':
+        return '下载失败。';
+    }
+  },
+};
+
+/** Why a download failed, in the reader's language (`size` writes a byte count). */
+export function downloadProblemText(problem: DownloadProblem, size: (bytes: number) => string): string {
+  return downloadProblemTexts[locale.language](problem, size);
+}
 
 /** A backend notice in the reader's language. */
 export function noticeText(about: NoticeAbout): string {

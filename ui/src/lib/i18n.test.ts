@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { languages, locale, noticeText, t } from './i18n.svelte';
+import { languages, locale, localized, noticeText, t } from './i18n.svelte';
 
 describe('i18n', () => {
   it('has every English string in Chinese, translated', () => {
@@ -17,6 +17,21 @@ describe('i18n', () => {
     expect(t('send')).toBe('发送');
     locale.language = 'en';
     expect(t('send')).toBe('Send');
+  });
+});
+
+describe('catalog sentences', () => {
+  it('are shown in the reader\'s language where the catalog has it, else in English', () => {
+    const before = locale.language;
+    try {
+      locale.language = 'zh';
+      expect(localized('A tiny model.', { zh: '一个极小的模型。' })).toBe('一个极小的模型。');
+      expect(localized('A file of your own.', {})).toBe('A file of your own.');
+      locale.language = 'en';
+      expect(localized('A tiny model.', { zh: '一个极小的模型。' })).toBe('A tiny model.');
+    } finally {
+      locale.language = before;
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 // The Models screen's state: installed models, the catalog and guide, downloads in flight.
 
-import type { AppEvent, Backend, CatalogView, ImportResult, InstalledRow } from '../lib/api';
+import type { AppEvent, Backend, CatalogView, DownloadProblem, ImportResult, InstalledRow } from '../lib/api';
 import { describeError, t } from '../lib/i18n.svelte';
 import { toasts } from '../lib/toast.svelte';
 
@@ -11,8 +11,15 @@ export interface DownloadState {
   total: number | null;
   speed: number;
   eta: number | null;
+  /** The backend's words (English) for a failure, kept as the detail. */
   message: string | null;
+  /** What kind of failure ended it, said in the reader's language. */
+  problem: DownloadProblem | null;
+  /** Attempts that failed in a row while it keeps trying (0 when it runs well). */
+  retries: number;
 }
+
+const fresh = (): DownloadState => ({ status: 'queued', bytes: 0, total: null, speed: 0, eta: null, message: null, problem: null, retries: 0 });
 
 export class Models {
   catalog = $state<CatalogView | null>(null);
@@ -25,6 +32,17 @@ export class Models {
   imported = $state<ImportResult | null>(null);
 
   constructor(private readonly api: Backend) {}
+
+  /** Offline, as far as Hearth can tell: a download gave up because no server answered. The
+   * catalog is built in, so it stays browsable and installed models keep working. */
+  readonly offline = $derived(Object.values(this.downloads).some((d) => d.status === 'failed' && d.problem?.kind === 'unreachable'));
+
+  /** Starts again every download that failed for want of a connection. */
+  async retryUnreachable() {
+    for (const [id, d] of Object.entries(this.downloads)) {
+      if (d.status === 'failed' && d.problem?.kind === 'unreachable') await this.download(id);
+    }
+  }
 
   readonly shown = $derived(
     (this.catalog?.models ?? []).filter(
@@ -41,7 +59,7 @@ export class Models {
   }
 
   async download(id: string) {
-    this.downloads[id] = { status: 'queued', bytes: 0, total: null, speed: 0, eta: null, message: null };
+    this.downloads[id] = fresh();
     await this.guard(() => this.api.startDownload(id));
   }
 
@@ -104,16 +122,16 @@ export class Models {
 
   onEvent(event: AppEvent) {
     if (event.type !== 'download') return;
-    const current = this.downloads[event.id] ?? { status: 'queued', bytes: 0, total: null, speed: 0, eta: null, message: null };
+    const current = this.downloads[event.id] ?? fresh();
     switch (event.event) {
       case 'started':
         this.downloads[event.id] = { ...current, status: 'running', bytes: event.resumed_from, total: event.total };
         break;
       case 'progress':
-        this.downloads[event.id] = { ...current, status: 'running', bytes: event.bytes, total: event.total, speed: event.bytes_per_sec, eta: event.eta_secs };
+        this.downloads[event.id] = { ...current, status: 'running', bytes: event.bytes, total: event.total, speed: event.bytes_per_sec, eta: event.eta_secs, retries: 0 };
         break;
       case 'retrying':
-        this.downloads[event.id] = { ...current, message: `${event.reason}; retrying` };
+        this.downloads[event.id] = { ...current, message: event.reason, retries: event.attempt };
         break;
       case 'verifying':
         this.downloads[event.id] = { ...current, status: 'verifying', bytes: current.total ?? current.bytes };
@@ -122,7 +140,7 @@ export class Models {
         this.downloads[event.id] = { ...current, status: 'paused' };
         break;
       case 'failed':
-        this.downloads[event.id] = { ...current, status: 'failed', message: event.message };
+        this.downloads[event.id] = { ...current, status: 'failed', message: event.message, problem: event.problem };
         break;
       case 'cancelled':
         delete this.downloads[event.id];

@@ -151,6 +151,7 @@ fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
         app = app
             .route("/api/models", get(ui::models))
             .route("/api/models/default", put(ui::set_default))
+            .route("/api/models/unload", post(ui::unload_model))
             .route("/api/chats", get(ui::list_chats).post(ui::create_chat))
             .route(
                 "/api/chats/{id}",

@@ -89,6 +89,9 @@ pub(super) async fn models(State(s): State<Arc<Shared>>) -> Reply<ModelChoices> 
 pub(super) async fn set_default(State(s): State<Arc<Shared>>, Json(b): Json<IdBody>) -> Reply<()> {
     ok(s.app.set_default_model(&b.id).await)
 }
+pub(super) async fn unload_model(State(s): State<Arc<Shared>>) -> Reply<()> {
+    ok(s.app.unload_model().await)
+}
 pub(super) async fn collections(State(s): State<Arc<Shared>>) -> Reply<Vec<CollectionView>> {
     ok(s.app.collections().await)
 }

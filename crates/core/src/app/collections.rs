@@ -2,6 +2,7 @@
 //! embedding model downloaded from the catalog on first use), changing its folders or model,
 //! rebuilding, removing, pausing indexing, and the files that could not be read.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use hearth_docs::{CollectionSummary, UnreadableFile};
@@ -30,6 +31,8 @@ pub struct EmbeddingOption {
     pub name: String,
     /// What it is good at (the catalog's words); empty for a file of the person's own.
     pub description: String,
+    /// The description in the UI's other languages, by language code (`zh`).
+    pub description_in: BTreeMap<String, String>,
     /// Whether it is installed; one that is not is downloaded when a collection needs it.
     pub installed: bool,
     /// The download's size in bytes, for one not installed.
@@ -106,17 +109,16 @@ impl App {
         let installed = self.docs.embedding_models()?;
         let mut models: Vec<EmbeddingOption> = installed
             .iter()
-            .map(|m| EmbeddingOption {
-                id: m.id.clone(),
-                name: m.name.clone(),
-                description: self
-                    .models
-                    .catalog()
-                    .entry(&m.id)
-                    .map(|e| e.description.clone())
-                    .unwrap_or_default(),
-                installed: true,
-                size: None,
+            .map(|m| {
+                let entry = self.models.catalog().entry(&m.id);
+                EmbeddingOption {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    description: entry.map(|e| e.description.clone()).unwrap_or_default(),
+                    description_in: entry.map(|e| e.description_in.clone()).unwrap_or_default(),
+                    installed: true,
+                    size: None,
+                }
             })
             .collect();
         models.extend(
@@ -130,6 +132,7 @@ impl App {
                     id: e.id.clone(),
                     name: e.name.clone(),
                     description: e.description.clone(),
+                    description_in: e.description_in.clone(),
                     installed: false,
                     size: e.size,
                 }),

@@ -38,7 +38,7 @@ pub use settings::{
 };
 pub use views::{
     AppSettings, CatalogRow, CatalogView, ChatPatch, ChatView, ImportResult, InstalledRow,
-    ModelChoice, ModelChoices, ShownMessage, Started, UpdateInfo, VerifyResult,
+    ModelChoice, ModelChoices, ModelsFolder, ShownMessage, Started, UpdateInfo, VerifyResult,
 };
 
 /// How to open the app besides its data folder.

@@ -48,6 +48,11 @@ impl App {
         Ok(ModelChoices { models, default })
     }
 
+    /// Frees the model the engine holds (the picker's "Unload").
+    pub async fn unload_model(&self) -> Result<(), CoreError> {
+        self.hearth.unload().await
+    }
+
     /// The models of every remote provider, as last listed.
     async fn remote_choices(&self) -> Result<Vec<ModelChoice>, CoreError> {
         let providers = self.hearth.inner.remote.list().await?;
@@ -197,13 +202,12 @@ impl App {
 
     /// Opens the data folder in the system's file manager.
     pub fn open_data_folder(&self) -> Result<(), CoreError> {
-        let dir = self.hearth.data_dir().root().to_path_buf();
-        opener::open(&dir).map_err(|e| {
-            CoreError::Unavailable(format!(
-                "the data folder {} could not be opened: {e}",
-                dir.display()
-            ))
-        })
+        open_folder(self.hearth.data_dir().root(), "data")
+    }
+
+    /// Shows the models folder in the system's file manager (the desktop app).
+    pub fn open_models_folder(&self) -> Result<(), CoreError> {
+        open_folder(self.models.library().dir(), "models")
     }
 
     /// Deletes an installed model.
@@ -237,4 +241,14 @@ fn ids_of(list: &[hearth_models::InstalledModel]) -> Vec<String> {
             _ => m.file.clone(),
         })
         .collect()
+}
+
+/// Opens `dir` (Hearth's `what` folder) in the file manager.
+fn open_folder(dir: &std::path::Path, what: &str) -> Result<(), CoreError> {
+    opener::open(dir).map_err(|e| {
+        CoreError::Unavailable(format!(
+            "the {what} folder {} could not be opened: {e}",
+            dir.display()
+        ))
+    })
 }

@@ -5,7 +5,7 @@ use hearth_engine::NamedTemplate;
 use hearth_models::Machine;
 use serde::{Deserialize, Serialize};
 
-use super::views::AppSettings;
+use super::views::{AppSettings, ModelsFolder};
 use super::App;
 use crate::{CoreError, SamplingParams, SnapshotUsage, DEFAULT_SYSTEM_PROMPT};
 
@@ -114,6 +114,19 @@ impl App {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             llama_cpp: hearth_engine::LLAMA_CPP_VERSION.to_owned(),
             machine: Machine::detect(),
+            models_folder: self.models_folder()?,
+        })
+    }
+
+    /// Where models are kept, how many, the room they take and the room left.
+    fn models_folder(&self) -> Result<ModelsFolder, CoreError> {
+        let library = self.models.library();
+        let installed = library.list(self.models.catalog())?;
+        Ok(ModelsFolder {
+            path: library.dir().display().to_string(),
+            models: u32::try_from(installed.len()).unwrap_or(u32::MAX),
+            used: installed.iter().map(|m| m.size).sum(),
+            free: library.free_space(),
         })
     }
 

@@ -88,6 +88,21 @@ pub struct AppSettings {
     pub llama_cpp: String,
     /// This computer's memory.
     pub machine: Option<Machine>,
+    /// Where models are kept and the room they take.
+    pub models_folder: ModelsFolder,
+}
+
+/// The models folder as Settings shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct ModelsFolder {
+    /// The folder.
+    pub path: String,
+    /// How many model files it holds.
+    pub models: u32,
+    /// Bytes those files take.
+    pub used: u64,
+    /// Free bytes on its disk, where the system says.
+    pub free: Option<u64>,
 }
 
 /// One catalog entry with how it would run here.

@@ -65,6 +65,28 @@ impl EventWriter {
         let _ = self.send(&event);
     }
 
+    /// A reporter of `load`'s progress for llama.cpp's callback, which must own what it uses:
+    /// a second writer on the same pipe (the load runs on this thread, so lines never mix),
+    /// sending each whole percent once. `None` when the pipe cannot be duplicated; the load
+    /// then goes on without progress.
+    pub(crate) fn load_progress(&self, id: RequestId) -> Option<impl FnMut(f32) -> bool + 'static> {
+        let file = self.out.get_ref().try_clone().ok()?;
+        let mut out = EventWriter {
+            out: BufWriter::new(file),
+        };
+        let mut sent = -1;
+        Some(move |progress: f32| {
+            let progress = progress.clamp(0.0, 1.0);
+            // Whole percents: at most 101 lines, whatever llama.cpp's pace.
+            let percent = (progress * 100.0) as i32;
+            if percent > sent {
+                sent = percent;
+                out.event(Event::LoadProgress { id, progress });
+            }
+            true
+        })
+    }
+
     /// Sends an error for request `id`.
     pub(crate) fn error(&mut self, id: RequestId, kind: ErrorKind, message: String) {
         self.event(Event::Error { id, kind, message });

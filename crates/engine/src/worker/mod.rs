@@ -97,7 +97,7 @@ pub fn run() -> i32 {
         };
         match request {
             Request::Load { id, path, options } => {
-                match load_model(&backend, Path::new(&path), &options) {
+                match load_model(&backend, Path::new(&path), &options, id, &out) {
                     Ok(model) => {
                         next = serve_model(
                             &backend, &model, id, &options, &requests, &mut out, &cancel,
@@ -276,6 +276,8 @@ fn load_model(
     backend: &LlamaBackend,
     path: &Path,
     options: &LoadOptions,
+    id: RequestId,
+    out: &EventWriter,
 ) -> Result<LlamaModel, (ErrorKind, String)> {
     options
         .validate()
@@ -298,7 +300,11 @@ fn load_model(
             ));
         }
     }
-    LlamaModel::load_from_file(backend, path, &LlamaModelParams::default()).map_err(|e| {
+    let mut params = LlamaModelParams::default();
+    if let Some(report) = out.load_progress(id) {
+        params = params.with_progress_callback(report);
+    }
+    LlamaModel::load_from_file(backend, path, &params).map_err(|e| {
         (
             ErrorKind::LoadFailed,
             format!("llama.cpp could not load {} ({e}); the file may be damaged or need more memory than is free", path.display()),

@@ -149,9 +149,39 @@ pub enum DownloadEvent {
     Failed {
         /// Download id.
         id: String,
-        /// What went wrong and what to do.
+        /// What went wrong and what to do, in English.
         message: String,
+        /// What kind of failure it is.
+        problem: DownloadProblem,
     },
+}
+
+/// What kind of failure ended a download: the window says it in the reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DownloadProblem {
+    /// The server could not be reached, or kept failing: offline, or the server is down.
+    Unreachable,
+    /// The server refused the file (404 gone, 403 not allowed…).
+    Refused {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// No checksum is known for the file, so it was not downloaded.
+    NoChecksum,
+    /// The bytes were not the file the catalog describes; they were deleted.
+    Damaged,
+    /// The server sent the download on to an insecure (http) address.
+    Insecure,
+    /// Not enough free disk space.
+    DiskFull {
+        /// Bytes still to download.
+        needed: u64,
+        /// Bytes free.
+        free: u64,
+    },
+    /// Anything else (a file that could not be written…); the message says what.
+    Other,
 }
 
 /// What a running download has been told to do.
@@ -247,6 +277,7 @@ impl Downloader {
             Err(e) => DownloadEvent::Failed {
                 id,
                 message: e.to_string(),
+                problem: e.download_problem(),
             },
         });
         result

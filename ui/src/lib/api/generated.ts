@@ -575,7 +575,29 @@ llama_cpp: string,
 /**
  * This computer's memory.
  */
-machine: Machine | null, };
+machine: Machine | null, 
+/**
+ * Where models are kept and the room they take.
+ */
+models_folder: ModelsFolder, };
+
+export type ModelsFolder = { 
+/**
+ * The folder.
+ */
+path: string, 
+/**
+ * How many model files it holds.
+ */
+models: number, 
+/**
+ * Bytes those files take.
+ */
+used: number, 
+/**
+ * Free bytes on its disk, where the system says.
+ */
+free: number | null, };
 
 export type Machine = { 
 /**
@@ -663,6 +685,10 @@ system_message: string | null,
  */
 description: string, 
 /**
+ * The description in the UI's other languages, by language code (`zh`).
+ */
+description_in: { [key in string]: string }, 
+/**
  * Free-form tags (`small`, `reasoning`, `legacy`).
  */
 tags: Array<string>, 
@@ -696,6 +722,10 @@ runs: Runs,
  * Why, in a sentence a person understands.
  */
 why: string, 
+/**
+ * `why` in the UI's other languages, by language code (`zh`).
+ */
+why_in: { [key in string]: string }, 
 /**
  * Licence name.
  */
@@ -804,6 +834,10 @@ system_message: string | null,
  * One or two sentences for the model list.
  */
 description: string, 
+/**
+ * The description in the UI's other languages, by language code (`zh`).
+ */
+description_in: { [key in string]: string }, 
 /**
  * Free-form tags (`small`, `reasoning`, `legacy`).
  */
@@ -1029,7 +1063,15 @@ message_id: number,
 /**
  * The model file.
  */
-model: string, } | { "type": "token", 
+model: string, } | { "type": "model_load_progress", 
+/**
+ * The model file.
+ */
+model: string, 
+/**
+ * Done so far, from 0.0 to 1.0.
+ */
+progress: number, } | { "type": "token", 
 /**
  * Chat.
  */
@@ -1195,9 +1237,27 @@ id: string, } | { "event": "failed",
  */
 id: string, 
 /**
- * What went wrong and what to do.
+ * What went wrong and what to do, in English.
  */
-message: string, };
+message: string, 
+/**
+ * What kind of failure it is.
+ */
+problem: DownloadProblem, };
+
+export type DownloadProblem = { "kind": "unreachable" } | { "kind": "refused", 
+/**
+ * The HTTP status.
+ */
+status: number, } | { "kind": "no_checksum" } | { "kind": "damaged" } | { "kind": "insecure" } | { "kind": "disk_full", 
+/**
+ * Bytes still to download.
+ */
+needed: number, 
+/**
+ * Bytes free.
+ */
+free: number, } | { "kind": "other" };
 
 export type DownloadTag = "download";
 
@@ -1291,9 +1351,13 @@ id: string, } | { "event": "failed",
  */
 id: string, 
 /**
- * What went wrong and what to do.
+ * What went wrong and what to do, in English.
  */
-message: string, });
+message: string, 
+/**
+ * What kind of failure it is.
+ */
+problem: DownloadProblem, });
 
 export type AppEvent = CoreEvent | DownloadNotice | CollectionNotice;
 
@@ -1493,6 +1557,10 @@ name: string,
  * What it is good at (the catalog's words); empty for a file of the person's own.
  */
 description: string, 
+/**
+ * The description in the UI's other languages, by language code (`zh`).
+ */
+description_in: { [key in string]: string }, 
 /**
  * Whether it is installed; one that is not is downloaded when a collection needs it.
  */

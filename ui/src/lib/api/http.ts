@@ -65,6 +65,9 @@ export class HttpBackend implements Backend {
   setDefaultModel(id: string) {
     return this.call<void>('PUT', '/models/default', { id });
   }
+  unloadModel() {
+    return this.call<void>('POST', '/models/unload');
+  }
   chats() {
     return this.call<Chat[]>('GET', '/chats');
   }
@@ -176,6 +179,9 @@ export class HttpBackend implements Backend {
   }
   async openDataFolder() {
     // A page in a browser cannot open the server's folders; Settings shows the path instead.
+    return false;
+  }
+  async openModelsFolder() {
     return false;
   }
 

@@ -38,6 +38,8 @@ export * from './types';
 export interface Backend {
   models(): Promise<ModelChoices>;
   setDefaultModel(id: string): Promise<void>;
+  /** Frees the model the engine holds; the next reply loads it again. */
+  unloadModel(): Promise<void>;
   chats(): Promise<Chat[]>;
   newChat(): Promise<Chat>;
   chat(id: Id): Promise<ChatView>;
@@ -101,6 +103,8 @@ export interface Backend {
   clearModelGeneration(model: string): Promise<void>;
   /** Opens the data folder in the file manager (desktop); false where that cannot be done. */
   openDataFolder(): Promise<boolean>;
+  /** Shows the models folder; false where it cannot (a browser), and the path is shown instead. */
+  openModelsFolder(): Promise<boolean>;
   settings(): Promise<AppSettings>;
   /** The local API server switch; null when this page is already served by `hearth-cli serve`. */
   apiStatus(): Promise<ApiStatus | null>;

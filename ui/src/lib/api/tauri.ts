@@ -55,6 +55,9 @@ export class TauriBackend implements Backend {
   setDefaultModel(id: string) {
     return call<void>('set_default_model', { id });
   }
+  unloadModel() {
+    return call<void>('unload_model');
+  }
   chats() {
     return call<Chat[]>('chats');
   }
@@ -165,6 +168,10 @@ export class TauriBackend implements Backend {
   }
   async openDataFolder() {
     await call<void>('open_data_folder');
+    return true;
+  }
+  async openModelsFolder() {
+    await call<void>('open_models_folder');
     return true;
   }
   settings() {
