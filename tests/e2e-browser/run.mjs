@@ -423,7 +423,7 @@ await step('a link in a reply opens in a new tab, never in place of the app', as
 });
 
 await step('the header says the model is loaded; Unload frees it, and the next reply loads it again showing how far it is', async () => {
-  await page.getByRole('button', { name: /New chat/ }).click();
+  await page.locator('button.new-chat').click();
   await page.locator('.chat-header .model-loaded').waitFor(wait);
   await page.getByRole('button', { name: 'Unload the model' }).click();
   await page.locator('.toast', { hasText: 'Model unloaded' }).waitFor(wait);
@@ -473,6 +473,7 @@ await step('a download whose bytes fail their checksum says so in words, keeps n
   await card.getByRole('button', { name: 'Download' }).click();
   const failure = card.locator('.download-failure');
   await failure.filter({ hasText: 'its checksum did not match' }).waitFor(wait);
+  await failure.getByText('Technical detail').click();
   await failure.locator('.detail', { hasText: 'failed verification' }).waitFor(wait);
   await failure.getByRole('button', { name: 'Try again' }).waitFor(wait);
   if (await page.locator('.offline-banner').count()) throw new Error('a wrong checksum is not being offline');
