@@ -1,6 +1,6 @@
 // The design checks, in Debian's chromium against `hearth-cli serve` with the real test model:
 // every state of the window (first run, empty chat, a conversation with a finished and a
-// stopped reply, models, the catalog offline, LocalDocs, settings) photographed in light and dark, English and
+// stopped reply, a reply the engine died under, a model loading, models, the catalog offline, LocalDocs, settings) photographed in light and dark, English and
 // Chinese, at 1280×800 and 720×500 into $HEARTH_ARTIFACTS/design; an axe-core audit of each
 // state in both themes with no serious or critical violation; and keyboard only: every
 // control of the three main views reached with Tab shows a focus ring and is visible.
@@ -252,6 +252,63 @@ await step('a conversation: the question right, the reply left with its model, a
     await answered().click();
     await page.locator('article.message.assistant .note.interrupted').waitFor(wait);
   });
+});
+
+await step('the engine stopping under a reply: the reply kept, marked, saying what to do', async () => {
+  await look('en', 'light');
+  await page.locator('button.new-chat').click();
+  await page.locator('.composer textarea').fill('Write a long story about a lighthouse keeper, at least 2000 words.');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => (document.querySelector('.markdown.streaming')?.textContent?.length ?? 0) > 20, null, wait);
+  // The worker dies as it would when the computer runs out of memory.
+  execFileSync('pkill', ['-KILL', '-f', path.join(target, 'release/hearth-engine')]);
+  await page.locator('article.message.assistant .note.engine-stopped').waitFor(wait);
+  // The newest chat is the one shown when the window opens.
+  await state('engine-stopped', async () => {
+    await page.locator('article.message.assistant .note.engine-stopped').waitFor(wait);
+  });
+});
+
+/** Signals every engine worker of this build (the chat's and the embedder's). */
+function signalWorkers(signal) {
+  try {
+    execFileSync('pkill', [`-${signal}`, '-f', path.join(target, 'release/hearth-engine')]);
+  } catch {
+    // pkill exits 1 when no worker runs.
+  }
+}
+
+await step('model loading: the header shows the load and how far it is', async () => {
+  // The worker is held still (SIGSTOP) once it has freed the model, so the next reply waits
+  // for its load exactly as it does for a large model on a slow disk, for as long as the
+  // photographs take; it goes on (SIGCONT) before the next look.
+  const send = async () => {
+    signalWorkers('CONT');
+    // Unloading waits for the reply of the look before to end (one request at a time).
+    await page.evaluate(async () => {
+      const headers = { Authorization: `Bearer ${sessionStorage.getItem('hearth-token')}` };
+      const answer = await fetch('/api/models/unload', { method: 'POST', headers });
+      if (!answer.ok) throw new Error(`unload: ${answer.status}`);
+    });
+    await page.reload();
+    await page.locator('.composer textarea').waitFor(wait);
+    if (await page.locator('.chat-header .model-loaded').count()) throw new Error('the model is still shown as loaded');
+    signalWorkers('STOP');
+    await page.locator('.composer textarea').fill('Say hello in three words.');
+    await page.keyboard.press('Enter');
+    await page.locator('.chat-header .model-loading .load-percent').waitFor(wait);
+  };
+  await look('en', 'light');
+  await page.locator('button.new-chat').click();
+  await page.locator('.composer textarea').fill('Say hello in three words.');
+  await page.keyboard.press('Enter');
+  await page.locator('.chat-header .model-loaded').waitFor(wait);
+  try {
+    await state('model-loading', send);
+  } finally {
+    signalWorkers('CONT');
+  }
+  await page.locator('button.stop').waitFor({ ...wait, state: 'detached' });
 });
 
 await step('the models, LocalDocs and settings screens', async () => {

@@ -364,6 +364,14 @@ async fn record(hearth: &Hearth, job: &Job, ending: Ending) -> Result<Message, C
         }
         (Ok(()), error) => (ending.status, error.as_ref().map(ErrorReport::from)),
     };
+    if matches!(
+        ending.error,
+        Some(CoreError::Engine(EngineError::EngineCrashed { .. }))
+    ) {
+        // The model died with its worker: the next reply loads it again, and the picker,
+        // which reads the list again on `reply_finished`, no longer says it is loaded.
+        hearth.forget_loaded().await;
+    }
     hearth.emit(CoreEvent::ReplyFinished {
         chat_id: job.chat_id,
         message_id: job.message_id,

@@ -442,9 +442,14 @@ impl Hearth {
         let _ = self.inner.events.send(event);
     }
 
+    /// Forgets the model the engine held (its worker died with it).
+    pub(crate) async fn forget_loaded(&self) {
+        *self.inner.loaded.lock().await = None;
+    }
+
     /// The model file the engine holds, if any; none while one is being loaded (asking
     /// never waits for a load).
-    pub(crate) fn loaded_path(&self) -> Option<PathBuf> {
+    pub fn loaded_path(&self) -> Option<PathBuf> {
         self.inner
             .loaded
             .try_lock()

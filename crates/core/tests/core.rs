@@ -214,6 +214,11 @@ async fn a_dead_engine_interrupts_the_reply_and_the_next_message_works() {
         "{:?}",
         message.error
     );
+    assert_eq!(
+        hearth.loaded_path(),
+        None,
+        "the model died with its worker; the picker must not say it is loaded"
+    );
     let next = hearth
         .send(chat.id, CAPITAL_QUESTION, &greedy(48))
         .await
@@ -222,6 +227,7 @@ async fn a_dead_engine_interrupts_the_reply_and_the_next_message_works() {
         .await
         .unwrap();
     assert_eq!(next.status, MessageStatus::Complete);
+    assert!(hearth.loaded_path().is_some(), "loaded again for the reply");
 }
 
 #[tokio::test]
