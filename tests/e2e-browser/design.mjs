@@ -10,12 +10,11 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { stepRunner } from '../steps.mjs';
+import { freePort, stepRunner } from '../steps.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(path.join(root, 'ui/package.json'));
@@ -33,12 +32,7 @@ const data = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-design-'));
 // The built-in catalog, with one model's server where nothing answers (a port just closed on
 // 127.0.0.1): downloading it shows the offline state, at once since the server gives up
 // without retrying.
-const closedPort = await new Promise((resolve) => {
-  const probe = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = probe.address();
-    probe.close(() => resolve(port));
-  });
-});
+const closedPort = await freePort();
 const OFFLINE_MODEL = 'gemma-3-270m-it';
 const catalogText = JSON.parse(fs.readFileSync(path.join(root, 'assets/catalog.json'), 'utf8'));
 const offlineEntry = catalogText.models.find((m) => m.id === OFFLINE_MODEL);

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { stepRunner } from '../steps.mjs';
+import { freePort, stepRunner, waitFor } from '../steps.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(path.join(root, 'ui/package.json'));
@@ -89,14 +89,19 @@ const server = spawn(cli, ['--data-dir', data, 'serve', '--port', '0', '--ui', p
 });
 const url = (await firstLine(server, /in your browser: /)).split(': ')[1];
 
-// Another Hearth stands in for a team's GPU server: the test model behind its own API key.
-const remoteData = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-e2e-remote-'));
-execFileSync(cli, ['--data-dir', remoteData, 'models', 'import', model]);
-const remote = spawn(cli, ['--data-dir', remoteData, 'serve', '--port', '0', '--no-ui'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const remoteLines = createInterface({ input: remote.stdout })[Symbol.asyncIterator]();
-const remoteUrl = (await remoteLines.next()).value.split(/\s+/).find((w) => w.startsWith('http://'));
-const remoteToken = (await remoteLines.next()).value.replace('token: ', '').trim();
-void (async () => { for await (const _ of remoteLines); })();
+// llama.cpp's own llama-server stands in for a team's GPU server: the test model behind an API
+// key (built once by scripts/build-llama-server; `make test` builds it before this suite).
+const llamaServer = execFileSync(path.join(root, 'scripts/build-llama-server'), { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
+const remoteToken = `sk-${crypto.randomBytes(12).toString('hex')}`;
+const remotePort = await freePort();
+const remote = spawn(llamaServer, [
+  '-m', model, '--alias', 'smollm2-135m-instruct', '--host', '127.0.0.1', '--port', String(remotePort),
+  '--api-key', remoteToken, '-c', '4096', '-t', '2', '--no-webui',
+  // Its native build's weight repacking (AMX on a Xeon) segfaults in this VM.
+  '--no-repack',
+], { stdio: 'ignore' });
+const remoteUrl = `http://127.0.0.1:${remotePort}/v1`;
+await waitFor('llama-server ready', async () => (await fetch(`http://127.0.0.1:${remotePort}/health`).catch(() => null))?.ok, 120_000);
 
 /** The first line of a child's stdout that matches `pattern`. */
 function firstLine(child, pattern) {
@@ -128,7 +133,6 @@ async function cleanup() {
   await browser.close().catch(() => {});
   server.kill();
   remote.kill();
-  fs.rmSync(remoteData, { recursive: true, force: true });
   files.kill();
   embedderFiles.kill();
   fs.rmSync(letters, { recursive: true, force: true });
@@ -629,12 +633,17 @@ await step('a streamed 4,000-token reply with code blocks keeps every long task 
   await page.locator('button.new-chat').click();
   await page.locator('.composer textarea').fill('Show how to print hello in Python, JavaScript, Rust, C and Bash, each in a fenced code block.');
   await page.keyboard.press('Enter');
-  await page.getByRole('button', { name: 'Stop' }).waitFor(wait);
+  // Waited for with one selector a second, not with locators: a locator polls inside the page,
+  // and its role query walks the whole growing reply (hundreds of buttons and spans), work of
+  // the test's own that the observer would count against the window.
+  const composerIs = (what) => page.waitForFunction((css) => !!document.querySelector(css), what, { polling: 1000, timeout: 600_000 });
+  await composerIs('.composer .stop');
   const streaming = await page.evaluate(() => Math.round(performance.now()));
-  await page.getByRole('button', { name: 'Regenerate' }).waitFor({ timeout: 600_000 });
+  await composerIs('.composer .send');
   const finished = await page.evaluate(() => Math.round(performance.now()));
-  const blocks = await assistant.last().locator('pre').count();
   const [from, tasks] = await page.evaluate(() => [window.observedFrom, window.longTasks]);
+  await page.getByRole('button', { name: 'Regenerate' }).waitFor(wait);
+  const blocks = await assistant.last().locator('pre').count();
   await page.evaluate(async (settings) => {
     const headers = { Authorization: `Bearer ${sessionStorage.getItem('hearth-token')}`, 'Content-Type': 'application/json' };
     await fetch('/api/settings/generation', { method: 'PUT', headers, body: JSON.stringify(settings) });

@@ -131,20 +131,52 @@ async function launch() {
       return;
     } catch (e) {
       if (i > 50) throw e;
+      // The first attempts only wait for tauri-driver to listen; later ones say why.
+      if (i >= 5) console.error(`launch attempt ${i + 1}: ${e.message}`);
       await sleep(200);
     }
   }
 }
-await launch();
+try {
+  await launch();
+} catch (e) {
+  // Nothing else would end Xvfb, the bus and the driver, and whoever waits for this run's
+  // output would wait for them.
+  console.error(`the app did not start: ${e.message}`);
+  await cleanup();
+  process.exit(1);
+}
 
 /** Closes the window as a person would (the app quits and saves its state), then starts it again. */
 export async function relaunch() {
+  // Guards the wait below: were the name spelled differently, it would wait for nothing.
+  if (!ownsBusName()) throw new Error(`the running app owns no ${singleInstanceName} on the session bus`);
   await wd('DELETE', s('/window')).catch(() => {});
   await wd('DELETE', s('')).catch(() => {});
   // A start while the old app is still quitting finds it on the session bus (single instance),
-  // hands over to it and ends with it: wait until it is gone, as a person would.
-  for (let i = 0; i < 200 && running(); i++) await sleep(100);
+  // hands over to it and ends with it: wait until it is gone, as a person would. The process
+  // check alone is not enough: an exiting process drops its command line (so pgrep no longer
+  // sees it) before it closes its sockets, and its bus name outlives it by that moment; a start
+  // then got "NoReply" and WebKitWebDriver waited 300 s for a window.
+  for (let i = 0; i < 300 && (running() || ownsBusName()); i++) await sleep(100);
   await launch();
+}
+
+/** The name tauri-plugin-single-instance owns on the session bus while the app runs. */
+const singleInstanceName = 'org.hearth.Hearth.SingleInstance';
+
+/** Whether some process still owns the app's single-instance name on this run's session bus. */
+function ownsBusName() {
+  try {
+    const answer = execFileSync(
+      'gdbus',
+      ['call', '--session', '--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus', '--method', 'org.freedesktop.DBus.NameHasOwner', singleInstanceName],
+      { env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: busAddress }, timeout: 5_000 },
+    );
+    return answer.toString().includes('true');
+  } catch {
+    return false;
+  }
 }
 
 /** Whether a process of the app's binary is running. */

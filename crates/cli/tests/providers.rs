@@ -1,16 +1,17 @@
 //! Remote providers at the protocol level, against real OpenAI-compatible servers: a second
 //! `hearth-cli serve` with the test model (our server and our client speak the same protocol —
-//! interop both ways) and, when built, llama.cpp's own `llama-server`.
+//! interop both ways) and llama.cpp's own `llama-server` (built once by scripts/build-llama-server).
 
 mod common;
 
-use std::io::Read;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{add_provider, greedy, hearth_cli, provider, text, Server, LONG, MODEL, QUESTION};
+use common::{
+    a_reply_cut_by_a_dying_server_is_kept, add_provider, greedy, hearth_cli, provider, text,
+    LlamaServer, Server, LONG, MODEL, QUESTION,
+};
 use hearth_core::providers::{ApiKey, Endpoint, Message, Provider, Request, Role, StreamEvent};
-use hearth_testkit::{test_model, ScratchDir};
+use hearth_testkit::ScratchDir;
 
 #[tokio::test]
 async fn another_hearth_serves_models_streamed_and_whole_replies_alike() {
@@ -202,77 +203,7 @@ async fn hearths_own_api_passes_remote_models_through() {
     assert!(e.to_string().contains("HTTP 502"), "{e}");
 }
 
-/// llama.cpp's own `llama-server` with the test model and an API key; killed on drop.
-struct LlamaServer {
-    child: std::process::Child,
-    url: String,
-}
-
-impl LlamaServer {
-    /// Started from HEARTH_LLAMA_SERVER (`scripts/build-llama-server` builds it; too costly for
-    /// every cold `make test`, so its test is run by name with `--ignored`).
-    fn start(key: &str) -> LlamaServer {
-        let binary = std::env::var_os("HEARTH_LLAMA_SERVER")
-            .expect("set HEARTH_LLAMA_SERVER=$(scripts/build-llama-server)");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(binary)
-            .arg("-m")
-            .arg(test_model())
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--api-key",
-                key,
-            ])
-            .args(["-c", "4096", "-t", "2", "--no-webui"])
-            // Its native build's weight repacking (AMX on this Xeon) segfaults in this VM, as
-            // the AMX kernels did for the engine.
-            .arg("--no-repack")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("llama-server starts");
-        let server = LlamaServer {
-            child,
-            url: format!("http://127.0.0.1:{port}/v1"),
-        };
-        // Ready when /health says so (503 while the model loads).
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let ok = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
-                use std::io::Write;
-                s.write_all(
-                    b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                )?;
-                let mut reply = String::new();
-                s.read_to_string(&mut reply)?;
-                Ok(reply.starts_with("HTTP/1.1 200"))
-            });
-            if ok.unwrap_or(false) {
-                return server;
-            }
-            assert!(Instant::now() < deadline, "llama-server did not get ready");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for LlamaServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
-#[ignore = "needs llama-server: HEARTH_LLAMA_SERVER=$(scripts/build-llama-server) cargo test --release -p hearth-cli --test providers -- --ignored"]
 async fn llama_server_is_a_provider_like_any_other() {
     let key = "sk-llama-server-test-4242";
     let mut server = LlamaServer::start(key);
@@ -345,19 +276,9 @@ async fn llama_server_is_a_provider_like_any_other() {
         started.elapsed()
     );
 
-    let mut stream = ls.stream(&long).await.unwrap();
-    assert!(matches!(
-        stream.next().await,
-        Some(Ok(StreamEvent::Text(_)))
-    ));
-    let _ = server.child.kill();
-    let _ = server.child.wait();
-    let error = loop {
-        match stream.next().await {
-            Some(Ok(StreamEvent::Text(_))) => continue,
-            Some(Err(e)) => break e,
-            other => panic!("expected the cut, got {other:?}"),
-        }
-    };
-    assert_eq!(error.kind(), "cut", "{error}");
+    // Killed mid-reply: the chat keeps what came and marks it interrupted.
+    a_reply_cut_by_a_dying_server_is_kept(&data, &model, || {
+        let _ = server.child.kill();
+        let _ = server.child.wait();
+    });
 }

@@ -9,7 +9,9 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{add_provider, hearth_cli, text, Server, LONG, MODEL, QUESTION};
+use common::{
+    a_reply_cut_by_a_dying_server_is_kept, add_provider, hearth_cli, text, Server, MODEL, QUESTION,
+};
 use hearth_testkit::{test_embedder, test_model, ScratchDir};
 
 /// Every file under `dir` that contains `needle` (the database and logs included).
@@ -173,68 +175,10 @@ fn a_reply_cut_by_a_dying_server_is_kept_and_marked_interrupted() {
     let added = add_provider(&data, "box", &server.url(), &server.token);
     assert!(added.status.success(), "{}", text(&added).1);
     let model = format!("box:{MODEL}");
-    let mut chat = Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
-        .arg("--data-dir")
-        .arg(&data)
-        .args([
-            "chat",
-            "--model",
-            &model,
-            "--prompt",
-            LONG,
-            "--temp",
-            "0",
-            "--repeat-penalty",
-            "1",
-            "--max-tokens",
-            "2000",
-        ])
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/hearth-test-bus",
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = chat.stdout.take().unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 256];
-    while seen.len() < 40 {
-        let n = stdout.read(&mut buf).unwrap();
-        assert!(n > 0, "the chat ended before the server was killed");
-        seen.extend_from_slice(&buf[..n]);
-    }
-    let _ = server.child.kill();
-    let _ = server.child.wait();
-    let mut rest = String::new();
-    let _ = stdout.read_to_string(&mut rest);
-    let status = chat.wait().unwrap();
-    let mut err = String::new();
-    let _ = chat.stderr.take().unwrap().read_to_string(&mut err);
-    assert!(
-        status.success(),
-        "a cut reply is kept, not a failure: {err}"
-    );
-    assert!(err.contains("broke in the middle of the reply"), "{err}");
-
-    let export = hearth_cli(&data, &["chats", "export", "--format", "json"], &[]);
-    let (json, _) = text(&export);
-    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let reply = value
-        .pointer("/chats/0/messages")
-        .and_then(|m| m.as_array())
-        .and_then(|m| m.iter().find(|m| m["role"] == "assistant"))
-        .cloned()
-        .unwrap_or_else(|| panic!("no reply in {json}"));
-    assert_eq!(reply["status"], "interrupted", "{reply}");
-    let kept = reply["content"].as_str().unwrap_or_default();
-    let printed = format!("{}{rest}", String::from_utf8_lossy(&seen));
-    assert!(
-        kept.len() >= 40 && kept.starts_with("1, 2, 3") && printed.contains(kept.trim()),
-        "the partial reply is kept as it was shown: {kept:?}"
-    );
+    a_reply_cut_by_a_dying_server_is_kept(&data, &model, || {
+        let _ = server.child.kill();
+        let _ = server.child.wait();
+    });
 }
 
 /// Runs `script` under `sh` on a D-Bus session bus of its own, with hearth-cli as `$CLI`, the

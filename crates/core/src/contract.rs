@@ -53,7 +53,12 @@ pub fn typescript() -> String {
         out.push_str(decl.trim());
         out.push_str("\n\n");
     }
-    out.pop();
+    // The values the UI must know by heart: a chat's stored default title, shown translated.
+    out.push_str(&format!(
+        "/** The title a chat has until it gets one of its own (stored as data, in English). */\n\
+         export const NEW_CHAT_TITLE = {:?};\n",
+        crate::service::NEW_CHAT_TITLE
+    ));
     out
 }
 

@@ -57,6 +57,33 @@ async fn loading_reports_its_progress_up_to_the_whole() {
     assert_eq!(again.last().copied(), Some(1.0));
 }
 
+/// The nice value of every thread of process `pid` (field 19 of /proc/PID/task/TID/stat).
+#[cfg(target_os = "linux")]
+fn thread_nice_values(pid: u32) -> Vec<i64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("stat")).ok())
+        .filter_map(|stat| {
+            // The command name in parentheses may hold spaces: count fields after it.
+            let after = &stat[stat.rfind(')')? + 2..];
+            after.split(' ').nth(16)?.parse().ok()
+        })
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn every_thread_of_the_worker_gives_way_to_the_desktop() {
+    let engine = loaded(LoadOptions::default()).await;
+    let pid = engine.worker_pid().await.expect("a running worker");
+    // While it generates, llama.cpp's thread pool is up too.
+    let gen = long_reply(&engine).await;
+    let seen = thread_nice_values(pid);
+    drop(gen);
+    assert!(seen.len() >= 2, "threads: {seen:?}");
+    assert!(seen.iter().all(|&n| n == 5), "nice values: {seen:?}");
+}
+
 #[tokio::test]
 async fn same_seed_gives_the_same_reply() {
     let engine = loaded(LoadOptions::default()).await;

@@ -62,6 +62,18 @@ pub fn test_embedder() -> PathBuf {
         .clone()
 }
 
+/// Path of llama.cpp's own `llama-server`, the reference OpenAI-compatible server:
+/// `HEARTH_LLAMA_SERVER` if set, else built once by `scripts/build-llama-server` (minutes of
+/// CPU the first time, then cached under ~/.cache/hearth).
+pub fn llama_server() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| match std::env::var_os("HEARTH_LLAMA_SERVER") {
+        Some(path) => PathBuf::from(path),
+        None => made_by("bash", "scripts/build-llama-server"),
+    })
+    .clone()
+}
+
 /// Runs a repository script with `program` and returns the path it prints.
 fn made_by(program: &str, script: &str) -> PathBuf {
     let script = repo_root().join(script);

@@ -2,6 +2,7 @@
 // backend failure.
 
 import type { DownloadProblem, ErrorKind, NoticeAbout, Unreadable } from './api/types';
+import { NEW_CHAT_TITLE } from './api/types';
 
 const en = {
   newChat: 'New chat',
@@ -561,6 +562,11 @@ export const locale = new Locale();
 /** The string for `key` in the current language. */
 export function t(key: Key): string {
   return languages[locale.language][key];
+}
+
+/** A chat's title as shown: the stored default in the reader's language, any other as it is. */
+export function chatTitle(chat: { title: string }): string {
+  return chat.title === NEW_CHAT_TITLE ? t('newChat') : chat.title;
 }
 
 /** A sentence the backend gives in English with its translations by language code (the

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { languages, locale, localized, noticeText, t } from './i18n.svelte';
+import { NEW_CHAT_TITLE } from './api/types';
+import { chatTitle, languages, locale, localized, noticeText, t } from './i18n.svelte';
 
 describe('i18n', () => {
   it('has every English string in Chinese, translated', () => {
@@ -29,6 +30,21 @@ describe('catalog sentences', () => {
       expect(localized('A file of your own.', {})).toBe('A file of your own.');
       locale.language = 'en';
       expect(localized('A tiny model.', { zh: '一个极小的模型。' })).toBe('A tiny model.');
+    } finally {
+      locale.language = before;
+    }
+  });
+});
+
+describe('chat titles', () => {
+  it('show the stored default title in the reader\'s language and any other as it is', () => {
+    const before = locale.language;
+    try {
+      locale.language = 'zh';
+      expect(chatTitle({ title: NEW_CHAT_TITLE })).toBe('新对话');
+      expect(chatTitle({ title: 'Capital of France' })).toBe('Capital of France');
+      locale.language = 'en';
+      expect(chatTitle({ title: NEW_CHAT_TITLE })).toBe('New chat');
     } finally {
       locale.language = before;
     }

@@ -170,6 +170,10 @@ function lexTail(text: string): Tokens | null {
 /** Finished blocks' safe HTML by their source; a long reply's blocks all fit. */
 const blocks = new Map<string, string>();
 const BLOCK_CACHE = 2000;
+/** The same by the lexed token itself: a streamed reply's finished blocks keep their tokens
+ * from one lex to the next (see `lexTail`), so for each new token they are found without
+ * building a key the length of the reply (garbage that grew the page's collector pauses). */
+const blockOfToken = new WeakMap<object, { language: string; html: string }>();
 
 /**
  * Safe HTML for each top-level block of a piece of Markdown (paragraph, list, code block,
@@ -187,12 +191,18 @@ export function renderBlocks(text: string, streaming = false): string[] {
   tokens.forEach((token, i) => {
     if (!shown(token.type)) return;
     const open = streaming && i === last;
-    // The code bar's words are in the window's language.
-    const key = `${open ? 'open' : 'done'}\u0000${locale.language}\u0000${token.raw}`;
     // The block being written changes with every token: caching it would only push out others.
     const keep = cacheable && !open;
+    const known = keep ? blockOfToken.get(token) : undefined;
+    if (known !== undefined && known.language === locale.language) {
+      out.push(known.html);
+      return;
+    }
+    // The code bar's words are in the window's language.
+    const key = `${open ? 'open' : 'done'}\u0000${locale.language}\u0000${token.raw}`;
     const cached = keep ? blocks.get(key) : undefined;
     if (cached !== undefined) {
+      blockOfToken.set(token, { language: locale.language, html: cached });
       out.push(cached);
       return;
     }
@@ -207,6 +217,7 @@ export function renderBlocks(text: string, streaming = false): string[] {
     if (keep) {
       if (blocks.size >= BLOCK_CACHE) blocks.delete(blocks.keys().next().value as string);
       blocks.set(key, html);
+      blockOfToken.set(token, { language: locale.language, html });
     }
     out.push(html);
   });

@@ -2,9 +2,10 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use hearth_core::providers::{ApiKey, Endpoint, Message, Provider, Request, Role};
 
@@ -180,4 +181,139 @@ pub fn add_provider(data: &Path, name: &str, url: &str, key: &str) -> Output {
         ],
         &[("K", key)],
     )
+}
+
+/// Starts a greedy chat with `model` (a remote one) that counts on and on, calls `kill` once the
+/// first 40 bytes of its reply are shown, and checks that the chat ends well, says the stream
+/// broke, and keeps the partial reply exactly as shown, marked interrupted.
+pub fn a_reply_cut_by_a_dying_server_is_kept(data: &Path, model: &str, kill: impl FnOnce()) {
+    let mut chat = Command::new(env!("CARGO_BIN_EXE_hearth-cli"))
+        .arg("--data-dir")
+        .arg(data)
+        .args([
+            "chat",
+            "--model",
+            model,
+            "--prompt",
+            LONG,
+            "--temp",
+            "0",
+            "--repeat-penalty",
+            "1",
+            "--max-tokens",
+            "2000",
+        ])
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/hearth-test-bus",
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = chat.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while seen.len() < 40 {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "the chat ended before the server was killed");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    kill();
+    let mut rest = String::new();
+    let _ = stdout.read_to_string(&mut rest);
+    let status = chat.wait().unwrap();
+    let mut err = String::new();
+    let _ = chat.stderr.take().unwrap().read_to_string(&mut err);
+    assert!(
+        status.success(),
+        "a cut reply is kept, not a failure: {err}"
+    );
+    assert!(err.contains("broke in the middle of the reply"), "{err}");
+
+    let export = hearth_cli(data, &["chats", "export", "--format", "json"], &[]);
+    let (json, _) = text(&export);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let reply = value
+        .pointer("/chats/0/messages")
+        .and_then(|m| m.as_array())
+        .and_then(|m| m.iter().find(|m| m["role"] == "assistant"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no reply in {json}"));
+    assert_eq!(reply["status"], "interrupted", "{reply}");
+    let kept = reply["content"].as_str().unwrap_or_default();
+    let printed = format!("{}{rest}", String::from_utf8_lossy(&seen));
+    assert!(
+        kept.len() >= 40 && kept.starts_with("1, 2, 3") && printed.contains(kept.trim()),
+        "the partial reply is kept as it was shown: {kept:?}"
+    );
+}
+
+/// llama.cpp's own `llama-server` with the test model and an API key; killed on drop.
+pub struct LlamaServer {
+    pub child: Child,
+    /// Its OpenAI-compatible API's base address.
+    pub url: String,
+}
+
+impl LlamaServer {
+    /// Started from the binary `scripts/build-llama-server` built (or HEARTH_LLAMA_SERVER).
+    pub fn start(key: &str) -> LlamaServer {
+        let binary = hearth_testkit::llama_server();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(binary)
+            .arg("-m")
+            .arg(test_model())
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--api-key",
+                key,
+            ])
+            .args(["-c", "4096", "-t", "2", "--no-webui"])
+            // Weight repacking (AMX on some Xeons) has segfaulted in this VM, as the AMX
+            // kernels did for the engine.
+            .arg("--no-repack")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("llama-server starts");
+        let server = LlamaServer {
+            child,
+            url: format!("http://127.0.0.1:{port}/v1"),
+        };
+        // Ready when /health says so (503 while the model loads).
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let ok = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+                use std::io::Write;
+                s.write_all(
+                    b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                )?;
+                let mut reply = String::new();
+                s.read_to_string(&mut reply)?;
+                Ok(reply.starts_with("HTTP/1.1 200"))
+            });
+            if ok.unwrap_or(false) {
+                return server;
+            }
+            assert!(Instant::now() < deadline, "llama-server did not get ready");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for LlamaServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -41,6 +41,29 @@ pub(crate) struct CancelFlag(Arc<AtomicU64>);
 /// Stops whatever runs.
 const CANCEL_ALL: u64 = u64::MAX;
 
+/// How much the worker's threads give way to the desktop's (a `nice` value).
+#[cfg(unix)]
+const WORKER_NICE: libc::c_int = 5;
+
+/// Lowers the worker's priority a little, first thing, so every thread it starts (llama.cpp's
+/// pool included) inherits it. Generation takes every core; at equal priority the window that
+/// shows the tokens waits its turn behind it and stutters on small machines. Idle cores still
+/// go to generation in full: only contended time is shared differently.
+fn yield_to_the_desktop() {
+    #[cfg(unix)]
+    {
+        // SAFETY: setpriority only reads its integer arguments; 0 is this process (this thread
+        // on Linux, whose later threads inherit it).
+        let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, WORKER_NICE) };
+        if result != 0 {
+            eprintln!(
+                "hearth-engine: could not lower its priority: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+}
+
 impl CancelFlag {
     fn set(&self, id: RequestId) {
         self.0.store(id, Ordering::Relaxed);
@@ -55,6 +78,7 @@ impl CancelFlag {
 
 /// Runs the worker until `shutdown` or the end of stdin; returns the process exit code.
 pub fn run() -> i32 {
+    yield_to_the_desktop();
     let mut out = match EventWriter::take_stdout() {
         Ok(out) => out,
         Err(e) => {

@@ -1768,3 +1768,6 @@ warning: string | null,
  * The models it lists (empty when it was not asked).
  */
 models: Array<RemoteModel>, };
+
+/** The title a chat has until it gets one of its own (stored as data, in English). */
+export const NEW_CHAT_TITLE = "New chat";
