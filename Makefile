@@ -67,7 +67,7 @@ lint: deps ui
 	$(CARGO) clippy --release --locked -p hearth-engine --features worker --all-targets -- -D warnings
 
 # llama.cpp's own llama-server, the remote the provider tests and the browser E2E talk to: about
-# 11 CPU-minutes from source, so `make test` starts it first, in the background at the lowest
+# 14 CPU-minutes from source, so `make test` starts it first, in the background at the lowest
 # priority, where it fills the cores the workspace's compilation leaves idle. Whoever needs the
 # binary runs scripts/build-llama-server, which waits for that build (a lock) or makes it.
 llama-server-background: deps
