@@ -10,7 +10,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use common::{
-    a_reply_cut_by_a_dying_server_is_kept, add_provider, hearth_cli, text, Server, MODEL, QUESTION,
+    a_reply_cut_by_a_dying_server_is_kept, add_provider, first_reply, hearth_cli, text, Server,
+    MODEL, QUESTION,
 };
 use hearth_testkit::{test_embedder, test_model, ScratchDir};
 
@@ -122,13 +123,7 @@ fn a_chat_with_a_remote_model_is_saved_and_marked_with_its_provider() {
     );
     assert!(json.contains("Paris"));
     // Usage and timings are recorded as for a local reply.
-    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let reply = value
-        .pointer("/chats/0/messages")
-        .and_then(|m| m.as_array())
-        .and_then(|m| m.iter().find(|m| m["role"] == "assistant"))
-        .cloned()
-        .unwrap_or_default();
+    let reply = first_reply(&json).unwrap_or_default();
     assert_eq!(reply["model_file"], model.as_str(), "{reply}");
     assert!(
         reply["completion_tokens"].as_i64().is_some_and(|n| n > 3),

@@ -183,6 +183,17 @@ pub fn add_provider(data: &Path, name: &str, url: &str, key: &str) -> Output {
     )
 }
 
+/// The first chat's first reply in a JSON export (`chats export --format json`).
+pub fn first_reply(json: &str) -> Option<serde_json::Value> {
+    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    value
+        .pointer("/chats/0/messages")?
+        .as_array()?
+        .iter()
+        .find(|m| m["role"] == "assistant")
+        .cloned()
+}
+
 /// Starts a greedy chat with `model` (a remote one) that counts on and on, calls `kill` once the
 /// first 40 bytes of its reply are shown, and checks that the chat ends well, says the stream
 /// broke, and keeps the partial reply exactly as shown, marked interrupted.
@@ -234,13 +245,7 @@ pub fn a_reply_cut_by_a_dying_server_is_kept(data: &Path, model: &str, kill: imp
 
     let export = hearth_cli(data, &["chats", "export", "--format", "json"], &[]);
     let (json, _) = text(&export);
-    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let reply = value
-        .pointer("/chats/0/messages")
-        .and_then(|m| m.as_array())
-        .and_then(|m| m.iter().find(|m| m["role"] == "assistant"))
-        .cloned()
-        .unwrap_or_else(|| panic!("no reply in {json}"));
+    let reply = first_reply(&json).unwrap_or_else(|| panic!("no reply in {json}"));
     assert_eq!(reply["status"], "interrupted", "{reply}");
     let kept = reply["content"].as_str().unwrap_or_default();
     let printed = format!("{}{rest}", String::from_utf8_lossy(&seen));
