@@ -63,6 +63,10 @@ pub struct ChatArgs {
     /// the reply is the same either way.
     #[arg(long)]
     no_lookup: bool,
+    /// Decode without the draft model's guesses (speculative decoding); the reply is the same
+    /// either way.
+    #[arg(long)]
+    no_draft: bool,
     /// Answer from these LocalDocs collections (see `hearth-cli docs list`); the passages
     /// used are listed after each reply.
     #[arg(long, num_args = 1..)]
@@ -82,6 +86,7 @@ impl ChatArgs {
             seed: self.seed.or(saved.seed),
             max_tokens: self.max_tokens.unwrap_or(saved.max_tokens),
             prompt_lookup: saved.prompt_lookup && !self.no_lookup,
+            draft_model: saved.draft_model && !self.no_draft,
             stop: if self.stop.is_empty() {
                 saved.stop.clone()
             } else {

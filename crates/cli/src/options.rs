@@ -27,6 +27,10 @@ pub struct ModelArgs {
     /// openchatkit, rwkv-world, completion, or a path to a Jinja template file.
     #[arg(long)]
     pub template: Option<String>,
+    /// A small GGUF model of the same family (the same vocabulary) that guesses the next
+    /// tokens for the model to check (speculative decoding), instead of the catalog's choice.
+    #[arg(long, value_name = "FILE")]
+    pub draft_model: Option<PathBuf>,
 }
 
 impl ModelArgs {
@@ -44,6 +48,12 @@ impl ModelArgs {
         }
         if self.batch.is_some() {
             load.n_batch = self.batch;
+        }
+        if let Some(draft) = &self.draft_model {
+            if !draft.is_file() {
+                bail!("draft model not found: {}", draft.display());
+            }
+            load.draft_model = Some(draft.display().to_string());
         }
         Ok(())
     }

@@ -27,6 +27,10 @@ pub struct LoadOptions {
     /// Load it to make embeddings (sentence vectors) rather than replies.
     #[serde(default)]
     pub embeddings: bool,
+    /// A small model of the same family whose guesses at the next tokens the model checks
+    /// (speculative decoding); a file that cannot draft for it is left out with a note.
+    #[serde(default)]
+    pub draft_model: Option<String>,
 }
 
 impl LoadOptions {
@@ -79,6 +83,9 @@ pub struct SamplingParams {
     /// Guess the next tokens from the conversation itself (prompt lookup) and check the guess
     /// in one decode: faster where a reply repeats its context, the same reply either way.
     pub prompt_lookup: bool,
+    /// Let the draft model loaded beside this one (if any) guess the next tokens, checked the
+    /// same way: the same reply either way, faster where the small model guesses well.
+    pub draft_model: bool,
 }
 
 impl Default for SamplingParams {
@@ -97,6 +104,7 @@ impl Default for SamplingParams {
             stop: Vec::new(),
             ignore_eos: false,
             prompt_lookup: true,
+            draft_model: true,
         }
     }
 }

@@ -260,6 +260,12 @@ pub struct ModelInfo {
     /// platform lets the worker see which library it loaded.
     #[serde(default)]
     pub cpu_backend: Option<String>,
+    /// The draft model guessing for it (its name), when one was asked for and can draft.
+    #[serde(default)]
+    pub draft_model: Option<String>,
+    /// Why the draft model asked for is not used.
+    #[serde(default)]
+    pub draft_note: Option<String>,
 }
 
 /// Why a generation ended.
@@ -288,7 +294,7 @@ pub struct Timings {
     /// Of `cached_tokens`, those whose cache was read from a snapshot file.
     #[serde(default)]
     pub restored_tokens: u32,
-    /// Tokens guessed from the conversation (prompt lookup) and checked by the model.
+    /// Tokens guessed (from the conversation, or by the draft model) and checked by the model.
     #[serde(default)]
     pub drafted_tokens: u32,
     /// Of those, the ones the model picked too (each saved a decode of its own).

@@ -62,6 +62,22 @@ pub fn test_embedder() -> PathBuf {
         .clone()
 }
 
+/// Path of a draft model for the test model: its first 24 of 30 blocks, made by
+/// `scripts/make-draft-model` on first use. It shares the vocabulary and agrees with the test
+/// model on a few tokens only, so drafts are both kept and rejected.
+pub fn test_draft_model() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let model = test_model();
+        made_with(
+            "bash",
+            "scripts/make-draft-model",
+            &[model.as_os_str(), "24".as_ref()],
+        )
+    })
+    .clone()
+}
+
 /// Path of llama.cpp's own `llama-server`, the reference OpenAI-compatible server:
 /// `HEARTH_LLAMA_SERVER` if set, else built once by `scripts/build-llama-server` (minutes of
 /// CPU the first time, then cached under ~/.cache/hearth).
@@ -76,9 +92,14 @@ pub fn llama_server() -> PathBuf {
 
 /// Runs a repository script with `program` and returns the path it prints.
 fn made_by(program: &str, script: &str) -> PathBuf {
+    made_with(program, script, &[])
+}
+
+fn made_with(program: &str, script: &str, args: &[&std::ffi::OsStr]) -> PathBuf {
     let script = repo_root().join(script);
     let out = Command::new(program)
         .arg(&script)
+        .args(args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
     assert!(

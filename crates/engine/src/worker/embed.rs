@@ -77,6 +77,8 @@ impl<'m> EmbedSession<'m> {
             template_note: None,
             embedding_size: u32::try_from(model.n_embd()).ok(),
             cpu_backend: super::cpu_backend(),
+            draft_model: None,
+            draft_note: None,
         };
         Ok(EmbedSession {
             model,

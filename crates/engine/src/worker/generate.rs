@@ -6,6 +6,7 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 
 use llama_cpp_2::token::LlamaToken;
 
+use super::draft::Drafter;
 use super::io::EventWriter;
 use super::lookup::{self, DraftPlanner, MAX_DRAFT};
 use super::sampler::Sampler;
@@ -27,12 +28,14 @@ pub(crate) enum Place<'a> {
 use crate::reply::ReplyText;
 
 /// Runs one generation, streaming `token` events; returns the closing `done` or `error`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     session: &mut Session<'_>,
     id: RequestId,
     input: &Input,
     params: &SamplingParams,
     place: Place<'_>,
+    drafter: Option<&mut Drafter<'_>>,
     out: &mut EventWriter,
     cancel: &CancelFlag,
 ) -> Event {
@@ -41,7 +44,7 @@ pub(crate) fn run(
         place => place,
     };
     let aside = matches!(place, Place::Aside);
-    let result = generate(session, id, input, params, place, out, cancel);
+    let result = generate(session, id, input, params, place, drafter, out, cancel);
     if aside {
         session.drop_aside();
     }
@@ -51,12 +54,14 @@ pub(crate) fn run(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn generate(
     session: &mut Session<'_>,
     id: RequestId,
     input: &Input,
     params: &SamplingParams,
     place: Place<'_>,
+    drafter: Option<&mut Drafter<'_>>,
     out: &mut EventWriter,
     cancel: &CancelFlag,
 ) -> Result<Event, Failure> {
@@ -111,11 +116,12 @@ fn generate(
     let vocab = session.model.vocab();
     let generation_started = Instant::now();
     // Drafts need the cache to drop a rejected guess, which recurrent models cannot.
-    let lookup = params.prompt_lookup
-        && !aside
+    let can_draft = !aside
         && !session.encoder_decoder
         && !session.model.is_recurrent()
         && !session.model.is_hybrid();
+    let lookup = params.prompt_lookup && can_draft;
+    let mut drafter = drafter.filter(|_| params.draft_model && can_draft);
     let mut planner = DraftPlanner::from_environment();
 
     // Each sampled token is taken (streamed, counted, checked for the end), then decoded with
@@ -170,6 +176,30 @@ fn generate(
             };
             let (matched, mut drafts) = found.map_or((0, Vec::new()), |d| (d.matched, d.tokens));
             drafts.truncate(planner.length(matched));
+            // The conversation's own repeats cost nothing to find; the draft model is asked
+            // only when they offer nothing.
+            let mut by_model = false;
+            if let (true, Some(model)) = (drafts.is_empty(), drafter.as_deref_mut()) {
+                let wanted = planner.model_length().min(room);
+                if wanted > 0 {
+                    let drafting = Instant::now();
+                    let guessed =
+                        model.draft(&session.cached, pending, wanted, planner.always(), |t| {
+                            vocab.is_eog(t)
+                        });
+                    match guessed {
+                        Ok(guessed) => {
+                            planner.model_drafted(guessed.len().max(1), elapsed_ms(drafting));
+                            drafts = guessed;
+                            by_model = true;
+                        }
+                        Err(why) => {
+                            eprintln!("hearth-engine: the draft model stopped guessing for this reply: {why}");
+                            drafter = None;
+                        }
+                    }
+                }
+            }
             let decoding = Instant::now();
             decode(session, pending, &drafts, aside)?;
             planner.decoded(1 + drafts.len(), elapsed_ms(decoding));
@@ -194,7 +224,11 @@ fn generate(
                 }
             };
             timings.accepted_tokens += count(accepted);
-            planner.checked(matched, drafts.len(), accepted);
+            if by_model {
+                planner.model_checked(drafts.len(), accepted);
+            } else {
+                planner.checked(matched, drafts.len(), accepted);
+            }
             forget_rejected(session, drafts.len() - accepted)?;
             let Some(token) = next else {
                 break 'generation FinishReason::Length;

@@ -6,7 +6,8 @@
 //! Checking a guess is not free (a decode of several tokens costs more than one, most of all on
 //! small models with large vocabularies), so [`DraftPlanner`] drafts only when what this reply's
 //! drafts have earned so far, against what a longer decode measurably costs on this model, beats
-//! plain decoding.
+//! plain decoding. It plans a draft model's guesses (`worker/draft.rs`) the same way, with
+//! the draft model's own cost per guessed token added to each checked one.
 
 use llama_cpp_2::token::LlamaToken;
 
@@ -18,6 +19,8 @@ const MIN_NGRAM: usize = 2;
 const WINDOW: usize = 8192;
 /// The most tokens drafted at once.
 pub(crate) const MAX_DRAFT: usize = 12;
+/// Where the planner keeps the draft model's record, after the match lengths'.
+const MODEL_SLOT: usize = MAX_NGRAM - MIN_NGRAM + 1;
 
 /// A guess at the next tokens, and how long a run of newest tokens it was found from.
 #[derive(Debug, PartialEq)]
@@ -68,12 +71,15 @@ pub(crate) fn draft(held: &[LlamaToken], newest: LlamaToken, max: usize) -> Opti
 #[derive(Debug)]
 pub(crate) struct DraftPlanner {
     /// Per match length (index `n - MIN_NGRAM`): recent kept and rejected draft tokens.
-    kept: [f64; MAX_NGRAM - MIN_NGRAM + 1],
-    rejected: [f64; MAX_NGRAM - MIN_NGRAM + 1],
+    /// The last index holds the draft model's record.
+    kept: [f64; MODEL_SLOT + 1],
+    rejected: [f64; MODEL_SLOT + 1],
     /// Milliseconds of a decode of one token.
     single_ms: Option<f64>,
     /// Extra milliseconds for each further token in a decode.
     extra_ms: Option<f64>,
+    /// Milliseconds the draft model takes per token it guesses.
+    draft_ms: Option<f64>,
     /// Milliseconds of one sampling step.
     sample_ms: f64,
     /// Draft every match in full (see [`DraftPlanner::from_environment`]).
@@ -99,15 +105,22 @@ impl DraftPlanner {
     }
 
     pub(crate) fn new() -> DraftPlanner {
-        // Priors worth two draft tokens: longer matches start out trusted more.
+        // Priors worth two draft tokens: longer matches start out trusted more; a draft model
+        // of the same family agrees with the big one on most tokens of ordinary text.
         DraftPlanner {
-            kept: [0.7, 1.1, 1.4],
-            rejected: [1.3, 0.9, 0.6],
+            kept: [0.7, 1.1, 1.4, 1.4],
+            rejected: [1.3, 0.9, 0.6, 0.6],
             single_ms: None,
             extra_ms: None,
+            draft_ms: None,
             sample_ms: 0.0,
             always: false,
         }
+    }
+
+    /// Whether drafts may be made whatever they cost (`HEARTH_LOOKUP=always`).
+    pub(crate) fn always(&self) -> bool {
+        self.always
     }
 
     /// Whether a match of any length would be drafted now: when none would, the search for
@@ -118,21 +131,31 @@ impl DraftPlanner {
 
     /// How many of a draft found from a match of `matched` tokens to check; 0 for none.
     pub(crate) fn length(&self, matched: usize) -> usize {
+        match slot(matched) {
+            Some(i) => self.best_length(i, 0.0),
+            None => 0,
+        }
+    }
+
+    /// How many tokens to ask the draft model for; 0 for none.
+    pub(crate) fn model_length(&self) -> usize {
+        // Until a draft has been timed, guess a fifth of the big model's decode per token.
+        let guess = self.single_ms.map_or(0.0, |single| single / 5.0);
+        self.best_length(MODEL_SLOT, self.draft_ms.unwrap_or(guess))
+    }
+
+    /// The draft length that promises the most tokens per millisecond for guesses whose
+    /// record is in `slot` and which cost `per_token` milliseconds each to make; 0 when none
+    /// beats plain decoding by the margin.
+    fn best_length(&self, i: usize, per_token: f64) -> usize {
         if self.always {
-            return if slot(matched).is_some() {
-                MAX_DRAFT
-            } else {
-                0
-            };
+            return MAX_DRAFT;
         }
         let Some(single) = self.single_ms else {
             return 0;
         };
-        let Some(i) = slot(matched) else {
-            return 0;
-        };
         // Until a batch has been timed, guess that each further token costs a quarter of one.
-        let extra = self.extra_ms.unwrap_or(single / 4.0);
+        let extra = self.extra_ms.unwrap_or(single / 4.0) + per_token;
         let p = self.kept[i] / (self.kept[i] + self.rejected[i]);
         let plain_rate = 1.0 / (single + self.sample_ms);
         let mut expected = 0.0;
@@ -147,6 +170,13 @@ impl DraftPlanner {
             }
         }
         best.0
+    }
+
+    /// Records that the draft model took `ms` to guess `tokens` tokens.
+    pub(crate) fn model_drafted(&mut self, tokens: usize, ms: f64) {
+        if tokens > 0 {
+            self.draft_ms = Some(blend(self.draft_ms, ms / tokens as f64));
+        }
     }
 
     /// Records a decode of `tokens` tokens that took `ms`.
@@ -171,9 +201,17 @@ impl DraftPlanner {
 
     /// Records that `accepted` of `drafted` tokens found from a match of `matched` were kept.
     pub(crate) fn checked(&mut self, matched: usize, drafted: usize, accepted: usize) {
-        let Some(i) = slot(matched) else {
-            return;
-        };
+        if let Some(i) = slot(matched) {
+            self.record(i, drafted, accepted);
+        }
+    }
+
+    /// Records that `accepted` of `drafted` tokens the draft model guessed were kept.
+    pub(crate) fn model_checked(&mut self, drafted: usize, accepted: usize) {
+        self.record(MODEL_SLOT, drafted, accepted);
+    }
+
+    fn record(&mut self, i: usize, drafted: usize, accepted: usize) {
         if drafted == 0 {
             return;
         }
@@ -279,5 +317,26 @@ mod tests {
         }
         // Sampling costs the same per token drafted or not, so it dilutes the gain.
         assert!(planner.length(3) <= timed(10.0, 2.0).length(3));
+    }
+
+    #[test]
+    fn a_draft_model_drafts_while_it_is_cheap_and_right() {
+        let mut cheap = timed(10.0, 0.5);
+        assert!(cheap.model_length() > 0, "a trusted draft model is tried");
+        cheap.model_drafted(4, 4.0);
+        let k = cheap.model_length();
+        assert!(k > 0, "a guess at a tenth of a decode pays");
+        for _ in 0..10 {
+            cheap.model_checked(k, 0);
+        }
+        assert_eq!(cheap.model_length(), 0, "guesses never kept stop");
+
+        let mut dear = timed(10.0, 0.5);
+        dear.model_drafted(1, 9.0);
+        assert_eq!(
+            dear.model_length(),
+            0,
+            "a draft model nearly as slow does not pay"
+        );
     }
 }

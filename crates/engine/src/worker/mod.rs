@@ -7,6 +7,7 @@
 //! to be replaced or freed: no self-referential struct, no leaked model.
 
 mod bench;
+mod draft;
 mod embed;
 mod generate;
 mod io;
@@ -171,6 +172,32 @@ fn serve_model(
             return None;
         }
     };
+    let draft_model = options.draft_model.as_deref().and_then(|path| {
+        match draft::load(backend, Path::new(path), model) {
+            Ok(draft) => Some(draft),
+            Err(why) => {
+                refuse_draft(&mut session, path, &why);
+                None
+            }
+        }
+    });
+    let mut drafter = draft_model.as_ref().and_then(|draft| {
+        let name = draft.meta_val_str("general.name").ok();
+        match draft::Drafter::new(backend, draft, &session) {
+            Ok(drafter) => {
+                session.note_draft(name.or_else(|| options.draft_model.clone()), None);
+                Some(drafter)
+            }
+            Err(why) => {
+                refuse_draft(
+                    &mut session,
+                    options.draft_model.as_deref().unwrap_or(""),
+                    &why,
+                );
+                None
+            }
+        }
+    });
     out.event(Event::Loaded {
         id: load_id,
         model: session.info().clone(),
@@ -195,7 +222,16 @@ fn serve_model(
                 } else {
                     Place::Conversation(snapshot.as_ref())
                 };
-                let event = generate::run(&mut session, id, &input, &params, place, out, cancel);
+                let event = generate::run(
+                    &mut session,
+                    id,
+                    &input,
+                    &params,
+                    place,
+                    drafter.as_mut(),
+                    out,
+                    cancel,
+                );
                 let done = matches!(event, Event::Done { .. });
                 out.event(event);
                 // After `done`: the person has the reply before the cache is copied.
@@ -236,6 +272,16 @@ fn serve_model(
             other @ (Request::Load { .. } | Request::Shutdown) => return Some(other),
         }
     }
+}
+
+/// Tells the log and the model's facts why the draft model at `path` is not used.
+fn refuse_draft(session: &mut Session<'_>, path: &str, why: &str) {
+    let name = Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned());
+    let note = format!("the draft model {name} is not used: {why}; replies are written without it");
+    eprintln!("hearth-engine: {note}");
+    session.note_draft(None, Some(note));
 }
 
 /// Serves requests for a model loaded for embeddings, as [`serve_model`] does for replies.

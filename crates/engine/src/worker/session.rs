@@ -115,6 +115,8 @@ impl<'m> Session<'m> {
             template_note: chosen.note,
             embedding_size: None,
             cpu_backend: super::cpu_backend(),
+            draft_model: None,
+            draft_note: None,
         };
         let vocab = model.vocab();
         let eog_tokens = vocab.tokens().filter(|t| vocab.is_eog(*t)).collect();
@@ -146,6 +148,12 @@ impl<'m> Session<'m> {
 
     pub(crate) fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// Records which draft model guesses for this one, or why the one asked for does not.
+    pub(crate) fn note_draft(&mut self, model: Option<String>, note: Option<String>) {
+        self.info.draft_model = model;
+        self.info.draft_note = note;
     }
 
     pub(crate) fn n_ctx(&self) -> usize {

@@ -305,7 +305,12 @@ ignore_eos: boolean,
  * Guess the next tokens from the conversation itself (prompt lookup) and check the guess
  * in one decode: faster where a reply repeats its context, the same reply either way.
  */
-prompt_lookup: boolean, };
+prompt_lookup: boolean, 
+/**
+ * Let the draft model loaded beside this one (if any) guess the next tokens, checked the
+ * same way: the same reply either way, faster where the small model guesses well.
+ */
+draft_model: boolean, };
 
 export type NamedTemplate = "chatml" | "alpaca" | "vicuna" | "dolly" | "openchatkit" | "rwkv-world" | "completion";
 
@@ -380,7 +385,12 @@ ignore_eos: boolean,
  * Guess the next tokens from the conversation itself (prompt lookup) and check the guess
  * in one decode: faster where a reply repeats its context, the same reply either way.
  */
-prompt_lookup: boolean, };
+prompt_lookup: boolean, 
+/**
+ * Let the draft model loaded beside this one (if any) guess the next tokens, checked the
+ * same way: the same reply either way, faster where the small model guesses well.
+ */
+draft_model: boolean, };
 
 export type ModelChoice = { 
 /**
