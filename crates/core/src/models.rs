@@ -116,6 +116,23 @@ impl ModelManager {
             None => Ok(None),
         }
     }
+
+    /// The installed draft model the catalog names for the installed model at `path`
+    /// (speculative decoding), when that one is downloaded too. Like [`Self::template_for`],
+    /// only a file in `models/` recorded as a catalog model's gets one.
+    pub fn draft_for(&self, path: &Path) -> Option<PathBuf> {
+        if path.parent() != Some(self.library.dir()) {
+            return None;
+        }
+        let file = path.file_name()?.to_str()?;
+        let installed = self.library.get(file, &self.catalog).ok()?;
+        let entry = self.catalog.entry(installed.catalog_id.as_deref()?)?;
+        let draft = self
+            .library
+            .resolve(&self.catalog, entry.draft.as_deref()?)
+            .ok()?;
+        Some(self.library.dir().join(draft))
+    }
 }
 
 /// The engine's form of a catalog template.

@@ -163,3 +163,109 @@ fn a_model_is_found_by_path_id_or_file_name() {
         "it carries its own template"
     );
 }
+
+/// The built-in catalog with SmolLM2 1.7B's entry pointing at the test model's bytes and
+/// SmolLM2 135M's at `draft`'s: the catalog names the second as the first one's draft.
+fn catalog_where_the_test_model_has_a_draft(
+    dir: &std::path::Path,
+    draft: &std::path::Path,
+) -> std::path::PathBuf {
+    let (draft_sha, draft_size) = hearth_core::model_manager::sha256_file(draft).unwrap();
+    let mut catalog: serde_json::Value =
+        serde_json::from_str(hearth_core::model_manager::catalog::BUILT_IN).unwrap();
+    for entry in catalog["models"].as_array_mut().unwrap() {
+        if entry["id"] == "smollm2-1.7b-instruct" {
+            assert_eq!(entry["draft"], "smollm2-135m-instruct");
+            entry["sha256"] = TEST_MODEL_SHA256.into();
+            entry["size"] = std::fs::metadata(test_model()).unwrap().len().into();
+        } else if entry["id"] == "smollm2-135m-instruct" {
+            entry["sha256"] = draft_sha.clone().into();
+            entry["size"] = draft_size.into();
+        }
+    }
+    let path = dir.join("catalog.json");
+    std::fs::write(&path, catalog.to_string()).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn the_catalogs_draft_model_drafts_once_it_is_downloaded_too() {
+    let scratch = ScratchDir::new("core-draft");
+    let data = DataDir::resolve(Some(&scratch.path().join("data"))).unwrap();
+    let draft = hearth_testkit::test_draft_model();
+    let catalog = catalog_where_the_test_model_has_a_draft(scratch.path(), &draft);
+    let manager = ModelManager::open(&data, Some(&catalog)).unwrap();
+    let copy = scratch.path().join("big.gguf");
+    std::fs::copy(test_model(), &copy).unwrap();
+    manager.import(&copy).unwrap();
+    let path = manager.locate("smollm2-1.7b-instruct").unwrap();
+    assert_eq!(
+        manager.draft_for(&path),
+        None,
+        "no draft before it is downloaded"
+    );
+    assert_eq!(
+        manager.draft_for(&test_model()),
+        None,
+        "a file outside models/ has none"
+    );
+
+    let (installed, _) = manager.import(&draft).unwrap();
+    assert_eq!(
+        installed.catalog_id.as_deref(),
+        Some("smollm2-135m-instruct")
+    );
+    let draft_path = manager.draft_for(&path).expect("the catalog's draft");
+    assert_eq!(draft_path, manager.locate("smollm2-135m-instruct").unwrap());
+    let wanted = Some(draft_path.display().to_string());
+    {
+        let options = hearth_core::AppOptions {
+            catalog: Some(catalog.clone()),
+            engine: Some(EngineClient::from_environment().unwrap()),
+            ..hearth_core::AppOptions::default()
+        };
+        let app = hearth_core::App::open_with(data.clone(), options)
+            .await
+            .unwrap();
+        let by_id = app.installed_model("smollm2-1.7b-instruct").unwrap();
+        assert_eq!(by_id.load.draft_model, wanted, "the app asks for the draft");
+        let by_path = app.reply_model_at(&path).await.unwrap();
+        assert_eq!(by_path.load.draft_model, wanted);
+        let small = app.installed_model("smollm2-135m-instruct").unwrap();
+        assert_eq!(
+            small.load.draft_model, None,
+            "the draft drafts for no one else"
+        );
+    }
+
+    let hearth = Hearth::open(data, EngineClient::from_environment().unwrap())
+        .await
+        .unwrap();
+    let model = ChatModel {
+        path,
+        load: LoadOptions {
+            draft_model: Some(draft_path.display().to_string()),
+            ..LoadOptions::default()
+        },
+        sampling: SamplingParams {
+            max_tokens: 48,
+            ..SamplingParams::greedy()
+        },
+        remote: None,
+    };
+    let info = hearth.prepare(&model).await.unwrap();
+    assert!(
+        info.draft_model
+            .as_deref()
+            .is_some_and(|n| n.contains("blocks")),
+        "{info:?}"
+    );
+    let chat = hearth.new_chat(None).await.unwrap();
+    let reply = hearth
+        .send(chat.id, CAPITAL_QUESTION, &model)
+        .await
+        .unwrap();
+    let message = reply.wait().await.unwrap();
+    assert_eq!(message.status, MessageStatus::Complete);
+    assert!(message.content.contains("Paris"), "{:?}", message.content);
+}

@@ -88,6 +88,10 @@ pub struct CatalogEntry {
     /// For embedding models: what goes before a passage of a document (`search_document: `).
     #[serde(default)]
     pub document_prefix: String,
+    /// The catalog id of a smaller model of the same family and vocabulary that drafts for
+    /// this one (speculative decoding) once it is downloaded too.
+    #[serde(default)]
+    pub draft: Option<String>,
 }
 
 /// What a model is for.
@@ -208,6 +212,22 @@ impl Catalog {
             let prefixed = !entry.query_prefix.is_empty() || !entry.document_prefix.is_empty();
             if prefixed && entry.kind != ModelKind::Embedding {
                 problems.push(format!("{id}: prefixes belong to embedding models only"));
+            }
+        }
+        for entry in &self.models {
+            let Some(draft) = &entry.draft else { continue };
+            match self.entry(draft) {
+                Some(d) if d.kind != ModelKind::Chat || entry.kind != ModelKind::Chat => problems
+                    .push(format!(
+                        "{}: draft {draft}: only chat models draft",
+                        entry.id
+                    )),
+                Some(d) if d.ram >= entry.ram => problems.push(format!(
+                    "{}: draft {draft} is not smaller than the model",
+                    entry.id
+                )),
+                Some(_) => {}
+                None => problems.push(format!("{}: no catalog entry {draft} to draft", entry.id)),
             }
         }
         for row in &self.guide {

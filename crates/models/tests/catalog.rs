@@ -139,6 +139,13 @@ fn validation_names_every_problem() {
     unverifiable.sha256 = None;
     catalog.models.push(unverifiable);
     catalog.guide[0].instead = "no-such-model".into();
+    let draft_of = |catalog: &mut Catalog, id: &str, draft: &str| {
+        let entry = catalog.models.iter_mut().find(|e| e.id == id).unwrap();
+        entry.draft = Some(draft.into());
+    };
+    draft_of(&mut catalog, "qwen3-4b", "no-such-draft");
+    draft_of(&mut catalog, "qwen3-0.6b", "qwen3-4b");
+    draft_of(&mut catalog, "qwen3-1.7b", "bge-m3");
     let problems = catalog.validate().unwrap_err().join("\n");
     for expected in [
         "duplicate id smollm2-135m-instruct",
@@ -147,6 +154,9 @@ fn validation_names_every_problem() {
         "sha256 is not 64 lowercase hex",
         "elsewhere: no sha256, so the file could not be verified",
         "no catalog entry no-such-model",
+        "qwen3-4b: no catalog entry no-such-draft to draft",
+        "qwen3-0.6b: draft qwen3-4b is not smaller",
+        "qwen3-1.7b: draft bge-m3: only chat models draft",
     ] {
         assert!(
             problems.contains(expected),

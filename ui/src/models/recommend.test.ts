@@ -4,7 +4,7 @@ import { recommend } from './recommend';
 
 function entry(id: string, ram: number, fit: Fit, tags: string[] = [], kind: 'chat' | 'embedding' = 'chat'): CatalogRow {
   return {
-    id, name: id, family: 'f', parameters: '1B', quant: 'Q4_K_M', file: `${id}.gguf`, size: null, size_label: null, architecture: 'llama', url: 'https://x', sha256: null, template: null, system_message: null,
+    id, name: id, family: 'f', parameters: '1B', quant: 'Q4_K_M', file: `${id}.gguf`, size: null, size_label: null, architecture: 'llama', url: 'https://x', sha256: null, template: null, system_message: null, draft: null,
     ram, context_length: 4096, license: 'MIT', commercial_use: true, description: '', description_in: {}, tags, fit, installed: false, partial: null,
     kind, query_prefix: '', document_prefix: '',
   };

@@ -227,6 +227,10 @@ impl App {
         }
         let mut model = self.hearth.chat_model(&path);
         model.load.template = self.models.template_for(&path)?;
+        model.load.draft_model = self
+            .models
+            .draft_for(&path)
+            .map(|p| p.display().to_string());
         Ok(model)
     }
 }

@@ -713,7 +713,12 @@ query_prefix: string,
 /**
  * For embedding models: what goes before a passage of a document (`search_document: `).
  */
-document_prefix: string, };
+document_prefix: string, 
+/**
+ * The catalog id of a smaller model of the same family and vocabulary that drafts for
+ * this one (speculative decoding) once it is downloaded too.
+ */
+draft: string | null, };
 
 export type CatalogTemplate = { "name": string } | { "jinja": string };
 
@@ -863,7 +868,12 @@ query_prefix: string,
 /**
  * For embedding models: what goes before a passage of a document (`search_document: `).
  */
-document_prefix: string, };
+document_prefix: string, 
+/**
+ * The catalog id of a smaller model of the same family and vocabulary that drafts for
+ * this one (speculative decoding) once it is downloaded too.
+ */
+draft: string | null, };
 
 export type CatalogView = { 
 /**
