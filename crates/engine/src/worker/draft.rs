@@ -72,6 +72,11 @@ pub(crate) struct Drafter<'m> {
     cached: Vec<LlamaToken>,
     n_batch: usize,
     n_ctx: usize,
+    /// Its weights' size against the big model's: decoding on a CPU reads every weight, so
+    /// this is what a guess costs against a decode of the big model, before one is timed.
+    cost_ratio: f64,
+    /// Decodes made by the last [`Drafter::draft`].
+    pub(crate) decodes: usize,
 }
 
 impl<'m> Drafter<'m> {
@@ -101,7 +106,14 @@ impl<'m> Drafter<'m> {
             cached: Vec::new(),
             n_batch: n_batch as usize,
             n_ctx: n_ctx as usize,
+            cost_ratio: model.size() as f64 / session.model.size().max(1) as f64,
+            decodes: 0,
         })
+    }
+
+    /// What a guess is expected to cost against a decode of the big model.
+    pub(crate) fn cost_ratio(&self) -> f64 {
+        self.cost_ratio
     }
 
     /// Up to `max` tokens the draft model expects after `held` and `newest`, its most likely
@@ -114,6 +126,7 @@ impl<'m> Drafter<'m> {
         always: bool,
         is_end: impl Fn(LlamaToken) -> bool,
     ) -> Result<Vec<LlamaToken>, String> {
+        self.decodes = 0;
         if max == 0 || held.len() + 1 + max >= self.n_ctx {
             return Ok(Vec::new());
         }
@@ -168,6 +181,7 @@ impl<'m> Drafter<'m> {
                 .add(*token, pos, &[0], wanted)
                 .map_err(|e| e.to_string())?;
         }
+        self.decodes += 1;
         if let Err(e) = self.ctx.decode(&mut batch) {
             self.forget();
             return Err(e.to_string());

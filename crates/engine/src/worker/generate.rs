@@ -180,7 +180,7 @@ fn generate(
             // only when they offer nothing.
             let mut by_model = false;
             if let (true, Some(model)) = (drafts.is_empty(), drafter.as_deref_mut()) {
-                let wanted = planner.model_length().min(room);
+                let wanted = planner.model_length(model.cost_ratio()).min(room);
                 if wanted > 0 {
                     let drafting = Instant::now();
                     let guessed =
@@ -189,7 +189,12 @@ fn generate(
                         });
                     match guessed {
                         Ok(guessed) => {
-                            planner.model_drafted(guessed.len().max(1), elapsed_ms(drafting));
+                            planner.model_drafted(model.decodes, elapsed_ms(drafting));
+                            if guessed.is_empty() {
+                                // It doubted its first guess: as good as a rejected one, so a
+                                // model that keeps doubting stops being asked.
+                                planner.model_checked(1, 0);
+                            }
                             drafts = guessed;
                             by_model = true;
                         }

@@ -137,10 +137,10 @@ impl DraftPlanner {
         }
     }
 
-    /// How many tokens to ask the draft model for; 0 for none.
-    pub(crate) fn model_length(&self) -> usize {
-        // Until a draft has been timed, guess a fifth of the big model's decode per token.
-        let guess = self.single_ms.map_or(0.0, |single| single / 5.0);
+    /// How many tokens to ask the draft model for, whose decode is expected to cost
+    /// `cost_ratio` of the big model's until one is timed; 0 for none.
+    pub(crate) fn model_length(&self, cost_ratio: f64) -> usize {
+        let guess = self.single_ms.map_or(0.0, |single| single * cost_ratio);
         self.best_length(MODEL_SLOT, self.draft_ms.unwrap_or(guess))
     }
 
@@ -172,10 +172,11 @@ impl DraftPlanner {
         best.0
     }
 
-    /// Records that the draft model took `ms` to guess `tokens` tokens.
-    pub(crate) fn model_drafted(&mut self, tokens: usize, ms: f64) {
-        if tokens > 0 {
-            self.draft_ms = Some(blend(self.draft_ms, ms / tokens as f64));
+    /// Records that the draft model took `ms` for `decodes` decodes (each of its guesses but
+    /// the last needs one, and catching up with the tokens the big model kept one more).
+    pub(crate) fn model_drafted(&mut self, decodes: usize, ms: f64) {
+        if decodes > 0 {
+            self.draft_ms = Some(blend(self.draft_ms, ms / decodes as f64));
         }
     }
 
@@ -322,21 +323,28 @@ mod tests {
     #[test]
     fn a_draft_model_drafts_while_it_is_cheap_and_right() {
         let mut cheap = timed(10.0, 0.5);
-        assert!(cheap.model_length() > 0, "a trusted draft model is tried");
+        assert!(
+            cheap.model_length(0.1) > 0,
+            "a small trusted draft model is tried"
+        );
+        assert_eq!(cheap.model_length(0.9), 0, "one nearly as big is not tried");
         cheap.model_drafted(4, 4.0);
-        let k = cheap.model_length();
-        assert!(k > 0, "a guess at a tenth of a decode pays");
+        let k = cheap.model_length(0.9);
+        assert!(
+            k > 0,
+            "timed guesses at a tenth of a decode pay, whatever sizes said"
+        );
         for _ in 0..10 {
             cheap.model_checked(k, 0);
         }
-        assert_eq!(cheap.model_length(), 0, "guesses never kept stop");
+        assert_eq!(cheap.model_length(0.1), 0, "guesses never kept stop");
 
         let mut dear = timed(10.0, 0.5);
         dear.model_drafted(1, 9.0);
         assert_eq!(
-            dear.model_length(),
+            dear.model_length(0.1),
             0,
-            "a draft model nearly as slow does not pay"
+            "a draft timed nearly as slow does not pay"
         );
     }
 }
