@@ -314,6 +314,10 @@ await step('the models, LocalDocs and settings screens', async () => {
     await openView('Models', '模型');
     await page.getByRole('tab', { name: /^(Catalog|模型目录)$/ }).click();
     await page.locator('.catalog li').first().waitFor(wait);
+    // A model with a draft names it, by its catalog name.
+    const drafted = catalogText.models.find((m) => m.draft);
+    const draftName = catalogText.models.find((m) => m.id === drafted.draft).name;
+    await page.locator(`li[data-model="${drafted.id}"] .drafted-by`, { hasText: draftName }).waitFor(wait);
   });
   // Offline: the catalog is still there, and the failed download says why and what to do.
   await state('offline', async () => {

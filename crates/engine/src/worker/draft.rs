@@ -25,6 +25,11 @@ const VOCAB_SLACK: i32 = 128;
 /// doubts is seldom the big model's pick, and checking it costs a decode position.
 const CONFIDENT: f32 = 0.6;
 
+/// The most tokens the draft model reads to catch up with the conversation in one go. It has
+/// no saved caches, so after a reopened long chat it would first read the whole chat again,
+/// holding up the reply for seconds; further behind than this, it sits the reply out.
+pub(crate) const MAX_CATCH_UP: usize = 512;
+
 /// A draft model loaded from a file, or why it cannot draft for the loaded model.
 pub(crate) fn load(
     backend: &LlamaBackend,
@@ -77,6 +82,8 @@ pub(crate) struct Drafter<'m> {
     cost_ratio: f64,
     /// Decodes made by the last [`Drafter::draft`].
     pub(crate) decodes: usize,
+    /// Tokens the last [`Drafter::draft`] read to catch up with the conversation.
+    pub(crate) caught_up: usize,
 }
 
 impl<'m> Drafter<'m> {
@@ -108,6 +115,7 @@ impl<'m> Drafter<'m> {
             n_ctx: n_ctx as usize,
             cost_ratio: model.size() as f64 / session.model.size().max(1) as f64,
             decodes: 0,
+            caught_up: 0,
         })
     }
 
@@ -127,6 +135,7 @@ impl<'m> Drafter<'m> {
         is_end: impl Fn(LlamaToken) -> bool,
     ) -> Result<Vec<LlamaToken>, String> {
         self.decodes = 0;
+        self.caught_up = 0;
         if max == 0 || held.len() + 1 + max >= self.n_ctx {
             return Ok(Vec::new());
         }
@@ -147,6 +156,17 @@ impl<'m> Drafter<'m> {
         Ok(drafts)
     }
 
+    /// How many tokens it would read to catch up with `held` then `newest`.
+    pub(crate) fn behind(&self, held: &[LlamaToken]) -> usize {
+        let reuse = self
+            .cached
+            .iter()
+            .zip(held)
+            .take_while(|(a, b)| a == b)
+            .count();
+        held.len() + 1 - reuse
+    }
+
     /// Makes the cache hold `held` then `newest`, with the logits after `newest`: keeps the
     /// longest common prefix and decodes the rest.
     fn catch_up(&mut self, held: &[LlamaToken], newest: LlamaToken) -> Result<(), String> {
@@ -164,6 +184,7 @@ impl<'m> Drafter<'m> {
             self.cached.truncate(reuse);
         }
         let rest: Vec<LlamaToken> = (reuse..len).map(at).collect();
+        self.caught_up = rest.len();
         for (i, chunk) in rest.chunks(self.n_batch).enumerate() {
             let last = (i + 1) * self.n_batch >= rest.len();
             self.decode(chunk, last)?;

@@ -6,7 +6,7 @@ use llama_cpp_2::llama_batch::LlamaBatch;
 
 use llama_cpp_2::token::LlamaToken;
 
-use super::draft::Drafter;
+use super::draft::{Drafter, MAX_CATCH_UP};
 use super::io::EventWriter;
 use super::lookup::{self, DraftPlanner, MAX_DRAFT};
 use super::sampler::Sampler;
@@ -179,6 +179,13 @@ fn generate(
             // The conversation's own repeats cost nothing to find; the draft model is asked
             // only when they offer nothing.
             let mut by_model = false;
+            if drafter
+                .as_deref()
+                .is_some_and(|model| model.behind(&session.cached) > MAX_CATCH_UP)
+            {
+                eprintln!("hearth-engine: the draft model is too far behind the conversation to catch up; it sits this reply out");
+                drafter = None;
+            }
             if let (true, Some(model)) = (drafts.is_empty(), drafter.as_deref_mut()) {
                 let wanted = planner.model_length(model.cost_ratio()).min(room);
                 if wanted > 0 {
@@ -189,12 +196,12 @@ fn generate(
                         });
                     match guessed {
                         Ok(guessed) => {
-                            planner.model_drafted(model.decodes, elapsed_ms(drafting));
-                            if guessed.is_empty() {
-                                // It doubted its first guess: as good as a rejected one, so a
-                                // model that keeps doubting stops being asked.
-                                planner.model_checked(1, 0);
+                            // Reading the conversation the first time (the prompt) is no
+                            // measure of what a guess costs.
+                            if model.caught_up <= MAX_DRAFT + 1 {
+                                planner.model_drafted(model.decodes, elapsed_ms(drafting));
                             }
+                            planner.model_answered(guessed.is_empty());
                             drafts = guessed;
                             by_model = true;
                         }

@@ -21,6 +21,10 @@ const WINDOW: usize = 8192;
 pub(crate) const MAX_DRAFT: usize = 12;
 /// Where the planner keeps the draft model's record, after the match lengths'.
 const MODEL_SLOT: usize = MAX_NGRAM - MIN_NGRAM + 1;
+/// A draft model at most this size against the big one is tried before it has been timed.
+const PROBE_RATIO: f64 = 0.5;
+/// How many guesses that try asks for.
+const PROBE: usize = 3;
 
 /// A guess at the next tokens, and how long a run of newest tokens it was found from.
 #[derive(Debug, PartialEq)]
@@ -80,6 +84,10 @@ pub(crate) struct DraftPlanner {
     extra_ms: Option<f64>,
     /// Milliseconds the draft model takes per token it guesses.
     draft_ms: Option<f64>,
+    /// Recent times the draft model was asked and doubted its first guess, and times it
+    /// guessed: a doubt costs its decode and saves nothing.
+    doubted: f64,
+    answered: f64,
     /// Milliseconds of one sampling step.
     sample_ms: f64,
     /// Draft every match in full (see [`DraftPlanner::from_environment`]).
@@ -113,6 +121,8 @@ impl DraftPlanner {
             single_ms: None,
             extra_ms: None,
             draft_ms: None,
+            doubted: 0.3,
+            answered: 2.7,
             sample_ms: 0.0,
             always: false,
         }
@@ -141,7 +151,15 @@ impl DraftPlanner {
     /// `cost_ratio` of the big model's until one is timed; 0 for none.
     pub(crate) fn model_length(&self, cost_ratio: f64) -> usize {
         let guess = self.single_ms.map_or(0.0, |single| single * cost_ratio);
-        self.best_length(MODEL_SLOT, self.draft_ms.unwrap_or(guess))
+        let planned = self.best_length(MODEL_SLOT, self.draft_ms.unwrap_or(guess));
+        // Sizes only hint at what a guess costs on this machine: a small draft model is tried
+        // until it has been timed, so the plan rests on measurements.
+        let untried = self.draft_ms.is_none() && self.single_ms.is_some();
+        if planned == 0 && untried && cost_ratio <= PROBE_RATIO {
+            PROBE
+        } else {
+            planned
+        }
     }
 
     /// The draft length that promises the most tokens per millisecond for guesses whose
@@ -155,21 +173,36 @@ impl DraftPlanner {
             return 0;
         };
         // Until a batch has been timed, guess that each further token costs a quarter of one.
-        let extra = self.extra_ms.unwrap_or(single / 4.0) + per_token;
+        let extra = self.extra_ms.unwrap_or(single / 4.0);
         let p = self.kept[i] / (self.kept[i] + self.rejected[i]);
-        let plain_rate = 1.0 / (single + self.sample_ms);
+        // Only a draft model doubts: then its first decode was spent and one token is decoded
+        // plainly.
+        let q = if i == MODEL_SLOT {
+            self.doubted / (self.doubted + self.answered)
+        } else {
+            0.0
+        };
+        let plain = single + self.sample_ms;
+        let plain_rate = 1.0 / plain;
         let mut expected = 0.0;
         let mut best = (0, plain_rate * Self::MARGIN);
         for k in 1..=MAX_DRAFT {
             // Token i of the draft is kept only if all before it were: p^i.
             expected += p.powi(k as i32);
             let tokens = 1.0 + expected;
-            let rate = tokens / (single + extra * k as f64 + self.sample_ms * tokens);
+            let drafted = single + (extra + per_token) * k as f64 + self.sample_ms * tokens;
+            let rate = (q + (1.0 - q) * tokens) / (q * (per_token + plain) + (1.0 - q) * drafted);
             if rate > best.1 {
                 best = (k, rate);
             }
         }
         best.0
+    }
+
+    /// Records whether the draft model, asked for guesses, doubted its first one.
+    pub(crate) fn model_answered(&mut self, doubted: bool) {
+        self.doubted = self.doubted * Self::MEMORY + f64::from(u8::from(doubted));
+        self.answered = self.answered * Self::MEMORY + f64::from(u8::from(!doubted));
     }
 
     /// Records that the draft model took `ms` for `decodes` decodes (each of its guesses but
@@ -328,6 +361,24 @@ mod tests {
             "a small trusted draft model is tried"
         );
         assert_eq!(cheap.model_length(0.9), 0, "one nearly as big is not tried");
+        let dear_checks = timed(10.0, 6.0);
+        assert!(
+            dear_checks.model_length(0.4) > 0,
+            "a small one is tried once before its cost is known"
+        );
+        let mut doubting = timed(10.0, 0.5);
+        doubting.model_drafted(1, 1.0);
+        doubting.model_answered(true);
+        assert!(doubting.model_length(0.1) > 0, "one doubt is not a verdict");
+        for _ in 0..5 {
+            doubting.model_drafted(1, 1.0);
+            doubting.model_answered(true);
+        }
+        assert_eq!(
+            doubting.model_length(0.1),
+            0,
+            "a model that keeps doubting is not asked"
+        );
         cheap.model_drafted(4, 4.0);
         let k = cheap.model_length(0.9);
         assert!(
