@@ -95,10 +95,18 @@ async fn a_draft_model_that_is_the_model_itself_is_always_right() {
 
     // A conversation far longer than it has read (a reopened chat, a long document): reading
     // it all first would hold the reply up, so the draft model sits this reply out.
-    let long = format!("{} {}", "The river runs past the old mill.".repeat(90), QUESTIONS[1]);
+    let long = format!(
+        "{} {}",
+        "The river runs past the old mill.".repeat(90),
+        QUESTIONS[1]
+    );
     let input = chat(&[(Role::User, long.as_str())]);
     let (plain, plain_done) = reply(&engine, input.clone(), drafting(&greedy(24), false)).await;
-    assert!(plain_done.timings.prompt_tokens > 600, "{:?}", plain_done.timings);
+    assert!(
+        plain_done.timings.prompt_tokens > 600,
+        "{:?}",
+        plain_done.timings
+    );
     let (with, done) = reply(&engine, input, drafting(&greedy(24), true)).await;
     assert_eq!(with, plain);
     assert_eq!(done.timings.drafted_tokens, 0, "{:?}", done.timings);

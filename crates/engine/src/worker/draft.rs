@@ -108,7 +108,7 @@ impl<'m> Drafter<'m> {
         let ctx = model
             .new_context(backend, params)
             .map_err(|e| format!("llama.cpp could not make its context ({e})"))?;
-        Ok(Drafter {
+        let mut drafter = Drafter {
             ctx,
             cached: Vec::new(),
             n_batch: n_batch as usize,
@@ -116,7 +116,20 @@ impl<'m> Drafter<'m> {
             cost_ratio: model.size() as f64 / session.model.size().max(1) as f64,
             decodes: 0,
             caught_up: 0,
-        })
+        };
+        drafter.warm_up(model);
+        Ok(drafter)
+    }
+
+    /// Decodes one token and forgets it, as llama.cpp's own tools do after loading: the first
+    /// decode reads every weight from disk, which belongs to loading, not to a reply's first
+    /// guesses (where it would make the draft model look too slow to use).
+    fn warm_up(&mut self, model: &LlamaModel) {
+        let token = model.vocab().bos();
+        if self.decode(&[token], false).is_err() {
+            eprintln!("hearth-engine: the draft model's warm-up decode failed");
+        }
+        self.forget();
     }
 
     /// What a guess is expected to cost against a decode of the big model.

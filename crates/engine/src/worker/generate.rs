@@ -179,6 +179,7 @@ fn generate(
             // The conversation's own repeats cost nothing to find; the draft model is asked
             // only when they offer nothing.
             let mut by_model = false;
+            let mut stopped = false;
             if drafter
                 .as_deref()
                 .is_some_and(|model| model.behind(&session.cached) > MAX_CATCH_UP)
@@ -201,7 +202,8 @@ fn generate(
                             if model.caught_up <= MAX_DRAFT + 1 {
                                 planner.model_drafted(model.decodes, elapsed_ms(drafting));
                             }
-                            planner.model_answered(guessed.is_empty());
+                            stopped = guessed.len() < wanted
+                                && !guessed.last().is_some_and(|&t| vocab.is_eog(t));
                             drafts = guessed;
                             by_model = true;
                         }
@@ -237,7 +239,7 @@ fn generate(
             };
             timings.accepted_tokens += count(accepted);
             if by_model {
-                planner.model_checked(drafts.len(), accepted);
+                planner.model_checked(drafts.len(), accepted, stopped);
             } else {
                 planner.checked(matched, drafts.len(), accepted);
             }

@@ -25,6 +25,8 @@ const MODEL_SLOT: usize = MAX_NGRAM - MIN_NGRAM + 1;
 const PROBE_RATIO: f64 = 0.5;
 /// How many guesses that try asks for.
 const PROBE: usize = 3;
+/// How many times in a reply it is tried (it may doubt, and a doubt times no check).
+const PROBES: u8 = 4;
 
 /// A guess at the next tokens, and how long a run of newest tokens it was found from.
 #[derive(Debug, PartialEq)]
@@ -84,10 +86,8 @@ pub(crate) struct DraftPlanner {
     extra_ms: Option<f64>,
     /// Milliseconds the draft model takes per token it guesses.
     draft_ms: Option<f64>,
-    /// Recent times the draft model was asked and doubted its first guess, and times it
-    /// guessed: a doubt costs its decode and saves nothing.
-    doubted: f64,
-    answered: f64,
+    /// Tries of the draft model left before its costs have been measured.
+    probes_left: u8,
     /// Milliseconds of one sampling step.
     sample_ms: f64,
     /// Draft every match in full (see [`DraftPlanner::from_environment`]).
@@ -121,8 +121,7 @@ impl DraftPlanner {
             single_ms: None,
             extra_ms: None,
             draft_ms: None,
-            doubted: 0.3,
-            answered: 2.7,
+            probes_left: PROBES,
             sample_ms: 0.0,
             always: false,
         }
@@ -153,9 +152,11 @@ impl DraftPlanner {
         let guess = self.single_ms.map_or(0.0, |single| single * cost_ratio);
         let planned = self.best_length(MODEL_SLOT, self.draft_ms.unwrap_or(guess));
         // Sizes only hint at what a guess costs on this machine: a small draft model is tried
-        // until it has been timed, so the plan rests on measurements.
-        let untried = self.draft_ms.is_none() && self.single_ms.is_some();
-        if planned == 0 && untried && cost_ratio <= PROBE_RATIO {
+        // until its guesses and a check of them have been timed, so the plan rests on
+        // measurements.
+        let untimed = self.draft_ms.is_none() || self.extra_ms.is_none();
+        let probe = untimed && self.probes_left > 0 && self.single_ms.is_some();
+        if planned == 0 && probe && cost_ratio <= PROBE_RATIO {
             PROBE
         } else {
             planned
@@ -175,34 +176,27 @@ impl DraftPlanner {
         // Until a batch has been timed, guess that each further token costs a quarter of one.
         let extra = self.extra_ms.unwrap_or(single / 4.0);
         let p = self.kept[i] / (self.kept[i] + self.rejected[i]);
-        // Only a draft model doubts: then its first decode was spent and one token is decoded
-        // plainly.
-        let q = if i == MODEL_SLOT {
-            self.doubted / (self.doubted + self.answered)
-        } else {
-            0.0
-        };
-        let plain = single + self.sample_ms;
-        let plain_rate = 1.0 / plain;
+        let plain_rate = 1.0 / (single + self.sample_ms);
         let mut expected = 0.0;
         let mut best = (0, plain_rate * Self::MARGIN);
         for k in 1..=MAX_DRAFT {
             // Token i of the draft is kept only if all before it were: p^i.
             expected += p.powi(k as i32);
             let tokens = 1.0 + expected;
-            let drafted = single + (extra + per_token) * k as f64 + self.sample_ms * tokens;
-            let rate = (q + (1.0 - q) * tokens) / (q * (per_token + plain) + (1.0 - q) * drafted);
+            // A found match is checked in full; a draft model stops guessing where it doubts,
+            // which its record counts as a miss, so it makes about as many guesses as are kept
+            // and one more.
+            let checked = if i == MODEL_SLOT {
+                tokens - p.powi(k as i32)
+            } else {
+                k as f64
+            };
+            let rate = tokens / (single + (extra + per_token) * checked + self.sample_ms * tokens);
             if rate > best.1 {
                 best = (k, rate);
             }
         }
         best.0
-    }
-
-    /// Records whether the draft model, asked for guesses, doubted its first one.
-    pub(crate) fn model_answered(&mut self, doubted: bool) {
-        self.doubted = self.doubted * Self::MEMORY + f64::from(u8::from(doubted));
-        self.answered = self.answered * Self::MEMORY + f64::from(u8::from(!doubted));
     }
 
     /// Records that the draft model took `ms` for `decodes` decodes (each of its guesses but
@@ -241,8 +235,11 @@ impl DraftPlanner {
     }
 
     /// Records that `accepted` of `drafted` tokens the draft model guessed were kept.
-    pub(crate) fn model_checked(&mut self, drafted: usize, accepted: usize) {
-        self.record(MODEL_SLOT, drafted, accepted);
+    /// `stopped`: it stopped guessing where it doubted, which ends the run of kept guesses
+    /// as a rejected one does.
+    pub(crate) fn model_checked(&mut self, drafted: usize, accepted: usize, stopped: bool) {
+        self.probes_left = self.probes_left.saturating_sub(1);
+        self.record(MODEL_SLOT, drafted + usize::from(stopped), accepted);
     }
 
     fn record(&mut self, i: usize, drafted: usize, accepted: usize) {
@@ -368,11 +365,11 @@ mod tests {
         );
         let mut doubting = timed(10.0, 0.5);
         doubting.model_drafted(1, 1.0);
-        doubting.model_answered(true);
+        doubting.model_checked(4, 4, true);
+        doubting.model_checked(0, 0, true);
         assert!(doubting.model_length(0.1) > 0, "one doubt is not a verdict");
         for _ in 0..5 {
-            doubting.model_drafted(1, 1.0);
-            doubting.model_answered(true);
+            doubting.model_checked(0, 0, true);
         }
         assert_eq!(
             doubting.model_length(0.1),
@@ -386,7 +383,7 @@ mod tests {
             "timed guesses at a tenth of a decode pay, whatever sizes said"
         );
         for _ in 0..10 {
-            cheap.model_checked(k, 0);
+            cheap.model_checked(k, 0, false);
         }
         assert_eq!(cheap.model_length(0.1), 0, "guesses never kept stop");
 
