@@ -54,8 +54,21 @@ describe('renderMarkdown', () => {
     const open = dom(renderMarkdown('```rust\nfn main() {', true));
     expect(open.querySelector('pre code')?.textContent).toContain('fn main');
     expect(open.querySelector('.hljs-keyword')).toBeNull();
+    // Rust's grammar compiled (as the page does while idle): a closed block is highlighted.
+    renderMarkdown('```rust\nfn x() {}\n```');
     const closed = dom(renderMarkdown('```rust\nfn main() {}\n```', true));
     expect(closed.querySelector('.hljs-keyword')?.textContent).toBe('fn');
+  });
+
+  it('never compiles a grammar in the middle of a stream, and highlights the finished reply', async () => {
+    const hljs = (await import('highlight.js/lib/common')).default;
+    const language = hljs.listLanguages().find((l) => !(hljs.getLanguage(l) as { isCompiled?: boolean }).isCompiled);
+    if (language === undefined) return; // every grammar already warmed up: nothing left to test
+    const source = `\`\`\`${language}\nreturn 1;\n\`\`\``;
+    renderMarkdown(source, true);
+    expect((hljs.getLanguage(language) as { isCompiled?: boolean }).isCompiled).toBeFalsy();
+    renderMarkdown(source);
+    expect((hljs.getLanguage(language) as { isCompiled?: boolean }).isCompiled).toBe(true);
   });
 
   it('highlights code and offers a copy button', () => {

@@ -55,20 +55,27 @@ function isClosed(raw: string): boolean {
   return /\n {0,3}(`{3,}|~{3,})[ \t]*\n?$/.test(raw) || !/^ {0,3}(`{3,}|~{3,})/.test(raw);
 }
 
-// highlight.js compiles a language's grammar the first time it is used (up to ~20 ms each);
-// doing that for the common ones one at a time while the page is idle keeps a reply's first
-// code block from stalling the stream.
+// highlight.js compiles a language's grammar the first time it is used (Java's takes ~55 ms,
+// most 2-20 ms): doing that for every language it knows, one at a time while the page is idle
+// (the likeliest first), keeps a code block from stalling a streamed reply.
 function warmUp(languages: string[]): void {
   const language = languages.shift();
-  if (language === undefined || !hljs.getLanguage(language)) return;
-  hljs.highlight('', { language });
+  if (language === undefined) return;
+  if (hljs.getLanguage(language)) hljs.highlight('', { language });
   later(() => warmUp(languages));
+}
+
+/** Whether highlighting `language` now would first compile its grammar. */
+function uncompiled(language: string): boolean {
+  return !(hljs.getLanguage(language) as { isCompiled?: boolean } | undefined)?.isCompiled;
 }
 function later(run: () => void): void {
   if (typeof requestIdleCallback === 'function') requestIdleCallback(run);
   else setTimeout(run, 50);
 }
-if (typeof window !== 'undefined') later(() => warmUp([...GUESSED]));
+if (typeof window !== 'undefined') {
+  later(() => warmUp([...GUESSED, ...hljs.listLanguages().filter((l) => !GUESSED.includes(l))]));
+}
 
 let streamingRender = false;
 
@@ -82,7 +89,10 @@ const marked = new Marked({
     },
     code({ text, lang, raw }) {
       const language = lang && hljs.getLanguage(lang) ? lang : undefined;
-      const body = streamingRender && !isClosed(raw) ? escapeHtml(text) : highlight(text, language);
+      // While streaming, a block is highlighted once closed, and only in a grammar already
+      // compiled (see warmUp); the finished reply is rendered again in full.
+      const plain = streamingRender && (!isClosed(raw) || (language !== undefined && uncompiled(language)));
+      const body = plain ? escapeHtml(text) : highlight(text, language);
       const label = escapeHtml(language ?? 'text');
       return `<div class="code"><div class="code-bar"><span>${label}</span><button type="button" class="copy-code" aria-label="${t('copyCode')}">${t('copy')}</button></div><pre tabindex="0"><code class="hljs">${body}</code></pre></div>`;
     },
